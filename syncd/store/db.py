@@ -1,0 +1,143 @@
+"""Opening the store: one SQLAlchemy engine tuned for SQLite or PostgreSQL.
+
+SQLite is the embedded default: WAL journal, full fsync, a busy timeout, and
+write transactions that take the write lock up front (``BEGIN IMMEDIATE``) so
+two threads never deadlock upgrading a read lock.  PostgreSQL is the
+production store (psycopg 3, pre-pinged pooled connections).
+
+    store = Store.open("sqlite:////var/lib/syncd/syncd.db")
+    store.upgrade()                   # Alembic migrations to head
+    with store.begin() as conn:       # one write transaction
+        ...
+    with store.read() as conn:        # a read-only snapshot
+        ...
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from syncd.store import schema
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class Store:
+    """The database behind syncd, with its transactions and migrations."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    @classmethod
+    def open(cls, url: str, *, pool_size: int = 5) -> Store:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            return cls(_sqlite_engine(url))
+        if parsed.drivername in ("postgresql", "postgres"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        engine = create_engine(
+            parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        )
+        return cls(engine)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A write transaction: commits on success, rolls back on error."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction (on SQLite it takes no write lock)."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(syncd_readonly=True)
+            with conn.begin():
+                yield conn
+
+    def ping(self) -> None:
+        with self.read() as conn:
+            conn.execute(text("SELECT 1"))
+
+    # -- migrations ------------------------------------------------------
+    def _alembic_config(self, conn: Connection):  # noqa: ANN202 - alembic type
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.attributes["connection"] = conn
+        return cfg
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Apply the Alembic migrations up to ``revision``."""
+        from alembic import command
+
+        with self.engine.begin() as conn:
+            command.upgrade(self._alembic_config(conn), revision)
+
+    def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        with self.read() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str | None:
+        from alembic.script import ScriptDirectory
+
+        with self.engine.connect() as conn:
+            return ScriptDirectory.from_config(self._alembic_config(conn)).get_current_head()
+
+    def is_migrated(self) -> bool:
+        return self.current_revision() == self.head_revision()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def truncate_all(self) -> None:
+        """Empty every table (tests and ``syncd db reset`` on a demo)."""
+        with self.begin() as conn:
+            for table in reversed(schema.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+    def describe(self) -> str:
+        """The URL without its password, for logs and errors."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001
+        # Let SQLAlchemy (not the driver) decide when a transaction starts.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        readonly = conn.get_execution_options().get("syncd_readonly", False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def default_sqlite_url(state_dir: str | os.PathLike[str]) -> str:
+    return f"sqlite:///{Path(state_dir).absolute() / 'syncd.db'}"

@@ -1,0 +1,142 @@
+"""The inbox: every change a source saw, stored once, processed in arrival order.
+
+An event is a snapshot of one object's state, so when several events of the
+same object wait, only the newest one needs planning; the older ones are
+superseded.  Replaying the inbox re-plans every event; the bindings then make
+the replay a no-op outside.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Connection, func, select, update
+
+from syncd.model import Event
+from syncd.store.schema import inbox
+from syncd.store.sql import dumps, insert_ignoring_duplicates, loads
+
+UNIQUE = ["system", "entity", "external_id", "version"]
+
+
+def add(conn: Connection, events: Sequence[Event], stream: str = "") -> int:
+    """Store events; repeats of (system, entity, external_id, version) are dropped.
+
+    Returns how many were new.
+    """
+    if not events:
+        return 0
+    rows = [
+        {
+            "stream": ev.stream or stream,
+            "system": ev.system,
+            "entity": ev.entity,
+            "external_id": ev.external_id,
+            "version": ev.version,
+            "payload": dumps(ev.payload),
+            "changed_at": ev.changed_at,
+            "observed_at": ev.observed_at,
+            "state": "pending",
+        }
+        for ev in events
+    ]
+    stmt = insert_ignoring_duplicates(conn, inbox, UNIQUE).returning(inbox.c.id)
+    return len(conn.execute(stmt, rows).all())
+
+
+def _event(row) -> Event:  # noqa: ANN001
+    return Event(
+        system=row.system,
+        entity=row.entity,
+        external_id=row.external_id,
+        version=row.version,
+        payload=loads(row.payload),
+        changed_at=row.changed_at,
+        observed_at=row.observed_at,
+        stream=row.stream,
+        id=row.id,
+    )
+
+
+def pending(conn: Connection, limit: int) -> list[Event]:
+    rows = conn.execute(
+        select(inbox).where(inbox.c.state == "pending").order_by(inbox.c.id).limit(limit)
+    )
+    return [_event(r) for r in rows]
+
+
+def get(conn: Connection, event_id: int) -> Event | None:
+    row = conn.execute(select(inbox).where(inbox.c.id == event_id)).first()
+    return _event(row) if row else None
+
+
+def newest_ids(conn: Connection, events: Iterable[Event]) -> dict[tuple[str, str, str], int]:
+    """The highest inbox id per object among ``events``' objects (any state)."""
+    ids = sorted({ev.external_id for ev in events})
+    found: dict[tuple[str, str, str], int] = {}
+    for chunk in _chunks(ids, 500):
+        rows = conn.execute(
+            select(inbox.c.system, inbox.c.entity, inbox.c.external_id, func.max(inbox.c.id))
+            .where(inbox.c.external_id.in_(chunk))
+            .group_by(inbox.c.system, inbox.c.entity, inbox.c.external_id)
+        )
+        for system, entity, external_id, newest in rows:
+            found[(system, entity, external_id)] = newest
+    return found
+
+
+def mark(conn: Connection, outcomes: dict[int, tuple[str, str]], now: float | None = None) -> None:
+    """Set each event's (state, outcome): state is ``done`` or ``failed``."""
+    if not outcomes:
+        return
+    now = now or time.time()
+    conn.execute(
+        update(inbox)
+        .where(inbox.c.id == _bind("event_id"))
+        .values(state=_bind("new_state"), outcome=_bind("new_outcome"), processed_at=now),
+        [
+            {"event_id": i, "new_state": state, "new_outcome": outcome}
+            for i, (state, outcome) in outcomes.items()
+        ],
+    )
+
+
+def replay(conn: Connection, stream: str | None = None) -> int:
+    """Put processed events back to pending, so flows plan them again."""
+    stmt = update(inbox).where(inbox.c.state != "pending")
+    if stream:
+        stmt = stmt.where(inbox.c.stream == stream)
+    return conn.execute(stmt.values(state="pending", outcome=None, processed_at=None)).rowcount
+
+
+def requeue(conn: Connection, event_id: int) -> bool:
+    stmt = update(inbox).where(inbox.c.id == event_id).values(state="pending", outcome=None)
+    return conn.execute(stmt).rowcount == 1
+
+
+def count_pending(conn: Connection) -> int:
+    return conn.execute(
+        select(func.count()).select_from(inbox).where(inbox.c.state == "pending")
+    ).scalar_one()
+
+
+def oldest_pending_by_system(conn: Connection) -> dict[str, float]:
+    source_time = func.coalesce(inbox.c.changed_at, inbox.c.observed_at)
+    rows = conn.execute(
+        select(inbox.c.system, func.min(source_time))
+        .where(inbox.c.state == "pending")
+        .group_by(inbox.c.system)
+    )
+    return {system: oldest for system, oldest in rows}
+
+
+def _bind(name: str):  # noqa: ANN202
+    from sqlalchemy import bindparam
+
+    return bindparam(name)
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

@@ -1,0 +1,268 @@
+"""The outbox: writes waiting for a sink, claimed one object at a time.
+
+A command is claimed only when no earlier command of the same business object
+is still pending, running or dead, so one object's writes apply in order and
+never concurrently, while other objects go on.  A claim carries a token and
+an expiry: results are written only by the claim's holder (a worker that lost
+its claim cannot overwrite a newer attempt), and an expired claim is taken
+again.  On PostgreSQL claiming uses ``FOR UPDATE SKIP LOCKED``.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
+
+from syncd.model import Command
+from syncd.store.schema import outbox
+from syncd.store.sql import dumps, insert_ignoring_duplicates, loads
+
+BLOCKING = ("pending", "running", "dead")  # states that hold back later commands of an object
+
+
+@dataclass(frozen=True)
+class Claim:
+    command: Command
+    token: str
+
+
+def enqueue(conn: Connection, commands: Sequence[Command], now: float | None = None) -> int:
+    """Queue commands; one whose idempotency key is already queued is dropped."""
+    if not commands:
+        return 0
+    now = now or time.time()
+    rows = [
+        {
+            "idempotency_key": c.idempotency_key,
+            "target": c.target,
+            "entity": c.entity,
+            "object_id": c.key,
+            "object_key": c.object_key,
+            "action": c.action,
+            "payload": dumps(c.payload),
+            "fingerprint": c.fingerprint,
+            "flow": c.flow,
+            "origin_system": c.origin_system,
+            "origin_id": c.origin_id,
+            "source_changed_at": c.source_changed_at,
+            "created_at": now,
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+        }
+        for c in commands
+    ]
+    stmt = insert_ignoring_duplicates(conn, outbox, ["idempotency_key"]).returning(outbox.c.id)
+    return len(conn.execute(stmt, rows).all())
+
+
+def _command(row) -> Command:  # noqa: ANN001
+    return Command(
+        target=row.target,
+        entity=row.entity,
+        key=row.object_id,
+        action=row.action,
+        payload=loads(row.payload),
+        idempotency_key=row.idempotency_key,
+        flow=row.flow,
+        origin_system=row.origin_system,
+        origin_id=row.origin_id,
+        source_changed_at=row.source_changed_at,
+        id=row.id,
+        attempts=row.attempts,
+    )
+
+
+def claim(
+    conn: Connection,
+    *,
+    target: str,
+    owner: str,
+    limit: int,
+    claim_ttl: float,
+    now: float | None = None,
+) -> list[Claim]:
+    """Claim up to ``limit`` due commands for ``target``, heads of their objects only."""
+    now = now or time.time()
+    earlier = aliased(outbox)
+    due = or_(
+        and_(outbox.c.state == "pending", outbox.c.next_attempt_at <= now),
+        and_(outbox.c.state == "running", outbox.c.claimed_until < now),
+    )
+    held_back = exists().where(
+        earlier.c.object_key == outbox.c.object_key,
+        earlier.c.id < outbox.c.id,
+        earlier.c.state.in_(BLOCKING),
+    )
+    candidates = (
+        select(outbox.c.id)
+        .where(outbox.c.target == target, due, ~held_back)
+        .order_by(outbox.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(conn.execute(candidates).scalars())
+    if not ids:
+        return []
+    token = uuid.uuid4().hex
+    rows = conn.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(ids))
+        .values(
+            state="running",
+            claimed_by=owner,
+            claim_token=token,
+            claimed_until=now + claim_ttl,
+            attempts=outbox.c.attempts + 1,
+        )
+        .returning(*outbox.c)
+    ).all()
+    return [Claim(_command(r), token) for r in sorted(rows, key=lambda r: r.id)]
+
+
+def _held(command_id: int, token: str):  # noqa: ANN202
+    return and_(
+        outbox.c.id == command_id, outbox.c.claim_token == token, outbox.c.state == "running"
+    )
+
+
+def _release_values() -> dict:
+    return {"claimed_by": None, "claim_token": None, "claimed_until": None}
+
+
+def complete(conn: Connection, command_id: int, token: str, now: float | None = None) -> bool:
+    """Mark a claimed command applied; False when the claim was lost meanwhile."""
+    stmt = (
+        update(outbox)
+        .where(_held(command_id, token))
+        .values(state="done", done_at=now or time.time(), last_error=None, **_release_values())
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+def retry_later(
+    conn: Connection, command_id: int, token: str, error: str, next_attempt_at: float
+) -> bool:
+    stmt = (
+        update(outbox)
+        .where(_held(command_id, token))
+        .values(
+            state="pending", next_attempt_at=next_attempt_at, last_error=error, **_release_values()
+        )
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+def park(conn: Connection, command_id: int, token: str, error: str) -> bool:
+    """Move a claimed command to ``dead``; later commands of its object wait behind it."""
+    stmt = (
+        update(outbox)
+        .where(_held(command_id, token))
+        .values(state="dead", last_error=error, **_release_values())
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+def release(conn: Connection, owner: str) -> int:
+    """Give back every running claim of ``owner`` (shutdown): they are due again now."""
+    stmt = (
+        update(outbox)
+        .where(outbox.c.claimed_by == owner, outbox.c.state == "running")
+        .values(state="pending", next_attempt_at=time.time(), **_release_values())
+    )
+    return conn.execute(stmt).rowcount
+
+
+def requeue(conn: Connection, command_id: int, now: float | None = None) -> bool:
+    """A dead command becomes pending again with a fresh attempt budget."""
+    stmt = (
+        update(outbox)
+        .where(outbox.c.id == command_id, outbox.c.state == "dead")
+        .values(state="pending", attempts=0, next_attempt_at=now or time.time())
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+def discard(conn: Connection, command_id: int) -> bool:
+    stmt = (
+        update(outbox)
+        .where(outbox.c.id == command_id, outbox.c.state == "dead")
+        .values(state="discarded", done_at=time.time())
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+def get(conn: Connection, command_id: int) -> Command | None:
+    row = conn.execute(select(outbox).where(outbox.c.id == command_id)).first()
+    return _command(row) if row else None
+
+
+def last_fingerprints(conn: Connection, object_keys: Iterable[str]) -> dict[str, str]:
+    """The fingerprint of the newest live command per object (what will be, or was, written)."""
+    keys = sorted(set(object_keys))
+    found: dict[str, str] = {}
+    for i in range(0, len(keys), 500):
+        chunk = keys[i : i + 500]
+        newest = (
+            select(func.max(outbox.c.id))
+            .where(
+                outbox.c.object_key.in_(chunk), outbox.c.state.in_(("pending", "running", "done"))
+            )
+            .group_by(outbox.c.object_key)
+        )
+        rows = conn.execute(
+            select(outbox.c.object_key, outbox.c.fingerprint).where(outbox.c.id.in_(newest))
+        )
+        found.update(dict(rows.all()))
+    return found
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    """Commands per state, plus ``retrying`` (pending after a failed attempt)."""
+    rows = conn.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state)).all()
+    result = {state: n for state, n in rows}
+    result["retrying"] = conn.execute(
+        select(func.count())
+        .select_from(outbox)
+        .where(outbox.c.state == "pending", outbox.c.last_error.is_not(None))
+    ).scalar_one()
+    return result
+
+
+def pending_by_target(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(
+        select(outbox.c.target, func.count())
+        .where(outbox.c.state.in_(("pending", "running")))
+        .group_by(outbox.c.target)
+    )
+    return dict(rows.all())
+
+
+def oldest_pending_by_route(conn: Connection) -> dict[tuple[str, str], float]:
+    """Oldest source change time of unapplied commands per (origin system, target)."""
+    source_time = func.coalesce(outbox.c.source_changed_at, outbox.c.created_at)
+    rows = conn.execute(
+        select(outbox.c.origin_system, outbox.c.target, func.min(source_time))
+        .where(outbox.c.state.in_(BLOCKING))
+        .group_by(outbox.c.origin_system, outbox.c.target)
+    )
+    return {(origin, target): oldest for origin, target, oldest in rows}
+
+
+def next_due_at(conn: Connection) -> float | None:
+    return conn.execute(
+        select(func.min(outbox.c.next_attempt_at)).where(outbox.c.state == "pending")
+    ).scalar_one()
+
+
+def purge_done(conn: Connection, older_than: float) -> int:
+    """Forget applied commands after the retention period (bindings keep what matters)."""
+    stmt = outbox.delete().where(
+        outbox.c.state.in_(("done", "discarded")), outbox.c.done_at < older_than
+    )
+    return conn.execute(stmt).rowcount

@@ -1,0 +1,161 @@
+"""The tables syncd keeps its durable state in, declared once.
+
+Times are epoch seconds (UTC) stored as double precision: the same on SQLite
+and PostgreSQL, cheap to compare, free of time-zone surprises.  Payloads are
+JSON text.  The Alembic migrations in ``migrations/`` create exactly these
+tables; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identity.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# One row per observed change; a repeat of (system, entity, external_id, version) is dropped.
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("stream", String(100), nullable=False),
+    Column("system", String(50), nullable=False),
+    Column("entity", String(100), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("version", String(255), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("changed_at", Float),
+    Column("observed_at", Float, nullable=False),
+    Column("state", String(16), nullable=False, server_default="pending"),
+    Column("outcome", String(32)),
+    Column("processed_at", Float),
+    UniqueConstraint("system", "entity", "external_id", "version"),
+    Index(None, "state", "id"),
+)
+
+# Writes to make; one business object's commands run in id order, one at a time.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("idempotency_key", String(512), nullable=False, unique=True),
+    Column("target", String(100), nullable=False),
+    Column("entity", String(100), nullable=False),
+    Column("object_id", String(255), nullable=False),
+    Column("object_key", String(512), nullable=False),
+    Column("action", String(50), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("flow", String(100), nullable=False, server_default=""),
+    Column("origin_system", String(50), nullable=False, server_default=""),
+    Column("origin_id", String(255), nullable=False, server_default=""),
+    Column("source_changed_at", Float),
+    Column("created_at", Float, nullable=False),
+    # pending → running → done | pending (retry) | dead → pending (retry) | discarded
+    Column("state", String(16), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("claimed_by", String(200)),
+    Column("claim_token", String(64)),
+    Column("claimed_until", Float),
+    Column("last_error", Text),
+    Column("done_at", Float),
+    Index(None, "state", "next_attempt_at"),
+    Index(None, "object_key", "id"),
+)
+
+# One business object's id in one system; rows sharing ``link`` are the same object.
+bindings = Table(
+    "bindings",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("link", String(64), nullable=False, index=True),
+    Column("system", String(50), nullable=False),
+    Column("entity", String(100), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("fingerprint", String(64)),  # of what syncd last wrote there (echo detection)
+    Column("remote_id", String(255)),  # the id the system itself gave, when not external_id
+    Column("version_seen", String(255)),
+    Column("written_at", Float),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("system", "entity", "external_id"),
+)
+
+# Where each source stream has read up to, fenced by the epoch of its lease.
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("stream", String(100), primary_key=True),
+    Column("value", Text),
+    Column("epoch", BigInteger, nullable=False, server_default="0"),
+    Column("events_total", BigInteger, nullable=False, server_default="0"),
+    Column("updated_at", Float),
+    Column("last_attempt_at", Float),
+    Column("last_success_at", Float),
+    Column("last_error", Text),
+)
+
+# What could not be processed, kept with its error until retried or discarded.
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # command | event | record
+    Column("origin", String(100), nullable=False),  # sink, flow or stream name
+    Column("ref_id", BigInteger),  # outbox.id or inbox.id
+    Column("subject", String(512), nullable=False),  # object key, or file:line for records
+    Column("payload", Text),
+    Column("error", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("state", String(16), nullable=False, server_default="open"),
+    Column("created_at", Float, nullable=False),
+    Column("resolved_at", Float),
+    Index(None, "state", "id"),
+)
+
+# Changes the owner rules could not decide; an operator resolves them.
+conflicts = Table(
+    "conflicts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("flow", String(100), nullable=False),
+    Column("entity", String(100), nullable=False),
+    Column("object_key", String(512), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("details", Text, nullable=False),
+    Column("state", String(16), nullable=False, server_default="open"),
+    Column("resolution", String(32)),
+    Column("created_at", Float, nullable=False),
+    Column("resolved_at", Float),
+    Index(None, "state", "id"),
+)
+
+# Who runs a stream; ``epoch`` grows on every change of owner (a fencing token).
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("owner", String(200), nullable=False),
+    Column("epoch", BigInteger, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("acquired_at", Float, nullable=False),
+)

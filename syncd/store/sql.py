@@ -1,0 +1,32 @@
+"""Small SQL helpers shared by the store modules (dialect differences live here)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+
+def insert_ignoring_duplicates(conn: Connection, table: Table, conflict_columns: list[str]):  # noqa: ANN201
+    """INSERT … ON CONFLICT (cols) DO NOTHING for the connection's dialect."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=conflict_columns)
+
+
+def upsert(conn: Connection, table: Table, conflict_columns: list[str], update: list[str]):  # noqa: ANN201
+    """INSERT … ON CONFLICT (cols) DO UPDATE SET the ``update`` columns from the new row."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=conflict_columns, set_={c: stmt.excluded[c] for c in update}
+    )
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)

@@ -1,0 +1,62 @@
+"""Shared fixtures: stores on both databases, daemon configs, polling helpers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncd.store import Store
+from tests.support.databases import PostgresUnavailable, create_pg_database, drop_pg_database
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    try:
+        url, name = create_pg_database()
+    except PostgresUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    migrated = Store.open(url)
+    migrated.upgrade()
+    migrated.dispose()
+    yield url
+    drop_pg_database(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty store URL on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'state' / 'syncd.db'}"
+        store = Store.open(url)
+        store.upgrade()
+    else:
+        url = request.getfixturevalue("pg_url")
+        store = Store.open(url)
+        store.truncate_all()
+    store.dispose()
+    yield url
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    s = Store.open(db_url)
+    yield s
+    s.dispose()
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
+    """Poll ``check`` until it returns something truthy, or fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)

@@ -1,0 +1,130 @@
+"""The inbox and outbox keep their promises on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select
+
+from syncd.model import Command, Event
+from syncd.store import bindings, inbox, outbox
+from syncd.store.schema import outbox as outbox_table
+
+
+def ev(key: str, version: str, **data) -> Event:
+    return Event("erp", "order", key, version, data, changed_at=1000.0)
+
+
+def cmd(key: str, n: int, target: str = "crm", **data) -> Command:
+    return Command(target, "order", key, "upsert", data or {"n": n}, f"test:{key}:{n}")
+
+
+def test_a_repeated_event_is_stored_once(store):
+    with store.begin() as conn:
+        assert inbox.add(conn, [ev("A", "1", x=1), ev("A", "2", x=2)], "s") == 2
+        assert inbox.add(conn, [ev("A", "1", x=1), ev("B", "1")], "s") == 1
+    with store.read() as conn:
+        assert [e.key for e in inbox.pending(conn, 10)] == [
+            "erp/order/A@1",
+            "erp/order/A@2",
+            "erp/order/B@1",
+        ]
+
+
+def test_newest_event_of_each_object_is_known(store):
+    with store.begin() as conn:
+        inbox.add(conn, [ev("A", "1"), ev("B", "1"), ev("A", "2")], "s")
+        events = inbox.pending(conn, 10)
+        newest = inbox.newest_ids(conn, events)
+    a1, b1, a2 = events
+    assert newest[("erp", "order", "A")] == a2.id
+    assert newest[("erp", "order", "B")] == b1.id
+    assert a1.id < a2.id
+
+
+def test_replay_puts_processed_events_back(store):
+    with store.begin() as conn:
+        inbox.add(conn, [ev("A", "1"), ev("B", "1")], "s")
+        first, second = inbox.pending(conn, 10)
+        inbox.mark(conn, {first.id: ("done", "created"), second.id: ("done", "created")})
+        assert inbox.count_pending(conn) == 0
+        assert inbox.replay(conn) == 2
+        assert inbox.count_pending(conn) == 2
+
+
+def test_one_objects_commands_are_claimed_in_order_one_at_a_time(store):
+    with store.begin() as conn:
+        outbox.enqueue(conn, [cmd("A", 1), cmd("A", 2), cmd("B", 1)])
+    with store.begin() as conn:
+        first = outbox.claim(conn, target="crm", owner="w1", limit=10, claim_ttl=60)
+    assert [(c.command.key, c.command.payload["n"]) for c in first] == [("A", 1), ("B", 1)]
+    with store.begin() as conn:  # A's second waits while A's first runs
+        assert outbox.claim(conn, target="crm", owner="w2", limit=10, claim_ttl=60) == []
+        assert outbox.complete(conn, first[0].command.id, first[0].token)
+    with store.begin() as conn:
+        second = outbox.claim(conn, target="crm", owner="w2", limit=10, claim_ttl=60)
+    assert [(c.command.key, c.command.payload["n"]) for c in second] == [("A", 2)]
+
+
+def test_a_failing_object_does_not_hold_back_others(store):
+    with store.begin() as conn:
+        outbox.enqueue(conn, [cmd("A", 1), cmd("A", 2), cmd("B", 1), cmd("B", 2)])
+        claims = outbox.claim(conn, target="crm", owner="w", limit=10, claim_ttl=60)
+        a1, b1 = claims
+        outbox.retry_later(conn, a1.command.id, a1.token, "timeout", time.time() + 3600)
+        outbox.complete(conn, b1.command.id, b1.token)
+    with store.begin() as conn:
+        nxt = outbox.claim(conn, target="crm", owner="w", limit=10, claim_ttl=60)
+    assert [(c.command.key, c.command.payload["n"]) for c in nxt] == [("B", 2)]
+
+
+def test_a_dead_command_holds_back_its_objects_later_commands(store):
+    with store.begin() as conn:
+        outbox.enqueue(conn, [cmd("A", 1), cmd("A", 2)])
+        (a1,) = outbox.claim(conn, target="crm", owner="w", limit=10, claim_ttl=60)
+        outbox.park(conn, a1.command.id, a1.token, "refused")
+    with store.begin() as conn:
+        assert outbox.claim(conn, target="crm", owner="w", limit=10, claim_ttl=60) == []
+        assert outbox.discard(conn, a1.command.id)
+    with store.begin() as conn:
+        (a2,) = outbox.claim(conn, target="crm", owner="w", limit=10, claim_ttl=60)
+    assert a2.command.payload == {"n": 2}
+
+
+def test_same_idempotency_key_is_queued_once(store):
+    with store.begin() as conn:
+        assert outbox.enqueue(conn, [cmd("A", 1)]) == 1
+        assert outbox.enqueue(conn, [cmd("A", 1)]) == 0
+
+
+def test_a_result_from_a_lost_claim_is_refused(store):
+    with store.begin() as conn:
+        outbox.enqueue(conn, [cmd("A", 1)])
+        (old,) = outbox.claim(conn, target="crm", owner="w1", limit=1, claim_ttl=0.01)
+    later = time.time() + 1
+    with store.begin() as conn:
+        (new,) = outbox.claim(conn, target="crm", owner="w2", limit=1, claim_ttl=60, now=later)
+        assert new.command.id == old.command.id and new.command.attempts == 2
+        assert not outbox.complete(conn, old.command.id, old.token)
+        assert outbox.complete(conn, new.command.id, new.token)
+        state = conn.execute(select(outbox_table.c.state)).scalar_one()
+    assert state == "done"
+
+
+def test_release_gives_back_running_claims(store):
+    with store.begin() as conn:
+        outbox.enqueue(conn, [cmd("A", 1)])
+        outbox.claim(conn, target="crm", owner="me", limit=1, claim_ttl=600)
+        assert outbox.release(conn, "me") == 1
+        assert len(outbox.claim(conn, target="crm", owner="other", limit=1, claim_ttl=60)) == 1
+
+
+def test_bindings_link_ids_and_remember_fingerprints(store):
+    with store.begin() as conn:
+        link = bindings.record_write(
+            conn, ("crm", "order", "G1"), "fp1", origin=("erp", "order", "G1"), remote_id="77"
+        )
+        crm = bindings.get(conn, "crm", "order", "G1")
+        other = bindings.counterpart(conn, ("erp", "order", "G1"), "crm")
+    assert crm.fingerprint == "fp1" and crm.remote_id == "77" and crm.link == link
+    assert other.external_id == "G1" and other.system == "crm"
