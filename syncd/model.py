@@ -18,6 +18,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 
@@ -102,7 +103,7 @@ class Command:
     def object_key(self) -> str:
         return f"{self.target}/{self.entity}/{self.key}"
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         return write_fingerprint(self.action, self.payload)
 

@@ -128,3 +128,19 @@ def test_bindings_link_ids_and_remember_fingerprints(store):
         other = bindings.counterpart(conn, ("erp", "order", "G1"), "crm")
     assert crm.fingerprint == "fp1" and crm.remote_id == "77" and crm.link == link
     assert other.external_id == "G1" and other.system == "crm"
+
+
+def test_claims_of_an_instance_whose_lease_ran_out_are_taken_back(store):
+    from syncd.store import leases
+
+    now = time.time()
+    with store.begin() as conn:
+        leases.acquire(conn, "instance:dead", "dead", ttl=1, now=now - 10)
+        leases.acquire(conn, "instance:alive", "alive", ttl=60, now=now)
+        outbox.enqueue(conn, [cmd("A", 1), cmd("B", 1)])
+        (a1,) = outbox.claim(conn, target="crm", owner="alive", limit=1, claim_ttl=600)
+        (b1,) = outbox.claim(conn, target="crm", owner="dead", limit=1, claim_ttl=600)
+    with store.begin() as conn:
+        taken = outbox.claim(conn, target="crm", owner="new", limit=10, claim_ttl=600)
+    assert (a1.command.key, b1.command.key) == ("A", "B")
+    assert [c.command.key for c in taken] == ["B"]  # A's owner is alive: its claim stands

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select, tuple_, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from syncd.store.schema import bindings
 from syncd.store.sql import insert_ignoring_duplicates
@@ -59,18 +59,24 @@ def get(conn: Connection, system: str, entity: str, external_id: str) -> Binding
 
 
 def get_many(conn: Connection, refs: Iterable[Ref]) -> dict[Ref, Binding]:
-    wanted = sorted(set(refs))
+    """Bindings of many refs; one indexed query per (system, entity) and 500 ids."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for system, entity, external_id in set(refs):
+        groups.setdefault((system, entity), []).append(external_id)
     found: dict[Ref, Binding] = {}
-    for i in range(0, len(wanted), 300):
-        chunk = wanted[i : i + 300]
-        rows = conn.execute(
-            select(bindings).where(
-                tuple_(bindings.c.system, bindings.c.entity, bindings.c.external_id).in_(chunk)
+    for (system, entity), ids in groups.items():
+        ids.sort()
+        for i in range(0, len(ids), 500):
+            rows = conn.execute(
+                select(bindings).where(
+                    bindings.c.system == system,
+                    bindings.c.entity == entity,
+                    bindings.c.external_id.in_(ids[i : i + 500]),
+                )
             )
-        )
-        for row in rows:
-            b = _binding(row)
-            found[(b.system, b.entity, b.external_id)] = b
+            for row in rows:
+                b = _binding(row)
+                found[(b.system, b.entity, b.external_id)] = b
     return found
 
 
@@ -104,6 +110,87 @@ def ensure(conn: Connection, ref: Ref, link: str | None = None, now: float | Non
     return get(conn, *ref).link  # type: ignore[union-attr]
 
 
+@dataclass(frozen=True)
+class Write:
+    """syncd wrote data with ``fingerprint`` to ``ref``, because of ``origin``."""
+
+    ref: Ref
+    fingerprint: str
+    origin: Ref | None = None
+    remote_id: str | None = None
+
+
+def record_writes(
+    conn: Connection, writes: list[Write], now: float | None = None
+) -> dict[Ref, str]:
+    """Remember what syncd wrote where, in a few statements for a whole batch.
+
+    A write caused by ``origin`` (the same object in another system) puts both
+    ids under one link.  Returns each ref's link.
+    """
+    if not writes:
+        return {}
+    now = now or time.time()
+    refs = {w.ref for w in writes} | {w.origin for w in writes if w.origin}
+    links = {ref: b.link for ref, b in get_many(conn, refs).items()}
+    new_rows = []
+    for w in writes:
+        for ref, partner in ((w.origin, w.ref), (w.ref, w.origin)):
+            if ref is None or ref in links:
+                continue
+            links[ref] = links.get(partner) if partner else None  # type: ignore[arg-type]
+            links[ref] = links[ref] or uuid.uuid4().hex
+            system, entity, external_id = ref
+            new_rows.append(
+                {
+                    "link": links[ref],
+                    "system": system,
+                    "entity": entity,
+                    "external_id": external_id,
+                    "updated_at": now,
+                }
+            )
+    if new_rows:
+        conn.execute(
+            insert_ignoring_duplicates(conn, bindings, ["system", "entity", "external_id"]),
+            new_rows,
+        )
+    same_ref = (
+        (bindings.c.system == bindparam("b_system"))
+        & (bindings.c.entity == bindparam("b_entity"))
+        & (bindings.c.external_id == bindparam("b_external_id"))
+    )
+    conn.execute(
+        update(bindings)
+        .where(same_ref)
+        .values(fingerprint=bindparam("b_fingerprint"), written_at=now, updated_at=now),
+        [
+            {
+                "b_system": w.ref[0],
+                "b_entity": w.ref[1],
+                "b_external_id": w.ref[2],
+                "b_fingerprint": w.fingerprint,
+            }
+            for w in writes
+        ],
+    )
+    with_ids = [w for w in writes if w.remote_id]
+    if with_ids:
+        conn.execute(
+            update(bindings).where(same_ref).values(remote_id=bindparam("b_remote_id")),
+            [
+                {
+                    "b_system": w.ref[0],
+                    "b_entity": w.ref[1],
+                    "b_external_id": w.ref[2],
+                    "b_remote_id": w.remote_id,
+                }
+                for w in with_ids
+            ],
+        )
+    return links
+
+
 def record_write(
     conn: Connection,
     ref: Ref,
@@ -113,31 +200,8 @@ def record_write(
     remote_id: str | None = None,
     now: float | None = None,
 ) -> str:
-    """Remember that syncd wrote data with ``fingerprint`` to ``ref``.
-
-    When the write was caused by ``origin`` (the same object in another
-    system), both ids end up under one link.
-    """
-    now = now or time.time()
-    link = None
-    if origin is not None and origin[0]:
-        link = ensure(conn, origin, now=now)
-    link = ensure(conn, ref, link=link, now=now)
-    conn.execute(
-        update(bindings)
-        .where(
-            bindings.c.system == ref[0],
-            bindings.c.entity == ref[1],
-            bindings.c.external_id == ref[2],
-        )
-        .values(
-            fingerprint=fingerprint,
-            written_at=now,
-            updated_at=now,
-            **({"remote_id": remote_id} if remote_id else {}),
-        )
-    )
-    return link
+    """One write; see ``record_writes``. Returns the object's link."""
+    return record_writes(conn, [Write(ref, fingerprint, origin, remote_id)], now)[ref]
 
 
 def record_seen(conn: Connection, ref: Ref, version: str, now: float | None = None) -> None:

@@ -27,6 +27,12 @@ from syncd.store import schema
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
+# syncd's transactions are short.  A process paused inside one (SIGSTOP, a VM
+# freeze) must not hold row locks — a lease row above all — for ever: PostgreSQL
+# ends such a session after 15 s idle in its transaction, and nobody waits more
+# than 10 s for a lock (the caller retries at its next iteration).
+PG_SESSION_OPTIONS = "-c lock_timeout=10000 -c idle_in_transaction_session_timeout=15000"
+
 
 class Store:
     """The database behind syncd, with its transactions and migrations."""
@@ -43,7 +49,11 @@ class Store:
         if parsed.drivername in ("postgresql", "postgres"):
             parsed = parsed.set(drivername="postgresql+psycopg")
         engine = create_engine(
-            parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            parsed,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            connect_args={"options": PG_SESSION_OPTIONS},
         )
         return cls(engine)
 

@@ -73,16 +73,23 @@ def get(conn: Connection, event_id: int) -> Event | None:
 
 def newest_ids(conn: Connection, events: Iterable[Event]) -> dict[tuple[str, str, str], int]:
     """The highest inbox id per object among ``events``' objects (any state)."""
-    ids = sorted({ev.external_id for ev in events})
+    groups: dict[tuple[str, str], set[str]] = {}
+    for ev in events:
+        groups.setdefault((ev.system, ev.entity), set()).add(ev.external_id)
     found: dict[tuple[str, str, str], int] = {}
-    for chunk in _chunks(ids, 500):
-        rows = conn.execute(
-            select(inbox.c.system, inbox.c.entity, inbox.c.external_id, func.max(inbox.c.id))
-            .where(inbox.c.external_id.in_(chunk))
-            .group_by(inbox.c.system, inbox.c.entity, inbox.c.external_id)
-        )
-        for system, entity, external_id, newest in rows:
-            found[(system, entity, external_id)] = newest
+    for (system, entity), id_set in groups.items():
+        for chunk in _chunks(sorted(id_set), 500):
+            rows = conn.execute(
+                select(inbox.c.external_id, func.max(inbox.c.id))
+                .where(
+                    inbox.c.system == system,
+                    inbox.c.entity == entity,
+                    inbox.c.external_id.in_(chunk),
+                )
+                .group_by(inbox.c.external_id)
+            )
+            for external_id, newest in rows:
+                found[(system, entity, external_id)] = newest
     return found
 
 

@@ -15,11 +15,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, exists, func, or_, select, update
+from sqlalchemy import Connection, and_, exists, func, literal, or_, select, update
 from sqlalchemy.orm import aliased
 
 from syncd.model import Command
-from syncd.store.schema import outbox
+from syncd.store.schema import leases, outbox
 from syncd.store.sql import dumps, insert_ignoring_duplicates, loads
 
 BLOCKING = ("pending", "running", "dead")  # states that hold back later commands of an object
@@ -90,9 +90,14 @@ def claim(
     """Claim up to ``limit`` due commands for ``target``, heads of their objects only."""
     now = now or time.time()
     earlier = aliased(outbox)
+    owner_gone = exists().where(
+        leases.c.name == literal("instance:") + outbox.c.claimed_by,
+        leases.c.expires_at < now,
+    )
     due = or_(
         and_(outbox.c.state == "pending", outbox.c.next_attempt_at <= now),
-        and_(outbox.c.state == "running", outbox.c.claimed_until < now),
+        # a claim is taken back when it expired or its instance stopped renewing its lease
+        and_(outbox.c.state == "running", or_(outbox.c.claimed_until < now, owner_gone)),
     )
     held_back = exists().where(
         earlier.c.object_key == outbox.c.object_key,
@@ -143,6 +148,25 @@ def complete(conn: Connection, command_id: int, token: str, now: float | None = 
         .values(state="done", done_at=now or time.time(), last_error=None, **_release_values())
     )
     return conn.execute(stmt).rowcount == 1
+
+
+def complete_many(
+    conn: Connection, command_ids: list[int], token: str, now: float | None = None
+) -> set[int]:
+    """Mark a claimed batch applied; returns the ids whose claim was still held."""
+    if not command_ids:
+        return set()
+    rows = conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.id.in_(command_ids),
+            outbox.c.claim_token == token,
+            outbox.c.state == "running",
+        )
+        .values(state="done", done_at=now or time.time(), last_error=None, **_release_values())
+        .returning(outbox.c.id)
+    )
+    return set(rows.scalars())
 
 
 def retry_later(

@@ -1,0 +1,33 @@
+"""The ``syncd`` command: ``syncd --help`` lists what it does.
+
+Installed as the ``syncd`` console script; ``python cli.py …`` works the same.
+"""
+
+from __future__ import annotations
+
+import click
+
+from syncd import __version__
+from syncd.commands.admin import check_config, db_group, inbox_group
+from syncd.commands.inspect import dead_letters_group, status_command
+from syncd.commands.run import run_command
+
+
+@click.group()
+@click.version_option(__version__, prog_name="syncd")
+def main() -> None:
+    """syncd keeps a 1C:Enterprise ERP and RetailCRM in step."""
+
+
+for command in (
+    run_command,
+    status_command,
+    dead_letters_group,
+    db_group,
+    check_config,
+    inbox_group,
+):
+    main.add_command(command)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The ``syncd`` command-line commands, one module per group; ``cli.py`` assembles them."""

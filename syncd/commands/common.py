@@ -1,0 +1,71 @@
+"""What every command needs: the config option, loading settings, opening the store."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from syncd.config import ConfigError, Settings, load_settings
+from syncd.logs import register_secret, setup_logging
+from syncd.store import Store
+
+config_option = click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Configuration file (default: $SYNCD_CONFIG).",
+)
+
+
+def settings_or_exit(config_path: str | None, *, code: int = 2) -> Settings:
+    try:
+        settings = load_settings(config_path)
+    except ConfigError as exc:
+        click.echo(f"configuration error:\n{exc}", err=True)
+        sys.exit(code)
+    for secret in settings.secret_values():
+        register_secret(secret)
+    setup_logging(settings.log.level, settings.log.format)
+    return settings
+
+
+def open_store(settings: Settings, *, migrate: bool | None = None) -> Store:
+    """Open the store; migrate when asked or configured, else insist it is current."""
+    store = Store.open(settings.database_url, pool_size=settings.store.pool_size)
+    try:
+        if migrate if migrate is not None else settings.store.migrate_on_start:
+            store.upgrade()
+        elif not store.is_migrated():
+            click.echo(
+                f"the store at {store.describe()} is not migrated to this version; "
+                "run `syncd db upgrade`",
+                err=True,
+            )
+            sys.exit(2)
+    except Exception as exc:
+        click.echo(f"cannot open the store at {store.describe()}: {exc}", err=True)
+        sys.exit(2)
+    return store
+
+
+def with_store(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator: pass an opened, migrated store as ``store`` (keeps --config)."""
+
+    @config_option
+    @click.pass_context
+    def wrapper(ctx: click.Context, config_path: str | None, **kwargs: Any) -> Any:
+        settings = settings_or_exit(config_path)
+        store = open_store(settings)
+        try:
+            return ctx.invoke(fn, store=store, **kwargs)
+        finally:
+            store.dispose()
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper

@@ -1,0 +1,1 @@
+"""Connectors: one folder per outside system, each shaped client → source → sink."""

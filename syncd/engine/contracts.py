@@ -1,0 +1,168 @@
+"""The three shapes a pipeline is built from: Source, Flow and Sink.
+
+A **Source** reads one stream of changes from an outside system and yields
+batches of events with the cursor that covers them; the engine stores each
+batch and its cursor in one transaction.  A **Flow** is pure business logic:
+given one event and a read-only view of the store, it plans commands.  A
+**Sink** applies commands to one outside system, idempotently, and reports a
+result per command.  Each kind declares its options as a pydantic model, like
+a singer-sdk stream declares its config:
+
+    @register
+    class FeedFileSource(Source):
+        kind = "feed_file"
+        class Options(BaseModel):
+            path: str
+        def poll(self, cursor): ...
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from syncd.model import Command, Event, Plan
+
+
+class NoOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class Rejected:
+    """Input a source could not turn into an event (kept as a dead letter)."""
+
+    subject: str  # where: "orders.csv:17" or an object id
+    error: str  # what and why: "field 'amount': expected a number, got 'abc'"
+    payload: Any = None
+
+
+@dataclass
+class SourceBatch:
+    """Events, records rejected on the way, and the cursor that covers both."""
+
+    events: list[Event]
+    cursor: Any
+    rejected: list[Rejected] = field(default_factory=list)
+    after_commit: Callable[[], None] | None = None  # e.g. confirm an exchange-plan message
+
+
+@dataclass(frozen=True)
+class WebhookRoute:
+    """A push endpoint a source adds to the HTTP server.
+
+    ``handler`` gets the authenticated ``syncd.web.WebhookRequest`` and returns
+    the events it carries (stored in the inbox at once), or an empty list for
+    a plain nudge; either way the source's stream runs at the next iteration.
+    A ValueError from the handler becomes a 400 naming what was wrong.
+    """
+
+    path: str
+    handler: Callable[[Any], list[Event]]
+    allow_query_token: bool = False
+
+
+class Part(ABC):
+    kind: ClassVar[str]
+    Options: ClassVar[type[BaseModel]] = NoOptions
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections; called on shutdown and before a reload swaps parts."""
+
+
+class Source(Part):
+    def __init__(self, name: str, system: str, options: BaseModel, context: PartContext) -> None:
+        self.name = name
+        self.system = system
+        self.options = options
+        self.context = context
+
+    @abstractmethod
+    def poll(self, cursor: Any) -> Iterator[SourceBatch]:
+        """Yield batches of changes after ``cursor`` (None on the first run)."""
+
+    def webhooks(self) -> list[WebhookRoute]:
+        return []
+
+
+class FlowContext(ABC):
+    """What a flow may read from the store while it plans (never writes)."""
+
+    @abstractmethod
+    def binding(self, system: str, entity: str, external_id: str) -> Any: ...
+
+    @abstractmethod
+    def counterpart(self, system: str, entity: str, external_id: str, other: str) -> Any: ...
+
+
+class Flow(Part):
+    def __init__(
+        self,
+        name: str,
+        source_system: str,
+        entities: list[str],
+        target: str,
+        options: BaseModel,
+        context: PartContext,
+    ) -> None:
+        self.name = name
+        self.source_system = source_system
+        self.entities = set(entities)
+        self.target = target
+        self.options = options
+        self.context = context
+
+    def accepts(self, event: Event) -> bool:
+        return event.system == self.source_system and (
+            not self.entities or event.entity in self.entities
+        )
+
+    @abstractmethod
+    def plan(self, event: Event, ctx: FlowContext) -> Plan:
+        """Decide what to write for ``event``. Pure: no I/O outside ``ctx``."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """How one command went. ``remote_id`` is the id the target gave the object."""
+
+    command_id: int
+    ok: bool
+    error: str | None = None
+    permanent: bool = False
+    remote_id: str | None = None
+
+    @classmethod
+    def applied(cls, command: Command, remote_id: str | None = None) -> Result:
+        return cls(command.id or 0, True, remote_id=remote_id)
+
+    @classmethod
+    def failed(cls, command: Command, error: str, *, permanent: bool = False) -> Result:
+        return cls(command.id or 0, False, error=error, permanent=permanent)
+
+
+class Sink(Part):
+    batch_size: ClassVar[int] = 50
+
+    def __init__(self, name: str, system: str, options: BaseModel, context: PartContext) -> None:
+        self.name = name
+        self.system = system
+        self.options = options
+        self.context = context
+
+    @abstractmethod
+    def apply(self, commands: list[Command]) -> list[Result]:
+        """Apply commands (distinct objects, each the next in its object's order)."""
+
+
+@dataclass(frozen=True)
+class PartContext:
+    """What a part may need from its surroundings at construction time."""
+
+    settings: Any  # syncd.config.Settings
+    metrics: Any  # syncd.metrics.Metrics
+    dry_run: bool = False

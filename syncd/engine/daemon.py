@@ -1,0 +1,379 @@
+"""The daemon: one main loop that schedules sources, plans the inbox, feeds sinks.
+
+Each iteration of the loop:
+  1. applies a pending reload (SIGHUP) between cycles;
+  2. takes or renews the leases of its streams and of the inbox;
+  3. starts each due source whose lease it holds (in a worker thread);
+  4. plans pending inbox events into outbox commands (if it holds ``inbox``);
+  5. claims due commands per sink and applies them in worker threads;
+  6. pings the systemd watchdog — from this loop's progress, never a timer.
+It sleeps only when there is nothing to do, and wakes early for a webhook, a
+finished batch or a signal.  SIGTERM/SIGINT stop taking work, wait for the work
+in flight up to ``shutdown_timeout_seconds``, give back claims and leases, and
+return 0.
+
+    engine = Engine(settings, config_path="config/demo.yaml")
+    sys.exit(engine.run())            # or engine.run(once=True)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import signal
+import socket
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
+
+from syncd.config import ConfigError, ConfigProblem, Settings, load_settings
+from syncd.engine.applying import apply_claims, claim_for, preview_for
+from syncd.engine.contracts import PartContext
+from syncd.engine.leasing import LeaseKeeper
+from syncd.engine.pipeline import Pipeline, build_pipeline
+from syncd.engine.planning import plan_pending
+from syncd.engine.retry import RetryPolicy
+from syncd.engine.sourcing import run_source, take_pushed
+from syncd.logs import register_secret, setup_logging
+from syncd.metrics import Metrics
+from syncd.sdnotify import Notifier
+from syncd.store import Store, outbox
+from syncd.store.leases import LeaseLost
+
+log = logging.getLogger(__name__)
+
+INBOX_LEASE = "inbox"
+PLANNING_BUDGET_SECONDS = 1.0  # leave the loop often enough to renew leases and ping
+
+
+def instance_id(settings: Settings) -> str:
+    if settings.engine.instance_id:
+        return settings.engine.instance_id
+    return f"{socket.gethostname()}:{os.getpid()}:{random.randbytes(3).hex()}"
+
+
+class Engine:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        config_path: str | None = None,
+        dry_run: bool = False,
+        store: Store | None = None,
+        metrics: Metrics | None = None,
+        notifier: Notifier | None = None,
+    ) -> None:
+        self.settings = settings
+        self.config_path = config_path
+        self.dry_run = dry_run
+        self.metrics = metrics or Metrics()
+        self.notifier = notifier or Notifier()
+        self.owner = instance_id(settings)
+        self.store = store or Store.open(settings.database_url, pool_size=settings.store.pool_size)
+        self.pipeline: Pipeline = build_pipeline(settings, self._context(settings))
+        self.policy = RetryPolicy.from_settings(settings.engine.retry)
+        self.leases = LeaseKeeper(self.store, self.owner, self.metrics)
+        self.last_cycle_at: float | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._reload = threading.Event()
+        self._sources_running: dict[str, Future] = {}
+        self._next_run: dict[str, float] = {}
+        self._sink_running: dict[str, list[Future]] = {}
+        self._dry_logged: set[int] = set()
+        self.source_failures = 0
+        self._web = None
+        self._routes: set[str] = set()
+        for secret in settings.secret_values():
+            register_secret(secret)
+        self.metrics.config_reload_ok.set(1)
+        self.metrics.config_reload_time.set(time.time())
+        self.metrics.watch_store(self.store, lambda: self.pipeline.directions())
+
+    def _context(self, settings: Settings) -> PartContext:
+        return PartContext(settings=settings, metrics=self.metrics, dry_run=self.dry_run)
+
+    # -- control ---------------------------------------------------------
+    def request_stop(self, *_: object) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def request_reload(self, *_: object) -> None:
+        self._reload.set()
+        self._wake.set()
+
+    def nudge(self, stream: str | None = None) -> None:
+        """Run ``stream``'s source at the next iteration (a webhook said something changed)."""
+        if stream:
+            self._next_run[stream] = 0.0
+        self._wake.set()
+
+    def attach_web(self, app) -> None:  # noqa: ANN001 - syncd.web.WebApp
+        """Serve the webhooks of the current sources on ``app`` (again after a reload)."""
+        self._web = app
+        for name, source in self.pipeline.sources.items():
+            for route in source.webhooks():
+                if route.path not in self._routes:
+                    self._routes.add(route.path)
+                    app.add_webhook(
+                        route.path,
+                        self._webhook(name, route.path),
+                        allow_query_token=route.allow_query_token,
+                    )
+
+    def _webhook(self, stream: str, path: str):  # noqa: ANN202
+        def handle(request) -> tuple[int, dict]:  # noqa: ANN001
+            source = self.pipeline.sources.get(stream)
+            route = next((r for r in source.webhooks() if r.path == path), None) if source else None
+            if route is None:
+                return 404, {"error": f"no source takes {path} in the running configuration"}
+            events = route.handler(request)
+            new = take_pushed(self.store, stream, events)
+            self.nudge(stream)
+            return 202, {"accepted": len(events), "new": new}
+
+        return handle
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.request_stop)
+        signal.signal(signal.SIGINT, self.request_stop)
+        signal.signal(signal.SIGHUP, self.request_reload)
+
+    def readiness(self) -> tuple[bool, dict]:
+        self.store.ping()
+        age = None if self.last_cycle_at is None else time.time() - self.last_cycle_at
+        limit = self.settings.engine.ready_max_cycle_age_seconds
+        ready = age is not None and age <= limit
+        return ready, {"last_cycle_age_seconds": age, "limit_seconds": limit}
+
+    # -- running ---------------------------------------------------------
+    def run(self, *, once: bool = False) -> int:
+        """Run until stopped (or one full pass with ``once``); returns the exit code."""
+        workers = max(1, len(self.pipeline.sources))
+        self._source_pool = ThreadPoolExecutor(workers, thread_name_prefix="source")
+        self._sink_pool = ThreadPoolExecutor(
+            self.settings.engine.sink_workers, thread_name_prefix="sink"
+        )
+        try:
+            if once:
+                return self._run_once()
+            self.notifier.ready(f"running as {self.owner}")
+            log.info("syncd started", extra={"instance": self.owner, "dry_run": self.dry_run})
+            while not self._stop.is_set():
+                try:
+                    busy = self._iteration()
+                except Exception as exc:  # e.g. the store is briefly unreachable
+                    log.error(
+                        "engine iteration failed, retrying: %s: %s",
+                        type(exc).__name__,
+                        exc,
+                        exc_info=True,
+                    )
+                    busy = False
+                if not busy:
+                    self._wake.wait(self.settings.engine.tick_seconds)
+                self._wake.clear()
+            return 0
+        finally:
+            self._shutdown()
+
+    def _run_once(self) -> int:
+        """Every source once, then drain the inbox and the due outbox; for cron and tests."""
+        missing = self._await_leases()
+        for name in self.pipeline.sources:
+            self._start_source(name)
+        wait_futures(list(self._sources_running.values()))
+        while not self._stop.is_set():
+            self._reap()
+            planned = self._plan()
+            self._wait_sinks()
+            dispatched = self._dispatch_sinks()
+            if not (planned or dispatched or self._in_flight()):
+                break
+        self._wait_sinks()
+        self.last_cycle_at = time.time()
+        return 1 if self.source_failures or missing else 0
+
+    def _await_leases(self) -> list[str]:
+        """Wait (at most one lease TTL) for the leases a crashed predecessor left behind."""
+        ttl = self.settings.engine.lease_ttl_seconds
+        deadline = time.monotonic() + ttl * 1.5 + 1
+        while True:
+            self.leases.refresh(self._lease_names(), ttl)
+            missing = [n for n in self._lease_names() if self.leases.held(n) is None]
+            if not missing or time.monotonic() > deadline or self._stop.is_set():
+                break
+            self._stop.wait(min(1.0, ttl / 4))
+        if missing:
+            log.warning("another instance holds %s; skipped in this pass", ", ".join(missing))
+        return missing
+
+    def _iteration(self) -> bool:
+        if self._reload.is_set():
+            self._apply_reload()
+        self.leases.refresh(self._lease_names(), self.settings.engine.lease_ttl_seconds)
+        self._reap()
+        now = time.time()
+        for name in self.pipeline.sources:
+            if now >= self._next_run.get(name, 0.0):
+                self._start_source(name)
+        busy = self._plan()
+        busy = self._dispatch_sinks() or busy
+        self._purge_if_due(now)
+        self.last_cycle_at = time.time()
+        self.metrics.engine_cycle.set(self.last_cycle_at)
+        self.notifier.watchdog()
+        return busy
+
+    def _lease_names(self) -> list[str]:
+        # "instance:<owner>" says this instance is alive, so its claims are not taken back
+        streams = [f"source:{n}" for n in self.pipeline.sources]
+        return [f"instance:{self.owner}", *streams, INBOX_LEASE]
+
+    def _start_source(self, name: str) -> None:
+        lease = self.leases.held(f"source:{name}")
+        if lease is None or name in self._sources_running:
+            return
+        source = self.pipeline.sources[name]
+        interval = next(s.interval_seconds for s in self.settings.sources if s.name == name)
+        self._next_run[name] = time.time() + interval
+        self.metrics.stream_last_attempt.labels(name).set(time.time())
+        self._sources_running[name] = self._source_pool.submit(
+            run_source, self.store, source, lease
+        )
+
+    def _reap(self) -> None:
+        """Collect finished source runs and sink batches."""
+        for name, fut in list(self._sources_running.items()):
+            if fut.done():
+                del self._sources_running[name]
+                run = fut.result()
+                if run.ok:
+                    self.metrics.stream_last_success.labels(name).set(time.time())
+                else:
+                    self.source_failures += 1
+        for name, futs in self._sink_running.items():
+            self._sink_running[name] = [f for f in futs if not f.done()]
+
+    def _plan(self) -> bool:
+        lease = self.leases.held(INBOX_LEASE)
+        if lease is None:
+            return False
+        deadline = time.monotonic() + PLANNING_BUDGET_SECONDS
+        batch = self.settings.engine.batch_size
+        planned = 0
+        while True:
+            try:
+                round_ = plan_pending(self.store, self.pipeline, lease, batch, self.metrics)
+            except LeaseLost as exc:
+                log.warning("inbox lease lost, planning stops here: %s", exc)
+                self.leases.forget(INBOX_LEASE)
+                return planned > 0
+            planned += round_.events
+            if round_.events < batch or time.monotonic() >= deadline:
+                return planned > 0
+
+    def _dispatch_sinks(self) -> bool:
+        """Claim due commands for each sink with a free worker; True if any were claimed."""
+        claimed_any = False
+        per_sink = max(1, self.settings.engine.sink_workers // max(1, len(self.pipeline.sinks)))
+        for name, sink in self.pipeline.sinks.items():
+            if self.dry_run:
+                preview_for(self.store, sink, self.owner, self._dry_logged)
+                continue
+            running = self._sink_running.setdefault(name, [])
+            while len(running) < per_sink:
+                claims = claim_for(
+                    self.store, sink, self.owner, self.settings.engine.claim_ttl_seconds
+                )
+                if not claims:
+                    break
+                claimed_any = True
+                fut = self._sink_pool.submit(
+                    apply_claims, self.store, sink, claims, self.policy, self.metrics
+                )
+                fut.add_done_callback(lambda _f: self._wake.set())
+                running.append(fut)
+        return claimed_any
+
+    def _in_flight(self) -> bool:
+        return any(not f.done() for futs in self._sink_running.values() for f in futs)
+
+    def _wait_sinks(self, timeout: float | None = None) -> bool:
+        futs = [f for futs in self._sink_running.values() for f in futs]
+        done, pending = wait_futures(futs, timeout=timeout)
+        for f in done:
+            f.result()  # surface a bug in the engine itself rather than hide it
+        self._reap()
+        return not pending
+
+    _last_purge = 0.0
+
+    def _purge_if_due(self, now: float) -> None:
+        if now - self._last_purge < 3600:
+            return
+        self._last_purge = now
+        keep = self.settings.engine.done_retention_days * 86400
+        with self.store.begin() as conn:
+            purged = outbox.purge_done(conn, now - keep)
+        if purged:
+            log.info("purged %d applied commands older than the retention period", purged)
+
+    # -- reload and shutdown ---------------------------------------------
+    def _apply_reload(self) -> None:
+        self._reload.clear()
+        self.notifier.reloading()
+        log.info("reloading configuration from %s", self.config_path)
+        try:
+            if not self.config_path:
+                raise ConfigError([ConfigProblem("", None, None, "", "no file to reload from")])
+            new = load_settings(self.config_path)
+            pipeline = build_pipeline(new, self._context(new))
+        except ConfigError as exc:
+            self.metrics.config_reload_ok.set(0)
+            log.error("reload refused, keeping the running configuration:\n%s", exc)
+            self.notifier.ready("reload failed; running the previous configuration")
+            return
+        self._wait_sources()
+        self._wait_sinks(self.settings.engine.shutdown_timeout_seconds)
+        for field in ("database_url",):
+            if getattr(new, field) != getattr(self.settings, field):
+                log.warning("%s changed; it takes effect only after a restart", field)
+        if new.http.listen != self.settings.http.listen:
+            log.warning("http.listen changed; it takes effect only after a restart")
+        old, self.pipeline, self.settings = self.pipeline, pipeline, new
+        old.close()
+        self.policy = RetryPolicy.from_settings(new.engine.retry)
+        for secret in new.secret_values():
+            register_secret(secret)
+        setup_logging(new.log.level, new.log.format)
+        if self._web is not None:
+            self.attach_web(self._web)
+        self.metrics.config_reload_ok.set(1)
+        self.metrics.config_reload_time.set(time.time())
+        log.info("configuration reloaded")
+        self.notifier.ready("configuration reloaded")
+
+    def _wait_sources(self, timeout: float | None = None) -> None:
+        wait_futures(list(self._sources_running.values()), timeout=timeout)
+        self._reap()
+
+    def _shutdown(self) -> None:
+        self.notifier.stopping()
+        log.info("stopping: finishing work in flight")
+        deadline = time.monotonic() + self.settings.engine.shutdown_timeout_seconds
+        self._wait_sources(max(0.0, deadline - time.monotonic()))
+        finished = self._wait_sinks(max(0.0, deadline - time.monotonic()))
+        if not finished:
+            log.warning("work still in flight after the shutdown timeout; giving it back")
+        with self.store.begin() as conn:
+            released = outbox.release(conn, self.owner)
+        if released:
+            log.info("gave back %d claimed command(s)", released)
+        self.leases.release_all()
+        self._source_pool.shutdown(wait=False, cancel_futures=True)
+        self._sink_pool.shutdown(wait=False, cancel_futures=True)
+        self.pipeline.close()
+        log.info("stopped")

@@ -1,0 +1,177 @@
+"""Planning: inbox events become outbox commands through the flows.
+
+The inbox is planned by one instance at a time (lease ``inbox``), oldest
+event first, a batch per transaction.  For each batch:
+
+1. events superseded by a newer event of the same object are skipped (an
+   event is a snapshot of the object, so the newest one says it all — this
+   is also why replaying the inbox cannot move an object backwards);
+2. every flow that accepts the event plans it (pure: a read-only view of the
+   store in, commands out); a flow that raises dead-letters the event;
+3. a command whose data equals what syncd already wrote (or queued) for the
+   same object is dropped as ``unchanged``;
+4. commands, conflicts, dead letters and the events' outcomes are written in
+   one transaction, fenced by the lease.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+from syncd.engine import failpoints
+from syncd.engine.contracts import FlowContext
+from syncd.engine.pipeline import Pipeline
+from syncd.model import Command, Event, Outcome, Plan
+from syncd.store import Store, bindings, conflicts, dead_letters, inbox, leases, outbox
+from syncd.store.leases import Lease
+
+log = logging.getLogger(__name__)
+
+# When flows disagree about one event, the most telling outcome is reported.
+RANK = [
+    Outcome.FAILED,
+    Outcome.CONFLICT,
+    Outcome.CREATED,
+    Outcome.UPDATED,
+    Outcome.SKIPPED_ECHO,
+    Outcome.UNCHANGED,
+]
+
+
+class StoreView(FlowContext):
+    """Read-only bindings for flows, prefetched for a batch and cached."""
+
+    def __init__(self, store: Store, prefetched: dict, looked_up: list) -> None:
+        self.store = store
+        # a ref looked up but not found is cached as None: no second query
+        self.cache = {ref: prefetched.get(ref) for ref in looked_up}
+
+    def binding(self, system: str, entity: str, external_id: str) -> bindings.Binding | None:
+        ref = (system, entity, external_id)
+        if ref not in self.cache:
+            with self.store.read() as conn:
+                self.cache[ref] = bindings.get(conn, *ref)
+        return self.cache[ref]
+
+    def counterpart(self, system: str, entity: str, external_id: str, other: str):  # noqa: ANN201
+        with self.store.read() as conn:
+            return bindings.counterpart(conn, (system, entity, external_id), other)
+
+
+@dataclass
+class PlanningRound:
+    events: int = 0
+    commands: int = 0
+    outcomes: Counter | None = None
+
+
+def plan_pending(
+    store: Store, pipeline: Pipeline, lease: Lease, batch_size: int, metrics=None
+) -> PlanningRound:  # noqa: ANN001
+    """Plan one batch of pending events; returns how many were planned."""
+    with store.read() as conn:
+        events = inbox.pending(conn, batch_size)
+        if not events:
+            return PlanningRound()
+        newest = inbox.newest_ids(conn, events)
+        refs = [(e.system, e.entity, e.external_id) for e in events]
+        known = bindings.get_many(conn, refs)
+    view = StoreView(store, known, refs)
+
+    outcome_of: dict[int, tuple[str, str]] = {}
+    planned: list[tuple[Event, Plan]] = []
+    failed: list[tuple[Event, str]] = []
+    per_stream: Counter = Counter()
+    for ev in events:
+        if newest.get((ev.system, ev.entity, ev.external_id), ev.id) != ev.id:
+            outcome_of[ev.id] = ("done", Outcome.UNCHANGED)  # superseded
+            continue
+        try:
+            plans = [f.plan(ev, view) for f in pipeline.flows if f.accepts(ev)]
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            log.error("flow failed on %s: %s", ev.key, error, exc_info=True)
+            failed.append((ev, error))
+            outcome_of[ev.id] = ("failed", Outcome.FAILED)
+            continue
+        planned.append((ev, _merge(plans)))
+
+    commands = _drop_unchanged(store, pipeline, planned)
+    for ev, plan in planned:
+        outcome_of[ev.id] = ("done", plan.outcome)
+    failpoints.hit("flow.after_plan")
+
+    with store.begin() as conn:
+        leases.fence(conn, lease)
+        outbox.enqueue(conn, commands)
+        for _, plan in planned:
+            for c in plan.conflicts:
+                conflicts.add(conn, c)
+        for ev, error in failed:
+            dead_letters.add(
+                conn,
+                kind="event",
+                origin=ev.stream,
+                subject=ev.key,
+                error=error,
+                payload=ev.payload,
+                ref_id=ev.id,
+            )
+        inbox.mark(conn, outcome_of)
+    failpoints.hit("flow.after_commit")
+
+    by_id = {ev.id: ev for ev in events}
+    for event_id, (_, outcome) in outcome_of.items():
+        per_stream[(by_id[event_id].stream, str(outcome))] += 1
+    if metrics is not None:
+        for (stream, outcome), n in per_stream.items():
+            metrics.records.labels(stream, outcome).inc(n)
+    return PlanningRound(len(events), len(commands), per_stream)
+
+
+def _merge(plans: list[Plan]) -> Plan:
+    if not plans:
+        return Plan(Outcome.UNCHANGED, note="no flow takes this event")
+    merged = Plan(min((p.outcome for p in plans), key=RANK.index))
+    for p in plans:
+        merged.commands.extend(p.commands)
+        merged.conflicts.extend(p.conflicts)
+    return merged
+
+
+def _drop_unchanged(
+    store: Store, pipeline: Pipeline, planned: list[tuple[Event, Plan]]
+) -> list[Command]:
+    """Keep only commands that would change something; set created/updated outcomes."""
+    wanted = [c for _, plan in planned for c in plan.commands]
+    if not wanted:
+        return []
+    refs = {c.object_key: (pipeline.sink_system(c.target), c.entity, c.key) for c in wanted}
+    with store.read() as conn:
+        queued = outbox.last_fingerprints(conn, refs)
+        written = bindings.get_many(conn, refs.values())
+    last = {
+        k: queued.get(k) or getattr(written.get(ref), "fingerprint", None)
+        for k, ref in refs.items()
+    }
+    kept: list[Command] = []
+    for _, plan in planned:
+        fresh: list[Command] = []
+        created = False
+        for c in plan.commands:
+            previous = last.get(c.object_key)
+            if previous == c.fingerprint:
+                continue
+            created = created or previous is None
+            last[c.object_key] = c.fingerprint
+            fresh.append(c)
+        if plan.commands and plan.outcome in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED):
+            if not fresh:
+                plan.outcome = Outcome.UNCHANGED
+            else:
+                plan.outcome = Outcome.CREATED if created else Outcome.UPDATED
+        plan.commands = fresh
+        kept.extend(fresh)
+    return kept

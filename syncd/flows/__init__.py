@@ -1,0 +1,1 @@
+"""Flows: the business logic of one direction each; pure (store in, commands out)."""

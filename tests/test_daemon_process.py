@@ -1,0 +1,173 @@
+"""The daemon as a process: webhooks, signals, reload, systemd notifications."""
+
+from __future__ import annotations
+
+import signal
+import socket
+
+import pytest
+import requests
+
+from syncd.store import Store, inbox
+from tests.conftest import wait_until
+from tests.support.daemon import (
+    change,
+    logged,
+    outputs,
+    start_daemon,
+    stop,
+    write_config,
+    write_feed,
+)
+
+SECRET = "test-webhook-secret-123"
+pytestmark = pytest.mark.slow
+
+
+def port_of(log) -> int:
+    record = wait_until(lambda: logged(log, "http listening"), what="the HTTP server")
+    return record["port"]
+
+
+def metric(port: int, name: str) -> float | None:
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+@pytest.fixture
+def daemon(tmp_path, db_url):
+    procs = []
+
+    def start(config, env=None):
+        proc = start_daemon(config, env=env)
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
+def test_webhook_without_the_secret_gets_401_and_stores_nothing(tmp_path, db_url, daemon):
+    config = write_config(tmp_path, db_url)
+    write_feed(tmp_path, [])
+    proc = daemon(config)
+    port = port_of(config.with_suffix(".log"))
+    url = f"http://127.0.0.1:{port}/webhooks/feed"
+    body = {"entity": "order", "id": "W1", "version": "1", "data": {"total": 5}}
+
+    assert requests.post(url, json=body, timeout=5).status_code == 401
+    wrong = requests.post(url, json=body, headers={"X-Syncd-Token": "nope"}, timeout=5)
+    assert wrong.status_code == 401
+    store = Store.open(db_url)
+    with store.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM inbox").scalar_one() == 0
+
+    ok = requests.post(url, json=body, headers={"X-Syncd-Token": SECRET}, timeout=5)
+    assert ok.status_code == 202 and ok.json()["new"] == 1
+    wait_until(lambda: outputs(tmp_path / "out").get("order/W1"), what="the pushed change")
+    with store.read() as conn:
+        assert inbox.count_pending(conn) == 0
+    store.dispose()
+    assert stop(proc) == 0
+
+
+def test_sigterm_stops_cleanly_with_exit_0(tmp_path, db_url, daemon):
+    config = write_config(tmp_path, db_url)
+    write_feed(tmp_path, [change("order", f"O{i}", 1, total=i) for i in range(20)])
+    proc = daemon(config)
+    port_of(config.with_suffix(".log"))
+    wait_until(lambda: len(outputs(tmp_path / "out")) == 20, what="all changes applied")
+    assert stop(proc, signal.SIGTERM, timeout=30) == 0
+    assert logged(config.with_suffix(".log"), "stopped")
+    store = Store.open(db_url)
+    with store.read() as conn:  # leases were given back for the next instance
+        expires = conn.exec_driver_sql("SELECT max(expires_at) FROM leases").scalar_one()
+    store.dispose()
+    assert expires == 0.0
+
+
+def test_sighup_keeps_the_old_config_when_the_new_one_is_broken_and_applies_a_good_one(
+    tmp_path, db_url, daemon
+):
+    config = write_config(tmp_path, db_url)
+    write_feed(tmp_path, [change("order", "O1", 1, total=1)])
+    proc = daemon(config)
+    port = port_of(config.with_suffix(".log"))
+    assert metric(port, "syncd_config_last_reload_successful") == 1.0
+    wait_until(lambda: outputs(tmp_path / "out").get("order/O1"), what="first change")
+
+    config.write_text(config.read_text() + "\nengine_typo: {batch_size: lots}\n")
+    proc.send_signal(signal.SIGHUP)
+    wait_until(
+        lambda: metric(port, "syncd_config_last_reload_successful") == 0.0,
+        what="the reload to be refused",
+    )
+    assert proc.poll() is None
+    write_feed(tmp_path, [change("order", "O2", 1, total=2)], append=True)
+    wait_until(lambda: outputs(tmp_path / "out").get("order/O2"), what="work under the old config")
+
+    (tmp_path / "feed2.jsonl").write_text("")
+    new = write_config(
+        tmp_path,
+        db_url,
+        sources=[
+            {
+                "name": "feed",
+                "kind": "feed_file",
+                "system": "demo",
+                "interval_seconds": 0.1,
+                "options": {"path": str(tmp_path / "feed.jsonl")},
+            },
+            {
+                "name": "feed_two",
+                "kind": "feed_file",
+                "system": "demo",
+                "interval_seconds": 0.1,
+                "options": {"path": str(tmp_path / "feed2.jsonl")},
+            },
+        ],
+    )
+    assert new == config
+    proc.send_signal(signal.SIGHUP)
+    wait_until(
+        lambda: metric(port, "syncd_config_last_reload_successful") == 1.0, what="the good reload"
+    )
+    with (tmp_path / "feed2.jsonl").open("a") as fh:
+        fh.write('{"entity": "order", "id": "N1", "version": "1", "data": {"from": "feed_two"}}\n')
+    wait_until(lambda: outputs(tmp_path / "out").get("order/N1"), what="the new source to run")
+    assert stop(proc) == 0
+
+
+def test_systemd_hears_ready_watchdog_reloading_and_stopping(tmp_path, db_url, daemon):
+    notify_path = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(notify_path))
+    sock.setblocking(False)
+    received: list[str] = []
+
+    def heard(text: str) -> bool:
+        try:
+            for _ in range(1000):  # drain what has arrived; never wait here
+                received.append(sock.recv(4096).decode())
+        except BlockingIOError:
+            pass
+        return any(text in message for message in received)
+
+    config = write_config(tmp_path, db_url)
+    write_feed(tmp_path, [])
+    proc = daemon(config, env={"NOTIFY_SOCKET": str(notify_path), "WATCHDOG_USEC": "400000"})
+    wait_until(lambda: heard("READY=1"), what="READY=1")
+    wait_until(lambda: heard("WATCHDOG=1"), what="WATCHDOG=1")
+    proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: heard("RELOADING=1"), what="RELOADING=1")
+    reloading = next(m for m in received if "RELOADING=1" in m)
+    assert "MONOTONIC_USEC=" in reloading
+    assert stop(proc) == 0
+    wait_until(lambda: heard("STOPPING=1"), what="STOPPING=1")
+    sock.close()
