@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, bindparam, select, update
 
 from syncd.store.schema import bindings
-from syncd.store.sql import insert_ignoring_duplicates
+from syncd.store.sql import insert_ignoring_duplicates, upsert
 
 Ref = tuple[str, str, str]  # (system, entity, external_id)
 
@@ -96,7 +96,7 @@ def counterpart(conn: Connection, ref: Ref, system: str) -> Binding | None:
 def ensure(conn: Connection, ref: Ref, link: str | None = None, now: float | None = None) -> str:
     """Make sure ``ref`` has a binding row; returns its link (new or existing)."""
     system, entity, external_id = ref
-    stmt = insert_ignoring_duplicates(conn, bindings, ["system", "entity", "external_id"])
+    stmt = insert_ignoring_duplicates(conn, bindings, ["external_id", "system", "entity"])
     conn.execute(
         stmt,
         {
@@ -133,48 +133,46 @@ def record_writes(
     now = now or time.time()
     refs = {w.ref for w in writes} | {w.origin for w in writes if w.origin}
     links = {ref: b.link for ref, b in get_many(conn, refs).items()}
-    new_rows = []
+    known = set(links)
+    new_origins, new_targets, updates = [], [], []
     for w in writes:
-        for ref, partner in ((w.origin, w.ref), (w.ref, w.origin)):
-            if ref is None or ref in links:
-                continue
-            links[ref] = links.get(partner) if partner else None  # type: ignore[arg-type]
-            links[ref] = links[ref] or uuid.uuid4().hex
-            system, entity, external_id = ref
-            new_rows.append(
-                {
-                    "link": links[ref],
-                    "system": system,
-                    "entity": entity,
-                    "external_id": external_id,
-                    "updated_at": now,
-                }
-            )
-    if new_rows:
-        conn.execute(
-            insert_ignoring_duplicates(conn, bindings, ["system", "entity", "external_id"]),
-            new_rows,
-        )
+        if w.origin and w.origin not in links:
+            links[w.origin] = links.get(w.ref) or uuid.uuid4().hex
+            new_origins.append(_row(w.origin, links[w.origin], now))
+        if w.ref in known:
+            updates.append(w)
+            continue
+        links[w.ref] = (links.get(w.origin) if w.origin else None) or uuid.uuid4().hex
+        row = _row(w.ref, links[w.ref], now)
+        row.update(fingerprint=w.fingerprint, written_at=now, remote_id=w.remote_id)
+        new_targets.append(row)
+    key = ["external_id", "system", "entity"]
+    if new_origins:
+        conn.execute(insert_ignoring_duplicates(conn, bindings, key), new_origins)
+    if new_targets:  # an upsert, in case the row appeared since we looked
+        written = ["fingerprint", "written_at", "remote_id", "updated_at"]
+        conn.execute(upsert(conn, bindings, key, written), new_targets)
     same_ref = (
         (bindings.c.system == bindparam("b_system"))
         & (bindings.c.entity == bindparam("b_entity"))
         & (bindings.c.external_id == bindparam("b_external_id"))
     )
-    conn.execute(
-        update(bindings)
-        .where(same_ref)
-        .values(fingerprint=bindparam("b_fingerprint"), written_at=now, updated_at=now),
-        [
-            {
-                "b_system": w.ref[0],
-                "b_entity": w.ref[1],
-                "b_external_id": w.ref[2],
-                "b_fingerprint": w.fingerprint,
-            }
-            for w in writes
-        ],
-    )
-    with_ids = [w for w in writes if w.remote_id]
+    if updates:
+        conn.execute(
+            update(bindings)
+            .where(same_ref)
+            .values(fingerprint=bindparam("b_fingerprint"), written_at=now, updated_at=now),
+            [
+                {
+                    "b_system": w.ref[0],
+                    "b_entity": w.ref[1],
+                    "b_external_id": w.ref[2],
+                    "b_fingerprint": w.fingerprint,
+                }
+                for w in updates
+            ],
+        )
+    with_ids = [w for w in updates if w.remote_id]
     if with_ids:
         conn.execute(
             update(bindings).where(same_ref).values(remote_id=bindparam("b_remote_id")),
@@ -189,6 +187,17 @@ def record_writes(
             ],
         )
     return links
+
+
+def _row(ref: Ref, link: str, now: float) -> dict:
+    system, entity, external_id = ref
+    return {
+        "link": link,
+        "system": system,
+        "entity": entity,
+        "external_id": external_id,
+        "updated_at": now,
+    }
 
 
 def record_write(

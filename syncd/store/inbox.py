@@ -17,7 +17,7 @@ from syncd.model import Event
 from syncd.store.schema import inbox
 from syncd.store.sql import dumps, insert_ignoring_duplicates, loads
 
-UNIQUE = ["system", "entity", "external_id", "version"]
+UNIQUE = ["external_id", "system", "entity", "version"]
 
 
 def add(conn: Connection, events: Sequence[Event], stream: str = "") -> int:
@@ -98,15 +98,16 @@ def mark(conn: Connection, outcomes: dict[int, tuple[str, str]], now: float | No
     if not outcomes:
         return
     now = now or time.time()
-    conn.execute(
-        update(inbox)
-        .where(inbox.c.id == _bind("event_id"))
-        .values(state=_bind("new_state"), outcome=_bind("new_outcome"), processed_at=now),
-        [
-            {"event_id": i, "new_state": state, "new_outcome": outcome}
-            for i, (state, outcome) in outcomes.items()
-        ],
-    )
+    groups: dict[tuple[str, str], list[int]] = {}
+    for event_id, state_outcome in outcomes.items():
+        groups.setdefault(state_outcome, []).append(event_id)
+    for (state, outcome), ids in groups.items():  # a handful of outcomes per batch
+        for chunk in _chunks(sorted(ids), 500):
+            conn.execute(
+                update(inbox)
+                .where(inbox.c.id.in_(chunk))
+                .values(state=state, outcome=str(outcome), processed_at=now)
+            )
 
 
 def replay(conn: Connection, stream: str | None = None) -> int:
@@ -136,12 +137,6 @@ def oldest_pending_by_system(conn: Connection) -> dict[str, float]:
         .group_by(inbox.c.system)
     )
     return {system: oldest for system, oldest in rows}
-
-
-def _bind(name: str):  # noqa: ANN202
-    from sqlalchemy import bindparam
-
-    return bindparam(name)
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:

@@ -15,14 +15,15 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, exists, func, literal, or_, select, update
+from sqlalchemy import Connection, and_, exists, func, literal, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from syncd.model import Command
-from syncd.store.schema import leases, outbox
+from syncd.store.schema import UNFINISHED_SQL, leases, outbox
 from syncd.store.sql import dumps, insert_ignoring_duplicates, loads
 
 BLOCKING = ("pending", "running", "dead")  # states that hold back later commands of an object
+UNFINISHED = text(UNFINISHED_SQL)  # the same states, spelled as the partial index spells them
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,8 @@ def claim(
     )
     candidates = (
         select(outbox.c.id)
-        .where(outbox.c.target == target, due, ~held_back)
-        .order_by(outbox.c.id)
+        .where(UNFINISHED, outbox.c.target == target, due, ~held_back)
+        .order_by(outbox.c.target, outbox.c.id)  # the index's order: no sort, stops at limit
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
@@ -247,13 +248,15 @@ def last_fingerprints(conn: Connection, object_keys: Iterable[str]) -> dict[str,
 
 
 def counts(conn: Connection) -> dict[str, int]:
-    """Commands per state, plus ``retrying`` (pending after a failed attempt)."""
-    rows = conn.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state)).all()
+    """Unfinished commands per state, plus ``retrying`` (pending after a failed attempt)."""
+    rows = conn.execute(
+        select(outbox.c.state, func.count()).where(UNFINISHED).group_by(outbox.c.state)
+    ).all()
     result = {state: n for state, n in rows}
     result["retrying"] = conn.execute(
         select(func.count())
         .select_from(outbox)
-        .where(outbox.c.state == "pending", outbox.c.last_error.is_not(None))
+        .where(UNFINISHED, outbox.c.state == "pending", outbox.c.last_error.is_not(None))
     ).scalar_one()
     return result
 
@@ -261,7 +264,7 @@ def counts(conn: Connection) -> dict[str, int]:
 def pending_by_target(conn: Connection) -> dict[str, int]:
     rows = conn.execute(
         select(outbox.c.target, func.count())
-        .where(outbox.c.state.in_(("pending", "running")))
+        .where(UNFINISHED, outbox.c.state.in_(("pending", "running")))
         .group_by(outbox.c.target)
     )
     return dict(rows.all())
@@ -272,7 +275,7 @@ def oldest_pending_by_route(conn: Connection) -> dict[tuple[str, str], float]:
     source_time = func.coalesce(outbox.c.source_changed_at, outbox.c.created_at)
     rows = conn.execute(
         select(outbox.c.origin_system, outbox.c.target, func.min(source_time))
-        .where(outbox.c.state.in_(BLOCKING))
+        .where(UNFINISHED)
         .group_by(outbox.c.origin_system, outbox.c.target)
     )
     return {(origin, target): oldest for origin, target, oldest in rows}
@@ -280,7 +283,7 @@ def oldest_pending_by_route(conn: Connection) -> dict[tuple[str, str], float]:
 
 def next_due_at(conn: Connection) -> float | None:
     return conn.execute(
-        select(func.min(outbox.c.next_attempt_at)).where(outbox.c.state == "pending")
+        select(func.min(outbox.c.next_attempt_at)).where(UNFINISHED, outbox.c.state == "pending")
     ).scalar_one()
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identity.
@@ -48,7 +49,9 @@ inbox = Table(
     Column("state", String(16), nullable=False, server_default="pending"),
     Column("outcome", String(32)),
     Column("processed_at", Float),
-    UniqueConstraint("system", "entity", "external_id", "version"),
+    # external_id first: the most selective column leads, so lookups by a batch of
+    # ids use the index even before PostgreSQL has statistics for a fresh table
+    UniqueConstraint("external_id", "system", "entity", "version"),
     Index(None, "state", "id"),
 )
 
@@ -79,8 +82,19 @@ outbox = Table(
     Column("claimed_until", Float),
     Column("last_error", Text),
     Column("done_at", Float),
-    Index(None, "state", "next_attempt_at"),
     Index(None, "object_key", "id"),
+)
+# The unfinished commands (pending, running, dead) — a small part of the table,
+# applied ones being the bulk — in id order per sink: claims walk it and stop at
+# the batch size, backlog metrics count from it.  Queries name the predicate
+# literally (``outbox.UNFINISHED``) so that SQLite can prove the partial index applies.
+UNFINISHED_SQL = "outbox.state IN ('pending', 'running', 'dead')"
+Index(
+    "ix_outbox_unfinished",
+    outbox.c.target,
+    outbox.c.id,
+    sqlite_where=text(UNFINISHED_SQL),
+    postgresql_where=text(UNFINISHED_SQL),
 )
 
 # One business object's id in one system; rows sharing ``link`` are the same object.
@@ -97,7 +111,7 @@ bindings = Table(
     Column("version_seen", String(255)),
     Column("written_at", Float),
     Column("updated_at", Float, nullable=False),
-    UniqueConstraint("system", "entity", "external_id"),
+    UniqueConstraint("external_id", "system", "entity"),
 )
 
 # Where each source stream has read up to, fenced by the epoch of its lease.

@@ -33,11 +33,11 @@ def upgrade() -> None:
         sa.Column("processed_at", sa.Float),
         sa.PrimaryKeyConstraint("id", name="pk_inbox"),
         sa.UniqueConstraint(
+            "external_id",
             "system",
             "entity",
-            "external_id",
             "version",
-            name="uq_inbox_system_entity_external_id_version",
+            name="uq_inbox_external_id_system_entity_version",
         ),
     )
     op.create_index("ix_inbox_state_id", "inbox", ["state", "id"])
@@ -69,8 +69,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_outbox"),
         sa.UniqueConstraint("idempotency_key", name="uq_outbox_idempotency_key"),
     )
-    op.create_index("ix_outbox_state_next_attempt_at", "outbox", ["state", "next_attempt_at"])
     op.create_index("ix_outbox_object_key_id", "outbox", ["object_key", "id"])
+    unfinished = sa.text("outbox.state IN ('pending', 'running', 'dead')")
+    op.create_index(
+        "ix_outbox_unfinished",
+        "outbox",
+        ["target", "id"],
+        sqlite_where=unfinished,
+        postgresql_where=unfinished,
+    )
 
     op.create_table(
         "bindings",
@@ -86,7 +93,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.Float, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_bindings"),
         sa.UniqueConstraint(
-            "system", "entity", "external_id", name="uq_bindings_system_entity_external_id"
+            "external_id", "system", "entity", name="uq_bindings_external_id_system_entity"
         ),
     )
     op.create_index("ix_bindings_link", "bindings", ["link"])
@@ -146,6 +153,15 @@ def upgrade() -> None:
         sa.Column("acquired_at", sa.Float, nullable=False),
         sa.PrimaryKeyConstraint("name", name="pk_leases"),
     )
+
+    if op.get_bind().dialect.name == "postgresql":
+        # Queue-like tables churn: analyse and vacuum them early, or plans and
+        # dead index entries go stale during a burst (a backfill, a sale day).
+        for table in ("inbox", "outbox", "bindings"):
+            op.execute(
+                f"ALTER TABLE {table} SET (autovacuum_vacuum_scale_factor = 0.02, "
+                "autovacuum_analyze_scale_factor = 0.01, autovacuum_vacuum_cost_delay = 0)"
+            )
 
 
 def downgrade() -> None:
