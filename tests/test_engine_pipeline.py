@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
-from syncd.config import load_settings
 
 from cli import main
+from syncd.config import load_settings
 from syncd.engine.daemon import Engine
 from syncd.store import Store, dead_letters, inbox
 from tests.conftest import wait_until
