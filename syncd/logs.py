@@ -67,7 +67,7 @@ _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
     "taskName",
 }
 # Chatty at INFO/DEBUG; their warnings still come through.
-_NOISY = ("urllib3", "waitress", "zeep", "alembic.runtime.plugins")
+_NOISY = ("urllib3", "waitress", "zeep", "alembic")
 
 
 def register_secret(value: str | None) -> None:
