@@ -74,13 +74,17 @@ class Part(ABC):
         """Release connections; called on shutdown and before a reload swaps parts."""
 
 
-class Source(Part):
+class SystemPart(Part):
+    """A part that talks to one outside system: a source or a sink."""
+
     def __init__(self, name: str, system: str, options: BaseModel, context: PartContext) -> None:
         self.name = name
         self.system = system
         self.options = options
         self.context = context
 
+
+class Source(SystemPart):
     @abstractmethod
     def poll(self, cursor: Any) -> Iterator[SourceBatch]:
         """Yield batches of changes after ``cursor`` (None on the first run)."""
@@ -145,14 +149,8 @@ class Result:
         return cls(command.id or 0, False, error=error, permanent=permanent)
 
 
-class Sink(Part):
+class Sink(SystemPart):
     batch_size: ClassVar[int] = 50
-
-    def __init__(self, name: str, system: str, options: BaseModel, context: PartContext) -> None:
-        self.name = name
-        self.system = system
-        self.options = options
-        self.context = context
 
     @abstractmethod
     def apply(self, commands: list[Command]) -> list[Result]:
