@@ -93,23 +93,6 @@ def counterpart(conn: Connection, ref: Ref, system: str) -> Binding | None:
     return next((b for b in linked(conn, own.link) if b.system == system), None)
 
 
-def ensure(conn: Connection, ref: Ref, link: str | None = None, now: float | None = None) -> str:
-    """Make sure ``ref`` has a binding row; returns its link (new or existing)."""
-    system, entity, external_id = ref
-    stmt = insert_ignoring_duplicates(conn, bindings, ["external_id", "system", "entity"])
-    conn.execute(
-        stmt,
-        {
-            "link": link or uuid.uuid4().hex,
-            "system": system,
-            "entity": entity,
-            "external_id": external_id,
-            "updated_at": now or time.time(),
-        },
-    )
-    return get(conn, *ref).link  # type: ignore[union-attr]
-
-
 @dataclass(frozen=True)
 class Write:
     """syncd wrote data with ``fingerprint`` to ``ref``, because of ``origin``."""
@@ -211,16 +194,3 @@ def record_write(
 ) -> str:
     """One write; see ``record_writes``. Returns the object's link."""
     return record_writes(conn, [Write(ref, fingerprint, origin, remote_id)], now)[ref]
-
-
-def record_seen(conn: Connection, ref: Ref, version: str, now: float | None = None) -> None:
-    ensure(conn, ref, now=now)
-    conn.execute(
-        update(bindings)
-        .where(
-            bindings.c.system == ref[0],
-            bindings.c.entity == ref[1],
-            bindings.c.external_id == ref[2],
-        )
-        .values(version_seen=version, updated_at=now or time.time())
-    )

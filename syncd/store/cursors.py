@@ -87,14 +87,6 @@ def record_attempt(
     conn.execute(update(cursors).where(cursors.c.stream == stream).values(**values))
 
 
-def reset(conn: Connection, stream: str) -> bool:
-    """Forget where a stream was (it reads from its configured start again)."""
-    return (
-        conn.execute(update(cursors).where(cursors.c.stream == stream).values(value=None)).rowcount
-        == 1
-    )
-
-
 def _stream(lease: Lease) -> str:
     # A source's lease is named "source:<stream>".
     return lease.name.split(":", 1)[1] if lease.name.startswith("source:") else lease.name

@@ -114,7 +114,7 @@ class Store:
         self.engine.dispose()
 
     def truncate_all(self) -> None:
-        """Empty every table (tests and ``syncd db reset`` on a demo)."""
+        """Empty every table (tests and benchmarks)."""
         with self.begin() as conn:
             for table in reversed(schema.metadata.sorted_tables):
                 conn.execute(table.delete())

@@ -281,12 +281,6 @@ def oldest_pending_by_route(conn: Connection) -> dict[tuple[str, str], float]:
     return {(origin, target): oldest for origin, target, oldest in rows}
 
 
-def next_due_at(conn: Connection) -> float | None:
-    return conn.execute(
-        select(func.min(outbox.c.next_attempt_at)).where(UNFINISHED, outbox.c.state == "pending")
-    ).scalar_one()
-
-
 def purge_done(conn: Connection, older_than: float) -> int:
     """Forget applied commands after the retention period (bindings keep what matters)."""
     stmt = outbox.delete().where(
