@@ -1,0 +1,225 @@
+"""The RetailCRM API v5 endpoints syncd uses, on top of ``CrmTransport``.
+
+Thin, explicit methods — one per endpoint — that pick the payload out of the
+envelope, chunk batch uploads to the 50-item limit, walk paginated lists, and
+walk history by ``sinceId`` (page 1, limit 100) the way every maintained
+official module does.  Fields that PHP serialises as an empty list or a map
+(``payments``, ``customFields``, item ``properties``) are read by ``as_list``
+and ``as_map``.
+
+    crm = CrmClient(CrmTransport(url, key, site="main"))
+    for page in crm.order_history(since_id=0):
+        ...
+    crm.upload_orders(orders)          # chunks of 50, per-chunk results
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from syncd.connectors.retailcrm.errors import CrmPartialUpload
+from syncd.connectors.retailcrm.transport import CrmTransport
+
+UPLOAD_LIMIT = 50
+IDS_PER_CALL = 100
+PAGE_LIMITS = (20, 50, 100)
+
+
+def as_list(value: Any) -> list:
+    """A map-or-list field as a list (``{"4326": {...}}`` → ``[{...}]``, ``[]`` stays)."""
+    if isinstance(value, dict):
+        return list(value.values())
+    return list(value or [])
+
+
+def as_map(value: Any) -> dict:
+    """A map-or-list field as a dict (an empty ``[]`` means an empty map)."""
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+@dataclass
+class UploadResult:
+    """What one upload (all its chunks) did: uploaded ``{id, externalId}``, failed with reasons."""
+
+    uploaded: list[dict] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)  # {externalId, errors}
+    calls: int = 0
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    records: list[dict]
+    last_id: int
+    more: bool
+    generated_at: str | None
+
+
+class CrmClient:
+    def __init__(self, transport: CrmTransport) -> None:
+        self.t = transport
+
+    def _site(self, site: str | None) -> str | None:
+        return site or self.t.site
+
+    # -- orders ------------------------------------------------------------
+    def get_order(self, key: str | int, *, by: str = "externalId", site: str | None = None) -> dict:
+        body = self.t.get(f"orders/{key}", {"by": by, "site": self._site(site)})
+        return body["order"]
+
+    def create_order(self, order: dict, *, site: str | None = None) -> dict:
+        return self.t.post("orders/create", {"order": order, "site": self._site(site)})
+
+    def edit_order(
+        self, key: str | int, changes: dict, *, by: str = "externalId", site: str | None = None
+    ) -> dict:
+        fields = {"order": changes, "by": by, "site": self._site(site)}
+        return self.t.post(f"orders/{key}/edit", fields)
+
+    def orders(self, filters: dict | None = None, *, limit: int = 100) -> Iterator[dict]:
+        """Every order matching ``filters``, page after page."""
+        yield from self._paginate("orders", "orders", filters, limit)
+
+    def orders_by_ids(self, ids: list[int]) -> list[dict]:
+        """Full orders by CRM id, at most 100 per call."""
+        found: list[dict] = []
+        for part in chunks(sorted(set(ids)), IDS_PER_CALL):
+            body = self.t.get("orders", {"filter": {"ids": part}, "limit": IDS_PER_CALL})
+            found.extend(body.get("orders", []))
+        return found
+
+    def orders_by_external_ids(self, external_ids: list[str], site: str | None = None) -> list:
+        found: list[dict] = []
+        for part in chunks(sorted(set(external_ids)), IDS_PER_CALL):
+            params = {
+                "filter": {"externalIds": part, "sites": _opt(self._site(site))},
+                "limit": IDS_PER_CALL,
+            }
+            found.extend(self.t.get("orders", params).get("orders", []))
+        return found
+
+    def upload_orders(self, orders: list[dict], *, site: str | None = None) -> UploadResult:
+        return self._upload("orders/upload", "orders", orders, site)
+
+    def fix_order_external_ids(self, pairs: list[dict]) -> None:
+        """``pairs``: ``[{"id": 1, "externalId": "…"}]`` for orders born in the CRM."""
+        for part in chunks(pairs, UPLOAD_LIMIT):
+            self.t.post("orders/fix-external-ids", {"orders": part})
+
+    def order_statuses(self, ids: list[int] | None = None, external_ids: list | None = None):  # noqa: ANN201
+        body = self.t.get("orders/statuses", {"ids": ids, "externalIds": external_ids})
+        return body.get("orders", [])
+
+    def order_history(self, since_id: int = 0, start_date: str | None = None):  # noqa: ANN201
+        return self._history("orders/history", since_id, start_date)
+
+    # -- customers ---------------------------------------------------------
+    def get_customer(self, key: str | int, *, by: str = "externalId", site: str | None = None):  # noqa: ANN201
+        body = self.t.get(f"customers/{key}", {"by": by, "site": self._site(site)})
+        return body["customer"]
+
+    def create_customer(self, customer: dict, *, site: str | None = None) -> dict:
+        return self.t.post("customers/create", {"customer": customer, "site": self._site(site)})
+
+    def edit_customer(
+        self, key: str | int, changes: dict, *, by: str = "externalId", site: str | None = None
+    ) -> dict:
+        fields = {"customer": changes, "by": by, "site": self._site(site)}
+        return self.t.post(f"customers/{key}/edit", fields)
+
+    def customers(self, filters: dict | None = None, *, limit: int = 100) -> Iterator[dict]:
+        yield from self._paginate("customers", "customers", filters, limit)
+
+    def customers_by_phone(self, phone: str) -> list[dict]:
+        """RetailCRM searches name *or phone* in ``filter[name]``."""
+        return list(self.customers({"name": phone}, limit=20))
+
+    def upload_customers(self, customers: list[dict], *, site: str | None = None) -> UploadResult:
+        return self._upload("customers/upload", "customers", customers, site)
+
+    def fix_customer_external_ids(self, pairs: list[dict]) -> None:
+        for part in chunks(pairs, UPLOAD_LIMIT):
+            self.t.post("customers/fix-external-ids", {"customers": part})
+
+    def combine_customers(self, duplicates: list[int], survivor: int) -> None:
+        self.t.post(
+            "customers/combine",
+            {"customers": [{"id": i} for i in duplicates], "resultCustomer": {"id": survivor}},
+        )
+
+    def customer_history(self, since_id: int = 0, start_date: str | None = None):  # noqa: ANN201
+        return self._history("customers/history", since_id, start_date)
+
+    # -- references and stock ----------------------------------------------
+    def statuses(self) -> dict[str, dict]:
+        return as_map(self.t.get("reference/statuses").get("statuses"))
+
+    def status_groups(self) -> dict[str, dict]:
+        return as_map(self.t.get("reference/status-groups").get("statusGroups"))
+
+    def sites(self) -> dict[str, dict]:
+        return as_map(self.t.get("reference/sites").get("sites"))
+
+    def stores(self) -> dict[str, dict]:
+        return as_map(self.t.get("reference/stores").get("stores"))
+
+    def inventories(self, filters: dict | None = None) -> Iterator[dict]:
+        yield from self._paginate("store/inventories", "offers", filters, 250)
+
+    def custom_fields(self, entity: str | None = None) -> list[dict]:
+        return list(self._paginate("custom-fields", "customFields", {"entity": entity}, 100))
+
+    # -- shared walkers ----------------------------------------------------
+    def _paginate(self, path: str, key: str, filters: dict | None, limit: int) -> Iterator[dict]:
+        page = 1
+        while True:
+            body = self.t.get(path, {"filter": filters or None, "limit": limit, "page": page})
+            yield from body.get(key, [])
+            pagination = body.get("pagination") or {}
+            if page >= int(pagination.get("totalPageCount") or 1):
+                return
+            page += 1
+
+    def _history(self, path: str, since_id: int, start_date: str | None) -> Iterator[HistoryPage]:
+        """History after ``since_id``: page 1, limit 100, moving ``sinceId`` on."""
+        last = since_id
+        while True:
+            filters: dict[str, Any] = {"sinceId": last} if last else {}
+            if not last and start_date:
+                filters["startDate"] = start_date
+            body = self.t.get(path, {"filter": filters or None, "limit": 100, "page": 1})
+            records = body.get("history", [])
+            if records:
+                last = max(int(r["id"]) for r in records)
+            pagination = body.get("pagination") or {}
+            more = bool(records) and int(pagination.get("totalPageCount") or 1) > 1
+            yield HistoryPage(records, last, more, body.get("generatedAt"))
+            if not more:
+                return
+
+    def _upload(self, path: str, key: str, items: list[dict], site: str | None) -> UploadResult:
+        result = UploadResult()
+        plural = key[0].upper() + key[1:]
+        for part in chunks(items, UPLOAD_LIMIT):
+            result.calls += 1
+            try:
+                body = self.t.post(path, {key: part, "site": self._site(site)})
+                result.uploaded.extend(body.get(f"uploaded{plural}", []))
+            except CrmPartialUpload as exc:
+                result.uploaded.extend(exc.uploaded)
+                reasons = exc.errors
+                for failed in exc.failed:
+                    ext = failed.get("externalId")
+                    mine = [r for r in reasons if ext and str(ext) in r] or reasons
+                    result.failed.append({"externalId": ext, "errors": mine})
+        return result
+
+
+def _opt(value: str | None) -> list[str] | None:
+    return [value] if value else None

@@ -1,0 +1,152 @@
+"""RetailCRM endpoints: chunking, pagination, history walking, map-or-list fields."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, parse_qsl, urlsplit
+
+import responses
+
+from syncd.connectors.retailcrm.client import CrmClient, as_list, as_map
+from syncd.connectors.retailcrm.pacing import Pacer
+from syncd.connectors.retailcrm.transport import CrmTransport
+
+URL = "https://shop.retailcrm.test"
+API = URL + "/api/v5/"
+
+
+def crm() -> CrmClient:
+    pacer = Pacer(1000, clock=lambda: 0.0, sleep=lambda s: None)
+    return CrmClient(CrmTransport(URL, "k" * 20, site="main", pacer=pacer, sleep=lambda s: None))
+
+
+def query(call) -> dict:
+    return parse_qs(urlsplit(call.request.url).query)
+
+
+def form(call) -> dict:
+    return dict(parse_qsl(call.request.body))
+
+
+@responses.activate
+def test_upload_is_chunked_by_50_and_collects_what_went_in():
+    def reply(request):
+        orders = json.loads(dict(parse_qsl(request.body))["orders"])
+        uploaded = [{"id": i, "externalId": o["externalId"]} for i, o in enumerate(orders)]
+        return 200, {}, json.dumps({"success": True, "uploadedOrders": uploaded})
+
+    responses.add_callback(responses.POST, API + "orders/upload", callback=reply)
+    result = crm().upload_orders([{"externalId": f"E{i}"} for i in range(120)])
+    assert [len(json.loads(form(c)["orders"])) for c in responses.calls] == [50, 50, 20]
+    assert all(form(c)["site"] == "main" for c in responses.calls)
+    assert result.calls == 3 and len(result.uploaded) == 120 and result.failed == []
+
+
+@responses.activate
+def test_a_partial_upload_reports_each_failed_item_with_its_reason():
+    responses.post(
+        API + "orders/upload",
+        status=460,
+        json={
+            "success": False,
+            "errorMsg": "Orders are loaded with errors",
+            "errors": ["Order with externalId=B already exists.", "items[0]: bad offer in C"],
+            "uploadedOrders": [{"id": 1, "externalId": "A"}],
+            "failedOrders": [{"externalId": "B"}, {"externalId": "C"}],
+        },
+    )
+    result = crm().upload_orders([{"externalId": x} for x in "ABC"])
+    assert result.uploaded == [{"id": 1, "externalId": "A"}]
+    assert result.failed == [
+        {"externalId": "B", "errors": ["Order with externalId=B already exists."]},
+        {"externalId": "C", "errors": ["items[0]: bad offer in C"]},
+    ]
+
+
+@responses.activate
+def test_history_walks_by_since_id_on_page_one_until_no_more_pages():
+    responses.get(
+        API + "orders/history",
+        json={
+            "success": True,
+            "generatedAt": "2026-11-23 10:00:00",
+            "history": [{"id": 5}, {"id": 9}],
+            "pagination": {"totalPageCount": 2, "currentPage": 1},
+        },
+    )
+    responses.get(
+        API + "orders/history",
+        json={
+            "success": True,
+            "history": [{"id": 12}],
+            "pagination": {"totalPageCount": 1, "currentPage": 1},
+        },
+    )
+    pages = list(crm().order_history(since_id=4))
+    assert [p.last_id for p in pages] == [9, 12] and [p.more for p in pages] == [True, False]
+    assert query(responses.calls[0])["filter[sinceId]"] == ["4"]
+    assert query(responses.calls[1])["filter[sinceId]"] == ["9"]
+    assert all(query(c)["page"] == ["1"] and query(c)["limit"] == ["100"] for c in responses.calls)
+
+
+@responses.activate
+def test_first_history_read_can_start_at_a_date():
+    responses.get(API + "customers/history", json={"success": True, "history": []})
+    pages = list(crm().customer_history(start_date="2026-11-01 00:00:00"))
+    assert pages[0].records == [] and not pages[0].more
+    assert query(responses.calls[0])["filter[startDate]"] == ["2026-11-01 00:00:00"]
+
+
+@responses.activate
+def test_orders_by_ids_asks_at_most_100_per_call():
+    responses.get(API + "orders", json={"success": True, "orders": [{"id": 1}]})
+    crm().orders_by_ids(list(range(250)))
+    assert [len(query(c)["filter[ids][]"]) for c in responses.calls] == [100, 100, 50]
+
+
+@responses.activate
+def test_lists_walk_every_page():
+    for page, total in ((1, 3), (2, 3), (3, 3)):
+        responses.get(
+            API + "customers",
+            json={
+                "success": True,
+                "customers": [{"id": page}],
+                "pagination": {"currentPage": page, "totalPageCount": total},
+            },
+        )
+    assert [c["id"] for c in crm().customers()] == [1, 2, 3]
+    assert [query(c)["page"] for c in responses.calls] == [["1"], ["2"], ["3"]]
+
+
+@responses.activate
+def test_customers_are_found_by_phone_through_filter_name():
+    responses.get(API + "customers", json={"success": True, "customers": [{"id": 3}]})
+    assert crm().customers_by_phone("+79123456789") == [{"id": 3}]
+    assert query(responses.calls[0])["filter[name]"] == ["+79123456789"]
+
+
+@responses.activate
+def test_edit_addresses_by_external_id_or_id_with_the_site():
+    responses.post(API + "orders/77/edit", json={"success": True, "id": 77})
+    crm().edit_order(77, {"status": "client-confirmed"}, by="id")
+    sent = form(responses.calls[0])
+    assert sent["by"] == "id" and sent["site"] == "main"
+    assert json.loads(sent["order"]) == {"status": "client-confirmed"}
+
+
+@responses.activate
+def test_references_are_maps_even_when_php_sends_an_empty_list():
+    responses.get(
+        API + "reference/statuses",
+        json={"success": True, "statuses": {"new": {"code": "new", "group": "new"}}},
+    )
+    responses.get(API + "reference/stores", json={"success": True, "stores": []})
+    assert crm().statuses() == {"new": {"code": "new", "group": "new"}}
+    assert crm().stores() == {}
+
+
+def test_map_or_list_fields_read_either_way():
+    assert as_list({"4326": {"id": 4326}}) == [{"id": 4326}]
+    assert as_list([]) == [] and as_list(None) == []
+    assert as_map([]) == {} and as_map({"nps": 9}) == {"nps": 9}
