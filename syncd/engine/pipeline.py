@@ -22,7 +22,11 @@ from syncd.engine.contracts import Flow, Part, PartContext, Sink, Source
 _KINDS: dict[type[Part], dict[str, type[Part]]] = {Source: {}, Flow: {}, Sink: {}}
 
 # Modules whose import registers part kinds.
-PART_MODULES = ("syncd.connectors.demo", "syncd.flows.copy")
+PART_MODULES = (
+    "syncd.connectors.demo",
+    "syncd.connectors.retailcrm.history_source",
+    "syncd.flows.copy",
+)
 
 
 def register(cls: type[Part]) -> type[Part]:
@@ -60,7 +64,8 @@ class Pipeline:
 
     def close(self) -> None:
         for part in [*self.sources.values(), *self.flows, *self.sinks.values()]:
-            part.close()
+            if part is not None:  # a part whose construction failed
+                part.close()
 
 
 def build_pipeline(settings: Settings, context: PartContext) -> Pipeline:

@@ -1,0 +1,141 @@
+"""The CRM history source: echoes dropped (with or without externalId), full objects re-read."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import responses
+
+from syncd.config import ConfigError
+from syncd.engine.contracts import PartContext
+from syncd.engine.pipeline import build_pipeline
+from syncd.metrics import Metrics
+from tests.support.daemon import write_config
+
+URL = "https://shop.retailcrm.test"
+API = URL + "/api/v5/"
+
+
+def source(tmp_path, **options):
+    from syncd.config import load_settings
+
+    config = write_config(
+        tmp_path,
+        f"sqlite:///{tmp_path}/s.db",
+        sources=[
+            {
+                "name": "crm_orders",
+                "kind": "retailcrm_history",
+                "system": "crm",
+                "options": {"requests_per_second": 1000, **options},
+            }
+        ],
+    )
+    env = {"SYNCD_CRM_URL": URL, "SYNCD_CRM_API_KEY": "k" * 24, "SYNCD_CRM_SITE": "main"}
+    settings = load_settings(config, env)
+    return build_pipeline(settings, PartContext(settings, Metrics())).sources["crm_orders"]
+
+
+def record(
+    rid, order_id, *, own=False, external_id=None, source_="user", created="2026-11-23 12:00:00"
+):
+    rec = {
+        "id": rid,
+        "createdAt": created,
+        "field": "status",
+        "source": "api" if own else source_,
+        "order": {"id": order_id, "site": "main", "status": "new"},
+        "newValue": {"code": "client-confirmed"},
+    }
+    if external_id:
+        rec["order"]["externalId"] = external_id
+    if own or source_ == "api":
+        rec["apiKey"] = {"current": own}
+    return rec
+
+
+@responses.activate
+def test_own_changes_are_dropped_with_or_without_external_id_and_others_are_reread(tmp_path):
+    responses.get(
+        API + "orders/history",
+        json={
+            "success": True,
+            "history": [
+                record(101, 1, own=True, external_id="ERP-1"),  # our write to an ERP-born order
+                record(102, 2, own=True),  # our write to a CRM-born order
+                record(103, 3, source_="user"),  # a manager's change
+                record(104, 4, source_="api"),  # another integration's key
+                record(105, 3, source_="user", created="2026-11-23 12:05:00"),
+            ],
+            "pagination": {"totalPageCount": 1},
+        },
+    )
+    responses.get(
+        API + "orders",
+        json={
+            "success": True,
+            "orders": [{"id": 3, "status": "client-confirmed"}, {"id": 4, "status": "new"}],
+        },
+    )
+    batches = list(source(tmp_path).poll({"since_id": 100}))
+    (batch,) = batches
+    assert sorted(e.external_id for e in batch.events) == ["3", "4"]
+    three = next(e for e in batch.events if e.external_id == "3")
+    assert three.version == "105" and three.payload["status"] == "client-confirmed"
+    assert batch.cursor == {"since_id": 105, "start_date": None}
+    reread = parse_qs(urlsplit(responses.calls[1].request.url).query)
+    assert reread["filter[ids][]"] == ["3", "4"]
+
+
+@responses.activate
+def test_a_page_of_only_own_changes_moves_the_cursor_without_rereading(tmp_path):
+    responses.get(
+        API + "orders/history",
+        json={
+            "success": True,
+            "history": [record(7, 1, own=True), record(8, 2, own=True)],
+            "pagination": {"totalPageCount": 1},
+        },
+    )
+    (batch,) = list(source(tmp_path).poll({"since_id": 6}))
+    assert batch.events == [] and batch.cursor["since_id"] == 8
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_first_read_starts_now_and_keeps_the_date_until_something_happens(tmp_path):
+    responses.get(API + "orders/history", json={"success": True, "history": []})
+    (batch,) = list(source(tmp_path).poll(None))
+    asked = parse_qs(urlsplit(responses.calls[0].request.url).query)
+    assert "filter[startDate]" in asked and "filter[sinceId]" not in asked
+    assert batch.cursor["since_id"] == 0
+    assert batch.cursor["start_date"] == asked["filter[startDate]"][0]
+
+
+@responses.activate
+def test_pages_per_poll_caps_one_run(tmp_path):
+    for n in range(5):
+        responses.get(
+            API + "orders/history",
+            json={
+                "success": True,
+                "history": [record(10 + n, 1, own=True)],
+                "pagination": {"totalPageCount": 5 - n},
+            },
+        )
+    batches = list(source(tmp_path, pages_per_poll=2).poll({"since_id": 9}))
+    assert [b.cursor["since_id"] for b in batches] == [10, 11]
+
+
+def test_missing_crm_credentials_are_a_config_error_at_the_option(tmp_path):
+    from syncd.config import load_settings
+
+    config = write_config(
+        tmp_path,
+        f"sqlite:///{tmp_path}/s.db",
+        sources=[{"name": "crm_orders", "kind": "retailcrm_history", "system": "crm"}],
+    )
+    settings = load_settings(config, {})
+    with pytest.raises(ConfigError, match="needs crm.url and crm.api_key"):
+        build_pipeline(settings, PartContext(settings, Metrics()))
