@@ -25,6 +25,7 @@ _KINDS: dict[type[Part], dict[str, type[Part]]] = {Source: {}, Flow: {}, Sink: {
 PART_MODULES = (
     "syncd.connectors.demo",
     "syncd.connectors.retailcrm.history_source",
+    "syncd.connectors.retailcrm.sink",
     "syncd.flows.copy",
 )
 
