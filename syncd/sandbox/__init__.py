@@ -1,0 +1,1 @@
+"""Faithful local emulators of the outside systems, for the demo and the tests."""

@@ -1,0 +1,311 @@
+"""The sandbox CRM over HTTP: a WSGI app that answers like RetailCRM API v5.
+
+Auth (``X-API-KEY`` or ``apiKey``), the envelope, 201 on create, 400/403/404,
+460 partial uploads, the 50-item upload limit, page limits 20/50/100, history
+by ``sinceId`` with ``apiKey.current`` per reading key, and a per-key rate
+limit answered with 503 (10 requests/s by default, configurable).
+
+    app = SandboxCrm(api_keys=["demo-key"], requests_per_second=10)
+    # serve with waitress, or call in-process; app.state holds the data
+    app.state.edit("order", order, {"status": "client-confirmed"}, author="user")  # a manager
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+from syncd.sandbox.crm_state import GROUP_OF, STATUS_GROUPS, CrmRefusal, CrmState
+
+PAGE_LIMITS = (20, 50, 100)
+
+
+def nested(pairs: list[tuple[str, str]]) -> dict:
+    """PHP bracket pairs (``filter[ids][]=1``, ``filter[ids][0]=1``) into nested dicts/lists."""
+    out: dict = {}
+    for key, value in pairs:
+        names = [key.split("[", 1)[0]] + re.findall(r"\[([^\]]*)\]", key)
+        node = out
+        for i, name in enumerate(names):
+            last = i == len(names) - 1
+            nxt_is_list = not last and (names[i + 1] == "" or names[i + 1].isdigit())
+            if last:
+                if isinstance(node, list):
+                    node.append(value)
+                else:
+                    node[name] = value
+            elif isinstance(node, list):
+                node.append([] if nxt_is_list else {})
+                node = node[-1]
+            else:
+                node = node.setdefault(name, [] if nxt_is_list else {})
+    return out
+
+
+class SandboxCrm:
+    def __init__(
+        self,
+        api_keys: list[str],
+        *,
+        requests_per_second: float | None = 10.0,
+        sites: tuple[str, ...] = ("main",),
+        clock=time.monotonic,
+    ) -> None:  # noqa: ANN001
+        self.keys = set(api_keys)
+        self.state = CrmState(sites)
+        self.rps = requests_per_second
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+        self.requests = 0
+        self.throttled = 0
+        self.max_body_bytes = 16 * 1024 * 1024  # served by syncd.web.HttpServer
+
+    # -- WSGI ------------------------------------------------------------------
+    def __call__(self, environ: dict, start_response) -> list[bytes]:  # noqa: ANN001
+        status, body = self.handle(environ)
+        payload = json.dumps(body, ensure_ascii=False).encode()
+        start_response(
+            f"{status} {'OK' if status < 400 else 'Error'}",
+            [
+                ("Content-Type", "application/json; charset=utf-8"),
+                ("Content-Length", str(len(payload))),
+            ],
+        )
+        return [payload]
+
+    def handle(self, environ: dict) -> tuple[int, dict]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "")
+        query = nested(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        form: dict = {}
+        if method == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            raw = environ["wsgi.input"].read(length).decode("utf-8") if length else ""
+            form = nested(parse_qsl(raw, keep_blank_values=True))
+        headers = {k[5:].lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+        key = headers.get("x_api_key") or query.get("apiKey") or form.get("apiKey")
+        with self._lock:
+            self.requests += 1
+        if not key:
+            return 403, _error('"apiKey" is missing.')
+        if key not in self.keys:
+            return 403, _error('Wrong "apiKey" value.')
+        if not self._take(key):
+            with self._lock:
+                self.throttled += 1
+            return 503, _error("Service temporary unavailable")
+        if not path.startswith("/api/v5/"):
+            return 404, _error("Not found")
+        try:
+            return self.route(method, path[len("/api/v5/") :], {**query, **form}, key)
+        except CrmRefusal as exc:
+            return exc.status, _error(exc.message, exc.errors)
+        except (ValueError, KeyError, TypeError) as exc:
+            return 400, _error("Errors in the input parameters", [str(exc)])
+
+    def _take(self, key: str) -> bool:
+        """A token bucket of ``rps`` tokens, refilled continuously."""
+        if not self.rps:
+            return True
+        with self._lock:
+            now = self.clock()
+            tokens, at = self._buckets.get(key, (self.rps, now))
+            tokens = min(self.rps, tokens + (now - at) * self.rps)
+            if tokens < 1:
+                self._buckets[key] = (tokens, now)
+                return False
+            self._buckets[key] = (tokens - 1, now)
+            return True
+
+    # -- routes ----------------------------------------------------------------
+    def route(self, method: str, path: str, p: dict, key: str) -> tuple[int, dict]:
+        s = self.state
+        parts = path.split("/")
+        if method == "GET" and path.startswith("reference/"):
+            return 200, {"success": True, **self._reference(parts[1])}
+        if parts[0] not in ("orders", "customers"):
+            return 404, _error("Not found")
+        entity = parts[0][:-1]
+        rest = parts[1:]
+        with s.lock:
+            if method == "GET" and not rest:
+                return 200, self._list(entity, p)
+            if method == "GET" and rest == ["history"]:
+                return 200, self._history(entity, p, key)
+            if method == "GET" and rest == ["statuses"] and entity == "order":
+                return 200, self._statuses(p)
+            if method == "GET" and len(rest) == 1:
+                obj = s.find(entity, rest[0], p.get("by", "externalId"), p.get("site"))
+                if obj is None:
+                    return 404, _error("Not found")
+                return 200, {"success": True, entity: _out(obj)}
+            if method == "POST" and rest == ["create"]:
+                obj = s.create(entity, json.loads(p[entity]), p.get("site"), key)
+                return 201, {"success": True, "id": obj["id"], entity: _out(obj)}
+            if method == "POST" and len(rest) == 2 and rest[1] == "edit":
+                obj = s.find(entity, rest[0], p.get("by", "externalId"), p.get("site"))
+                if obj is None:
+                    return 404, _error("Not found")
+                s.edit(entity, obj, json.loads(p[entity]), key)
+                return 200, {"success": True, "id": obj["id"], entity: _out(obj)}
+            if method == "POST" and rest == ["upload"]:
+                return self._upload(entity, json.loads(p[parts[0]]), p.get("site"), key)
+            if method == "POST" and rest == ["fix-external-ids"]:
+                for pair in json.loads(p[parts[0]]):
+                    obj = s.find(entity, str(pair["id"]), "id", None)
+                    if obj is None:
+                        return 404, _error("Not found")
+                    s.edit(entity, obj, {"externalId": pair["externalId"]}, key)
+                return 200, {"success": True}
+        return 404, _error("Not found")
+
+    def _list(self, entity: str, p: dict) -> dict:
+        f = p.get("filter") or {}
+        items = list(self.state.records[entity].values())
+        if f.get("ids"):
+            items = [o for o in items if str(o["id"]) in set(map(str, f["ids"]))]
+        if f.get("externalIds"):
+            items = [o for o in items if o.get("externalId") in set(f["externalIds"])]
+        if f.get("sites"):
+            items = [o for o in items if o["site"] in set(f["sites"])]
+        if f.get("name"):
+            needle = f["name"].lower()
+            items = [o for o in items if needle in _searchable(o)]
+        limit, page = _paging(p)
+        return {
+            "success": True,
+            "pagination": _pagination(len(items), limit, page),
+            f"{entity}s": [_out(o) for o in items[(page - 1) * limit : page * limit]],
+        }
+
+    def _history(self, entity: str, p: dict, key: str) -> dict:
+        f = p.get("filter") or {}
+        records = self.state.history_for(
+            entity, key, int(f.get("sinceId") or 0), f.get("startDate")
+        )
+        limit, page = _paging(p)
+        return {
+            "success": True,
+            "generatedAt": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "history": records[(page - 1) * limit : page * limit],
+            "pagination": _pagination(len(records), limit, page),
+        }
+
+    def _statuses(self, p: dict) -> dict:
+        wanted_ids = set(map(str, p.get("ids") or []))
+        wanted_ext = set(p.get("externalIds") or [])
+        found = [
+            o
+            for o in self.state.records["order"].values()
+            if str(o["id"]) in wanted_ids or o.get("externalId") in wanted_ext
+        ]
+        return {
+            "success": True,
+            "orders": [
+                {
+                    "id": o["id"],
+                    "externalId": o.get("externalId"),
+                    "status": o["status"],
+                    "group": GROUP_OF[o["status"]],
+                }
+                for o in found
+            ],
+        }
+
+    def _upload(self, entity: str, items: list, site: str | None, key: str) -> tuple[int, dict]:
+        if len(items) > 50:
+            raise CrmRefusal(
+                400,
+                "Errors in the input parameters",
+                {f"{entity}s": "Can be uploaded only 50 items per request"},
+            )
+        uploaded, failed, errors = [], [], []
+        for item in items:
+            try:
+                obj = self.state.create(entity, item, site, key)
+                uploaded.append({"id": obj["id"], "externalId": obj.get("externalId")})
+            except CrmRefusal as exc:
+                failed.append({"externalId": item.get("externalId")})
+                errors.append(exc.message if not exc.errors else f"{exc.message} {exc.errors}")
+        plural = "Orders" if entity == "order" else "Customers"
+        body = {"success": not failed, f"uploaded{plural}": uploaded}
+        if not failed:
+            return 200, body
+        return 460, {
+            **body,
+            "errorMsg": f"{plural} are loaded with errors",
+            "errors": errors,
+            f"failed{plural}": failed,
+        }
+
+    def _reference(self, name: str) -> dict:
+        if name == "statuses":
+            return {
+                "statuses": {
+                    code: {
+                        "code": code,
+                        "name": code,
+                        "active": True,
+                        "group": group,
+                        "ordering": i * 10,
+                    }
+                    for code, group in GROUP_OF.items()
+                    for i in [list(GROUP_OF).index(code)]
+                }
+            }
+        if name == "status-groups":
+            return {
+                "statusGroups": {
+                    g: {
+                        "code": g,
+                        "name": g,
+                        "active": True,
+                        "statuses": c,
+                        "process": g not in ("new", "complete", "cancel"),
+                    }
+                    for g, c in STATUS_GROUPS.items()
+                }
+            }
+        if name == "sites":
+            return {"sites": {s: {"code": s, "name": s} for s in self.state.sites}}
+        if name == "stores":
+            return {"stores": {"main-store": {"code": "main-store", "name": "Main store"}}}
+        raise CrmRefusal(404, "Not found")
+
+
+def _error(message: str, errors: Any = None) -> dict:
+    body: dict = {"success": False, "errorMsg": message}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _paging(p: dict) -> tuple[int, int]:
+    limit = int(p.get("limit") or 20)
+    if limit not in PAGE_LIMITS:
+        raise CrmRefusal(
+            400,
+            "Errors in the input parameters",
+            {"limit": f"The value must be one of {list(PAGE_LIMITS)}"},
+        )
+    return limit, max(1, int(p.get("page") or 1))
+
+
+def _pagination(total: int, limit: int, page: int) -> dict:
+    pages = max(1, -(-total // limit))
+    return {"limit": limit, "totalCount": total, "currentPage": page, "totalPageCount": pages}
+
+
+def _searchable(obj: dict) -> str:
+    phones = " ".join(str(p.get("number", "")) for p in obj.get("phones") or [])
+    names = f"{obj.get('firstName', '')} {obj.get('lastName', '')}"
+    return f"{names} {obj.get('phone', '')} {phones}".lower()
+
+
+def _out(obj: dict) -> dict:
+    return json.loads(json.dumps(obj))

@@ -1,0 +1,18 @@
+"""Serve a WSGI app (a sandbox) on loopback for the length of a test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from syncd.web import HttpServer
+
+
+@contextmanager
+def serving(app) -> Iterator[str]:  # noqa: ANN001
+    server = HttpServer(app, "127.0.0.1:0")  # any WSGI callable; stops promptly
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.stop()

@@ -1,0 +1,113 @@
+"""The client against the sandbox CRM over loopback: the same behaviours as the mocked tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from syncd.connectors.retailcrm.client import CrmClient
+from syncd.connectors.retailcrm.errors import (
+    CrmAccessDenied,
+    CrmNotFound,
+    CrmRateLimited,
+    CrmValidationError,
+)
+from syncd.connectors.retailcrm.pacing import Pacer
+from syncd.connectors.retailcrm.transport import CrmTransport
+from syncd.sandbox.crm_app import SandboxCrm
+from tests.support.serve import serving
+
+KEY, OTHER = "sandbox-key-syncd-000", "sandbox-key-other-111"
+
+
+def client(url: str, key: str = KEY, **kwargs) -> CrmClient:
+    pacer = Pacer(kwargs.pop("rps", 1000))
+    return CrmClient(
+        CrmTransport(url, key, site="main", pacer=pacer, sleep=lambda s: None, **kwargs)
+    )
+
+
+@pytest.fixture
+def sandbox():
+    app = SandboxCrm([KEY, OTHER], requests_per_second=None)
+    with serving(app) as url:
+        yield app, url
+
+
+def test_create_get_edit_and_statuses_round_trip(sandbox):
+    app, url = sandbox
+    crm = client(url)
+    created = crm.create_order({"externalId": "ERP-1", "firstName": "Анна", "status": "new"})
+    assert created["order"]["number"] == f"{created['id']}M"
+    assert crm.get_order("ERP-1")["firstName"] == "Анна"
+    crm.edit_order("ERP-1", {"status": "client-confirmed"})
+    assert crm.get_order(created["id"], by="id")["status"] == "client-confirmed"
+    assert crm.order_statuses(external_ids=["ERP-1"]) == [
+        {
+            "id": created["id"],
+            "externalId": "ERP-1",
+            "status": "client-confirmed",
+            "group": "approval",
+        }
+    ]
+
+
+def test_errors_are_the_same_types_as_against_the_real_service(sandbox):
+    _, url = sandbox
+    with pytest.raises(CrmAccessDenied, match="Wrong"):
+        client(url, key="not-a-key").get_order("X")
+    with pytest.raises(CrmNotFound):
+        client(url).get_order("nope")
+    with pytest.raises(CrmValidationError, match="status: Status not found"):
+        client(url).create_order({"externalId": "E", "status": "no-such-status"})
+
+
+def test_upload_chunks_and_duplicates_come_back_per_item(sandbox):
+    _, url = sandbox
+    crm = client(url)
+    first = crm.upload_orders([{"externalId": f"E{i}"} for i in range(120)])
+    assert first.calls == 3 and len(first.uploaded) == 120 and first.failed == []
+    again = crm.upload_orders([{"externalId": "E1"}, {"externalId": "NEW"}])
+    assert [u["externalId"] for u in again.uploaded] == ["NEW"]
+    assert again.failed[0]["externalId"] == "E1"
+    assert "already exists" in again.failed[0]["errors"][0]
+    assert len(crm.orders_by_ids(list(range(1, 122)))) == 121
+
+
+def test_history_marks_only_the_reading_keys_changes_as_current(sandbox):
+    app, url = sandbox
+    client(url).create_order({"externalId": "A"})
+    client(url, key=OTHER).edit_order("A", {"status": "client-confirmed"})
+    order = app.state.find("order", "A", "externalId", "main")
+    app.state.edit("order", order, {"status": "assembling"}, author="user")
+    (page,) = list(client(url).order_history())
+    mine, other, manager = page.records
+    assert mine["created"] is True and mine["apiKey"] == {"current": True}
+    assert mine["order"]["externalId"] == "A"
+    assert other["apiKey"] == {"current": False} and other["newValue"] == {
+        "code": "client-confirmed"
+    }
+    assert manager["source"] == "user" and manager["order"]["status"] == "assembling"
+    assert mine["id"] < other["id"] < manager["id"]
+
+
+def test_the_sandbox_rate_limit_answers_503_and_the_client_backs_off_until_served(sandbox):
+    app, url = sandbox
+    now = [0.0]
+    app.clock = lambda: now[0]  # the sandbox's bucket runs on the client's backoff time
+    app.rps = 2
+
+    def backoff(seconds: float) -> None:
+        now[0] += seconds
+
+    pacer = Pacer(1000)
+    crm = CrmClient(CrmTransport(url, KEY, pacer=pacer, sleep=backoff))
+    for _ in range(4):
+        assert "new" in crm.statuses()
+    assert app.throttled >= 1 and crm.t.rate_limited == app.throttled
+
+    stuck = CrmClient(CrmTransport(url, KEY, pacer=pacer, attempts=2, sleep=lambda s: None))
+    app._buckets.clear()
+    app.rps = 1
+    stuck.statuses()  # the one token
+    with pytest.raises(CrmRateLimited):
+        stuck.statuses()  # no time passes: both attempts are refused

@@ -1,0 +1,70 @@
+"""Our own writes to the CRM never come back as events; a manager's change does.
+
+Against the sandbox CRM over loopback, with and without externalId.
+"""
+
+from __future__ import annotations
+
+from syncd.config import load_settings
+from syncd.engine.contracts import PartContext
+from syncd.engine.pipeline import build_pipeline
+from syncd.metrics import Metrics
+from syncd.model import Command
+from syncd.sandbox.crm_app import SandboxCrm
+from tests.support.daemon import write_config
+from tests.support.serve import serving
+
+KEY = "sandbox-key-syncd-000"
+
+
+def parts(tmp_path, url):
+    config = write_config(
+        tmp_path,
+        f"sqlite:///{tmp_path}/s.db",
+        sources=[
+            {
+                "name": "crm_orders",
+                "kind": "retailcrm_history",
+                "system": "crm",
+                "options": {"start": "2000-01-01 00:00:00"},
+            }
+        ],
+        extra={
+            "sinks": {
+                "out": {"kind": "directory", "system": "files", "options": {"path": str(tmp_path)}},
+                "crm": {"kind": "retailcrm", "system": "crm"},
+            }
+        },
+    )
+    settings = load_settings(
+        config, {"SYNCD_CRM_URL": url, "SYNCD_CRM_API_KEY": KEY, "SYNCD_CRM_SITE": "main"}
+    )
+    pipeline = build_pipeline(settings, PartContext(settings, Metrics()))
+    return pipeline.sources["crm_orders"], pipeline.sinks["crm"]
+
+
+def test_own_writes_are_not_events_with_or_without_external_id_but_a_managers_are(tmp_path):
+    app = SandboxCrm([KEY], requests_per_second=None)
+    with serving(app) as url:
+        source, sink = parts(tmp_path, url)
+        # syncd writes: an ERP order by externalId, then a status edit
+        sink.apply([Command("crm", "order", "ERP-1", "upsert", {"status": "new"}, "k1", id=1)])
+        sink.apply([Command("crm", "order", "ERP-1", "edit", {"status": "assembling"}, "k2", id=2)])
+        # and an order without externalId, created with syncd's key (a CRM-born order)
+        born = sink.client.create_order({"firstName": "Олег"})
+        sink.client.edit_order(born["id"], {"status": "client-confirmed"}, by="id")
+
+        batches = list(source.poll(None))
+        assert [e for b in batches for e in b.events] == []
+        cursor = batches[-1].cursor
+        assert cursor["since_id"] == 4  # four history records read, all our own
+
+        # a manager changes both orders in the CRM
+        for key, by in (("ERP-1", "externalId"), (str(born["id"]), "id")):
+            order = app.state.find("order", key, by, "main")
+            app.state.edit("order", order, {"status": "complete"}, author="user")
+        events = [e for b in source.poll(cursor) for e in b.events]
+    assert sorted(e.external_id for e in events) == sorted(
+        [str(app.state.find("order", "ERP-1", "externalId", "main")["id"]), str(born["id"])]
+    )
+    assert all(e.payload["status"] == "complete" for e in events)
