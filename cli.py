@@ -11,6 +11,7 @@ from syncd import __version__
 from syncd.commands.admin import check_config, db_group, inbox_group
 from syncd.commands.inspect import dead_letters_group, status_command
 from syncd.commands.run import run_command
+from syncd.commands.sandbox import sandbox_group
 
 
 @click.group()
@@ -26,6 +27,7 @@ for command in (
     db_group,
     check_config,
     inbox_group,
+    sandbox_group,
 ):
     main.add_command(command)
 
