@@ -7,6 +7,7 @@ import pytest
 from syncd.connectors.retailcrm.client import CrmClient
 from syncd.connectors.retailcrm.errors import (
     CrmAccessDenied,
+    CrmAccountMissing,
     CrmNotFound,
     CrmRateLimited,
     CrmValidationError,
@@ -111,3 +112,31 @@ def test_the_sandbox_rate_limit_answers_503_and_the_client_backs_off_until_serve
     stuck.statuses()  # the one token
     with pytest.raises(CrmRateLimited):
         stuck.statuses()  # no time passes: both attempts are refused
+
+
+def test_a_mistyped_account_is_recognised_on_get_and_post():
+    app = SandboxCrm([KEY], requests_per_second=None, account_exists=False)
+    with serving(app) as url:
+        with pytest.raises(CrmAccountMissing, match="Account does not exist"):
+            client(url).get_order("X")
+        with pytest.raises(CrmAccountMissing, match="HTML 405"):
+            client(url).create_order({"externalId": "X"})
+
+
+def test_an_html_503_page_is_still_a_rate_limit():
+    app = SandboxCrm([KEY], requests_per_second=1, html_503=True, clock=lambda: 0.0)
+    with serving(app) as url:
+        crm = client(url, attempts=2)
+        crm.statuses()
+        with pytest.raises(CrmRateLimited):
+            crm.statuses()
+
+
+def test_the_key_may_also_come_as_an_apikey_parameter(sandbox):
+    import requests
+
+    _, url = sandbox
+    body = requests.get(f"{url}/api/v5/reference/sites", params={"apiKey": KEY}, timeout=5).json()
+    assert body["success"] is True and "main" in body["sites"]
+    missing = requests.get(f"{url}/api/v5/reference/sites", timeout=5)
+    assert missing.status_code == 403 and missing.json()["errorMsg"] == '"apiKey" is missing.'

@@ -53,8 +53,10 @@ class SandboxCrm:
         *,
         requests_per_second: float | None = 10.0,
         sites: tuple[str, ...] = ("main",),
-        clock=time.monotonic,
-    ) -> None:  # noqa: ANN001
+        clock=time.monotonic,  # noqa: ANN001
+        account_exists: bool = True,
+        html_503: bool = False,
+    ) -> None:
         self.keys = set(api_keys)
         self.state = CrmState(sites)
         self.rps = requests_per_second
@@ -64,21 +66,24 @@ class SandboxCrm:
         self.requests = 0
         self.throttled = 0
         self.max_body_bytes = 16 * 1024 * 1024  # served by syncd.web.HttpServer
+        self.account_exists = account_exists  # False: answer like a mistyped account URL
+        self.html_503 = html_503  # True: the rate-limit page comes as HTML, as nginx may send it
 
     # -- WSGI ------------------------------------------------------------------
     def __call__(self, environ: dict, start_response) -> list[bytes]:  # noqa: ANN001
         status, body = self.handle(environ)
-        payload = json.dumps(body, ensure_ascii=False).encode()
+        if isinstance(body, str):  # an HTML page, as nginx answers in front of the API
+            payload, content_type = body.encode(), "text/html"
+        else:
+            payload = json.dumps(body, ensure_ascii=False).encode()
+            content_type = "application/json; charset=utf-8"
         start_response(
             f"{status} {'OK' if status < 400 else 'Error'}",
-            [
-                ("Content-Type", "application/json; charset=utf-8"),
-                ("Content-Length", str(len(payload))),
-            ],
+            [("Content-Type", content_type), ("Content-Length", str(len(payload)))],
         )
         return [payload]
 
-    def handle(self, environ: dict) -> tuple[int, dict]:
+    def handle(self, environ: dict) -> tuple[int, dict | str]:
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "")
         query = nested(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
@@ -87,6 +92,10 @@ class SandboxCrm:
             length = int(environ.get("CONTENT_LENGTH") or 0)
             raw = environ["wsgi.input"].read(length).decode("utf-8") if length else ""
             form = nested(parse_qsl(raw, keep_blank_values=True))
+        if not self.account_exists:
+            if method == "GET":
+                return 404, _error("Account does not exist.")
+            return 405, "<html><head><title>405 Not Allowed</title></head><body>nginx</body></html>"
         headers = {k[5:].lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
         key = headers.get("x_api_key") or query.get("apiKey") or form.get("apiKey")
         with self._lock:
@@ -98,6 +107,8 @@ class SandboxCrm:
         if not self._take(key):
             with self._lock:
                 self.throttled += 1
+            if self.html_503:
+                return 503, "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
             return 503, _error("Service temporary unavailable")
         if not path.startswith("/api/v5/"):
             return 404, _error("Not found")
