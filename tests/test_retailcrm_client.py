@@ -150,3 +150,48 @@ def test_map_or_list_fields_read_either_way():
     assert as_list({"4326": {"id": 4326}}) == [{"id": 4326}]
     assert as_list([]) == [] and as_list(None) == []
     assert as_map([]) == {} and as_map({"nps": 9}) == {"nps": 9}
+
+
+@responses.activate
+def test_customer_upload_fix_and_combine_send_the_documented_fields():
+    responses.post(
+        API + "customers/upload",
+        json={"success": True, "uploadedCustomers": [{"id": 5, "externalId": "C1"}]},
+    )
+    responses.post(API + "customers/fix-external-ids", json={"success": True})
+    responses.post(API + "customers/combine", json={"success": True})
+    client = crm()
+    assert client.upload_customers([{"externalId": "C1"}]).uploaded == [
+        {"id": 5, "externalId": "C1"}
+    ]
+    client.fix_customer_external_ids([{"id": 9, "externalId": "C9"}])
+    client.combine_customers([2, 3], survivor=1)
+    upload, fix, combine = (form(c) for c in responses.calls)
+    assert json.loads(upload["customers"]) == [{"externalId": "C1"}]
+    assert json.loads(fix["customers"]) == [{"id": 9, "externalId": "C9"}]
+    assert json.loads(combine["customers"]) == [{"id": 2}, {"id": 3}]
+    assert json.loads(combine["resultCustomer"]) == {"id": 1}
+
+
+@responses.activate
+def test_inventories_and_custom_fields_are_paginated_lists():
+    responses.get(
+        API + "store/inventories",
+        json={
+            "success": True,
+            "offers": [{"externalId": "SKU1", "stores": [{"store": "main-store", "quantity": 3}]}],
+            "pagination": {"totalPageCount": 1},
+        },
+    )
+    responses.get(
+        API + "custom-fields",
+        json={
+            "success": True,
+            "customFields": [{"code": "ltv", "entity": "customer"}],
+            "pagination": {"totalPageCount": 1},
+        },
+    )
+    assert [o["externalId"] for o in crm().inventories({"sites": ["main"]})] == ["SKU1"]
+    assert crm().custom_fields("customer") == [{"code": "ltv", "entity": "customer"}]
+    assert query(responses.calls[0])["limit"] == ["250"]
+    assert query(responses.calls[1])["filter[entity]"] == ["customer"]

@@ -140,3 +140,25 @@ def test_the_key_may_also_come_as_an_apikey_parameter(sandbox):
     assert body["success"] is True and "main" in body["sites"]
     missing = requests.get(f"{url}/api/v5/reference/sites", timeout=5)
     assert missing.status_code == 403 and missing.json()["errorMsg"] == '"apiKey" is missing.'
+
+
+def test_customers_by_phone_upload_fix_and_combine_against_the_sandbox(sandbox):
+    app, url = sandbox
+    crm = client(url)
+    uploaded = crm.upload_customers(
+        [
+            {"externalId": "C1", "firstName": "Анна", "phones": [{"number": "+79123456789"}]},
+            {"externalId": "C2", "firstName": "Анна"},
+        ]
+    )
+    assert len(uploaded.uploaded) == 2
+    assert [c["externalId"] for c in crm.customers_by_phone("+79123456789")] == ["C1"]
+    born = crm.create_customer({"firstName": "Олег"})
+    crm.fix_customer_external_ids([{"id": born["id"], "externalId": "C3"}])
+    assert crm.get_customer("C3")["firstName"] == "Олег"
+    survivor = uploaded.uploaded[0]["id"]
+    crm.combine_customers([uploaded.uploaded[1]["id"]], survivor=survivor)
+    assert [c["externalId"] for c in crm.customers()] == ["C1", "C3"]
+    merged = [r for p in crm.customer_history() for r in p.records if r.get("deleted")]
+    assert merged[0]["combinedTo"] == {"id": survivor}
+    assert list(crm.inventories()) == [] and crm.custom_fields("order") == []

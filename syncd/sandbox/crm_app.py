@@ -139,6 +139,12 @@ class SandboxCrm:
         parts = path.split("/")
         if method == "GET" and path.startswith("reference/"):
             return 200, {"success": True, **self._reference(parts[1])}
+        if method == "GET" and path in ("custom-fields", "store/inventories"):
+            limit, page = _paging(p, allowed=(20, 50, 100, 250))
+            key = "customFields" if path == "custom-fields" else "offers"
+            return 200, {"success": True, key: [], "pagination": _pagination(0, limit, page)}
+        if method == "POST" and path == "customers/combine":
+            return self._combine(json.loads(p["customers"]), json.loads(p["resultCustomer"]), key)
         if parts[0] not in ("orders", "customers"):
             return 404, _error("Not found")
         entity = parts[0][:-1]
@@ -254,6 +260,19 @@ class SandboxCrm:
             f"failed{plural}": failed,
         }
 
+    def _combine(self, duplicates: list, result: dict, key: str) -> tuple[int, dict]:
+        """Merge duplicates into the result customer; the merged-away ones disappear."""
+        s = self.state
+        with s.lock:
+            survivor = s.find("customer", str(result["id"]), "id", None)
+            gone = [s.find("customer", str(d["id"]), "id", None) for d in duplicates]
+            if survivor is None or None in gone:
+                return 404, _error("Not found")
+            for dup in gone:
+                del s.records["customer"][dup["id"]]
+                s.record_deleted("customer", dup, key, combined_to=survivor["id"])
+        return 200, {"success": True}
+
     def _reference(self, name: str) -> dict:
         if name == "statuses":
             return {
@@ -296,13 +315,13 @@ def _error(message: str, errors: Any = None) -> dict:
     return body
 
 
-def _paging(p: dict) -> tuple[int, int]:
+def _paging(p: dict, allowed: tuple[int, ...] = PAGE_LIMITS) -> tuple[int, int]:
     limit = int(p.get("limit") or 20)
-    if limit not in PAGE_LIMITS:
+    if limit not in allowed:
         raise CrmRefusal(
             400,
             "Errors in the input parameters",
-            {"limit": f"The value must be one of {list(PAGE_LIMITS)}"},
+            {"limit": f"The value must be one of {list(allowed)}"},
         )
     return limit, max(1, int(p.get("page") or 1))
 

@@ -172,6 +172,15 @@ class CrmState:
             rec["created"] = True
         self.history[entity].append(rec)
 
+    def record_deleted(self, entity: str, obj: dict, author: str, combined_to: int | None) -> None:
+        """A deleted (or merged-away) object: ``deleted`` and, for a merge, ``combinedTo``."""
+        with self.lock:
+            self._record(entity, obj, "id", obj["id"], None, author)
+            rec = self.history[entity][-1]
+            rec["deleted"] = True
+            if combined_to is not None:
+                rec["combinedTo"] = {"id": combined_to}
+
     def history_for(self, entity: str, reader: str, since_id: int, start: str | None) -> list:
         """Records after ``since_id`` (and from ``start``), as ``reader``'s key sees them."""
         out = []
