@@ -68,3 +68,29 @@ def test_own_writes_are_not_events_with_or_without_external_id_but_a_managers_ar
         [str(app.state.find("order", "ERP-1", "externalId", "main")["id"]), str(born["id"])]
     )
     assert all(e.payload["status"] == "complete" for e in events)
+
+
+def test_a_customer_merged_away_by_a_manager_arrives_as_a_tombstone(tmp_path):
+    app = SandboxCrm([KEY], requests_per_second=None)
+    keep = app.state.create("customer", {"firstName": "Анна"}, "main", author="user")
+    dup = app.state.create("customer", {"firstName": "Анна"}, "main", author="user")
+    with serving(app) as url:
+        config = write_config(
+            tmp_path,
+            f"sqlite:///{tmp_path}/s.db",
+            sources=[
+                {
+                    "name": "crm_customers",
+                    "kind": "retailcrm_history",
+                    "system": "crm",
+                    "options": {"entity": "customer", "start": "2000-01-01 00:00:00"},
+                }
+            ],
+        )
+        settings = load_settings(config, {"SYNCD_CRM_URL": url, "SYNCD_CRM_API_KEY": KEY})
+        source = build_pipeline(settings, PartContext(settings, Metrics())).sources["crm_customers"]
+        cursor = list(source.poll(None))[-1].cursor
+        del app.state.records["customer"][dup["id"]]
+        app.state.record_deleted("customer", dup, "user", combined_to=keep["id"])
+        (event,) = [e for b in source.poll(cursor) for e in b.events]
+    assert event.payload == {"id": dup["id"], "deleted": True, "combinedTo": keep["id"]}

@@ -9,7 +9,8 @@ RetailCRM keeps one global, growing history id.  Each poll reads
   check orders that have one, and loop on the others);
 - collects the ids of the objects the remaining records touched and re-reads
   those objects whole (``filter[ids][]``, 100 per call): an event carries the
-  full object, never a field delta;
+  full object, never a field delta (a deleted or merged-away object becomes
+  ``{"id", "deleted": true, "combinedTo"}``);
 - yields one batch per history page; the engine stores the events and the new
   ``sinceId`` in one transaction, so a crash re-reads at most that page.
 
@@ -115,11 +116,18 @@ class CrmHistorySource(Source):
         """Full objects touched by others in this page, as events."""
         entity = self.options.entity
         versions: dict[int, tuple[int, str | None]] = {}
+        deleted: dict[int, dict] = {}
         for record in page.records:
             object_id = touched_id(record, entity)
             if object_id is None or is_own_change(record):
                 continue
             versions[object_id] = (int(record["id"]), record.get("createdAt"))
+            if record.get("deleted"):
+                deleted[object_id] = {
+                    "id": object_id,
+                    "deleted": True,
+                    "combinedTo": (record.get("combinedTo") or {}).get("id"),
+                }
         if not versions:
             return []
         ids = sorted(versions)
@@ -127,6 +135,9 @@ class CrmHistorySource(Source):
             objects = self.client.orders_by_ids(ids)
         else:
             objects = list(self.client.customers({"ids": ids}, limit=100))
+        found = {int(o["id"]) for o in objects}
+        # a deleted (or merged-away) object cannot be re-read: say so in a tombstone
+        objects += [tomb for object_id, tomb in deleted.items() if object_id not in found]
         events = []
         for obj in objects:
             history_id, created_at = versions.get(int(obj["id"]), (page.last_id, None))
