@@ -139,3 +139,10 @@ def test_missing_crm_credentials_are_a_config_error_at_the_option(tmp_path):
     settings = load_settings(config, {})
     with pytest.raises(ConfigError, match="needs crm.url and crm.api_key"):
         build_pipeline(settings, PartContext(settings, Metrics()))
+
+
+def test_a_bad_start_or_time_zone_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="unknown time zone 'Mars/Base'"):
+        source(tmp_path, account_timezone="Mars/Base")
+    with pytest.raises(ConfigError, match="expected 'now' or YYYY-MM-DD HH:MM:SS"):
+        source(tmp_path, start="yesterday")

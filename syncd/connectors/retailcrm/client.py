@@ -223,3 +223,18 @@ class CrmClient:
 
 def _opt(value: str | None) -> list[str] | None:
     return [value] if value else None
+
+
+def client_for(context: Any, per_second: float) -> CrmClient:
+    """The client of the configured account (``crm.*`` settings); ValueError if unset."""
+    crm = context.settings.crm
+    if not crm.url or crm.api_key is None:
+        raise ValueError("needs crm.url and crm.api_key (SYNCD_CRM_URL, SYNCD_CRM_API_KEY)")
+    transport = CrmTransport(
+        crm.url,
+        crm.api_key.get_secret_value(),
+        site=crm.site,
+        per_second=per_second,
+        metrics=context.metrics,
+    )
+    return CrmClient(transport)

@@ -29,8 +29,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from syncd.connectors.retailcrm.client import CrmClient, HistoryPage
-from syncd.connectors.retailcrm.transport import CrmTransport
+from syncd.connectors.retailcrm.client import HistoryPage, client_for
 from syncd.engine.contracts import Source, SourceBatch, WebhookRoute
 from syncd.engine.pipeline import register
 from syncd.model import Event
@@ -69,9 +68,6 @@ class CrmHistorySource(Source):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        crm = self.context.settings.crm
-        if not crm.url or crm.api_key is None:
-            raise ValueError("needs crm.url and crm.api_key (SYNCD_CRM_URL, SYNCD_CRM_API_KEY)")
         if self.options.start != "now":
             try:
                 datetime.strptime(self.options.start, CRM_TIME)
@@ -79,15 +75,13 @@ class CrmHistorySource(Source):
                 raise ValueError(
                     f"start: expected 'now' or YYYY-MM-DD HH:MM:SS, got {self.options.start!r}"
                 ) from None
-        self.zone = ZoneInfo(self.options.account_timezone)
-        transport = CrmTransport(
-            crm.url,
-            crm.api_key.get_secret_value(),
-            site=crm.site,
-            per_second=self.options.requests_per_second,
-            metrics=self.context.metrics,
-        )
-        self.client = CrmClient(transport)
+        try:
+            self.zone = ZoneInfo(self.options.account_timezone)
+        except (KeyError, ValueError):  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(
+                f"account_timezone: unknown time zone {self.options.account_timezone!r}"
+            ) from None
+        self.client = client_for(self.context, self.options.requests_per_second)
 
     def _first_start(self) -> str:
         if self.options.start != "now":

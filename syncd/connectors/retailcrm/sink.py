@@ -21,9 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from syncd.connectors.retailcrm.client import CrmClient
+from syncd.connectors.retailcrm.client import client_for
 from syncd.connectors.retailcrm.errors import CrmError
-from syncd.connectors.retailcrm.transport import CrmTransport
 from syncd.engine.contracts import Result, Sink
 from syncd.engine.pipeline import register
 from syncd.errors import PermanentError
@@ -43,18 +42,7 @@ class CrmSink(Sink):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        crm = self.context.settings.crm
-        if not crm.url or crm.api_key is None:
-            raise ValueError("needs crm.url and crm.api_key (SYNCD_CRM_URL, SYNCD_CRM_API_KEY)")
-        self.client = CrmClient(
-            CrmTransport(
-                crm.url,
-                crm.api_key.get_secret_value(),
-                site=crm.site,
-                per_second=self.options.requests_per_second,
-                metrics=self.context.metrics,
-            )
-        )
+        self.client = client_for(self.context, self.options.requests_per_second)
 
     def apply(self, commands: list[Command]) -> list[Result]:
         results: list[Result] = []
