@@ -162,3 +162,47 @@ def test_customers_by_phone_upload_fix_and_combine_against_the_sandbox(sandbox):
     merged = [r for p in crm.customer_history() for r in p.records if r.get("deleted")]
     assert merged[0]["combinedTo"] == {"id": survivor}
     assert list(crm.inventories()) == [] and crm.custom_fields("order") == []
+
+
+def test_injected_server_errors_and_html_pages_are_retried_through(sandbox):
+    from syncd.sandbox.crm_faults import Faults
+
+    app, url = sandbox
+    app.faults = Faults(server_error=0.3, unavailable=0.2, html=True, seed=3)
+    crm = client(url, attempts=10)
+    for i in range(20):
+        crm.create_order({"externalId": f"F{i}"}) if i % 2 else crm.statuses()
+    assert app.faults.injected > 0
+    assert len(app.state.records["order"]) == 10  # every create went in exactly once
+
+
+def test_a_slow_sandbox_past_the_read_timeout_is_a_retried_timeout(sandbox):
+    import requests as http
+
+    from syncd.sandbox.crm_faults import Faults
+
+    app, url = sandbox
+    app.faults = Faults(timeout=1.0, timeout_seconds=0.5)
+    with pytest.raises(http.Timeout):
+        client(url, attempts=2, timeout=(1.0, 0.1)).statuses()
+    assert app.faults.injected == 2
+
+
+def test_a_manager_can_change_an_order_over_http_and_it_shows_as_a_user_change(sandbox):
+    import requests as http
+
+    app, url = sandbox
+    created = client(url).create_order({"externalId": "M1"})
+    answer = http.post(
+        f"{url}/sandbox/manager/orders/{created['id']}",
+        json={"status": "client-confirmed"},
+        timeout=5,
+    )
+    assert answer.status_code == 200
+    (page,) = list(client(url).order_history())
+    change = page.records[-1]
+    assert change["source"] == "user" and change["newValue"] == {"code": "client-confirmed"}
+    refused = http.post(
+        f"{url}/sandbox/manager/orders/{created['id']}", json={"status": "nope"}, timeout=5
+    )
+    assert refused.status_code == 400

@@ -16,12 +16,14 @@ import json
 import re
 import threading
 import time
-from typing import Any
 from urllib.parse import parse_qsl
 
+from syncd.sandbox.crm_faults import Faults
+from syncd.sandbox.crm_faults import error_body as _error
 from syncd.sandbox.crm_state import GROUP_OF, STATUS_GROUPS, CrmRefusal, CrmState
 
 PAGE_LIMITS = (20, 50, 100)
+MANAGER_PREFIX = "/sandbox/manager/"
 
 
 def nested(pairs: list[tuple[str, str]]) -> dict:
@@ -68,6 +70,7 @@ class SandboxCrm:
         self.max_body_bytes = 16 * 1024 * 1024  # served by syncd.web.HttpServer
         self.account_exists = account_exists  # False: answer like a mistyped account URL
         self.html_503 = html_503  # True: the rate-limit page comes as HTML, as nginx may send it
+        self.faults = Faults()
 
     # -- WSGI ------------------------------------------------------------------
     def __call__(self, environ: dict, start_response) -> list[bytes]:  # noqa: ANN001
@@ -88,6 +91,7 @@ class SandboxCrm:
         path = environ.get("PATH_INFO", "")
         query = nested(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
         form: dict = {}
+        raw = ""
         if method == "POST":
             length = int(environ.get("CONTENT_LENGTH") or 0)
             raw = environ["wsgi.input"].read(length).decode("utf-8") if length else ""
@@ -96,6 +100,8 @@ class SandboxCrm:
             if method == "GET":
                 return 404, _error("Account does not exist.")
             return 405, "<html><head><title>405 Not Allowed</title></head><body>nginx</body></html>"
+        if method == "POST" and path.startswith(MANAGER_PREFIX):
+            return self._as_manager(path[len(MANAGER_PREFIX) :], raw)
         headers = {k[5:].lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
         key = headers.get("x_api_key") or query.get("apiKey") or form.get("apiKey")
         with self._lock:
@@ -110,6 +116,9 @@ class SandboxCrm:
             if self.html_503:
                 return 503, "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
             return 503, _error("Service temporary unavailable")
+        injected = self.faults.roll()
+        if injected is not None:
+            return injected
         if not path.startswith("/api/v5/"):
             return 404, _error("Not found")
         try:
@@ -273,6 +282,22 @@ class SandboxCrm:
                 s.record_deleted("customer", dup, key, combined_to=survivor["id"])
         return 200, {"success": True}
 
+    def _as_manager(self, rest: str, raw: str) -> tuple[int, dict]:
+        """``POST /sandbox/manager/orders/<id>`` with a JSON body: a manager edits an order."""
+        entity, _, object_id = rest.partition("/")
+        if entity not in ("orders", "customers"):
+            return 404, _error("Not found")
+        changes = json.loads(raw or "{}")
+        try:
+            with self.state.lock:
+                obj = self.state.find(entity[:-1], object_id, "id", None)
+                if obj is None:
+                    return 404, _error("Not found")
+                self.state.edit(entity[:-1], obj, changes, author="user")
+        except CrmRefusal as exc:
+            return exc.status, _error(exc.message, exc.errors)
+        return 200, {"success": True, entity[:-1]: _out(obj)}
+
     def _reference(self, name: str) -> dict:
         if name == "statuses":
             return {
@@ -306,13 +331,6 @@ class SandboxCrm:
         if name == "stores":
             return {"stores": {"main-store": {"code": "main-store", "name": "Main store"}}}
         raise CrmRefusal(404, "Not found")
-
-
-def _error(message: str, errors: Any = None) -> dict:
-    body: dict = {"success": False, "errorMsg": message}
-    if errors:
-        body["errors"] = errors
-    return body
 
 
 def _paging(p: dict, allowed: tuple[int, ...] = PAGE_LIMITS) -> tuple[int, int]:
