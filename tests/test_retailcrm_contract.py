@@ -206,3 +206,14 @@ def test_a_manager_can_change_an_order_over_http_and_it_shows_as_a_user_change(s
         f"{url}/sandbox/manager/orders/{created['id']}", json={"status": "nope"}, timeout=5
     )
     assert refused.status_code == 400
+
+
+def test_history_names_fields_the_way_retailcrm_does(sandbox):
+    _, url = sandbox
+    crm = client(url)
+    crm.create_order({"externalId": "H1"})
+    crm.edit_order("H1", {"firstName": "Анна", "customFields": {"nps": 9}})
+    (page,) = list(crm.order_history())
+    assert [r["field"] for r in page.records[1:]] == ["first_name", "custom_nps"]
+    assert crm.get_order("H1")["customFields"] == {"nps": 9}
+    assert page.records[0]["order"]["customFields"] == []  # empty map serialised as a list

@@ -139,8 +139,17 @@ class CrmState:
                 old = obj.get(name)
                 if old == value:
                     continue
+                if name == "customFields":  # one record per field: custom_<code>
+                    before = dict(old or {})
+                    obj[name] = {**before, **value} or []
+                    for code, new in value.items():
+                        if before.get(code) != new:
+                            self._record(
+                                entity, obj, f"custom_{code}", before.get(code), new, author
+                            )
+                    continue
                 obj[name] = copy.deepcopy(value)
-                field = "custom_" if name == "customFields" else SNAKE.get(name, name)
+                field = SNAKE.get(name, name)
                 old_value, new_value = old, value
                 if name == "status":
                     old_value, new_value = {"code": old}, {"code": value}
