@@ -10,6 +10,7 @@ import responses
 from syncd.connectors.retailcrm.client import CrmClient, as_list, as_map
 from syncd.connectors.retailcrm.pacing import Pacer
 from syncd.connectors.retailcrm.transport import CrmTransport
+from tests.support.crm import partial_upload
 
 URL = "https://shop.retailcrm.test"
 API = URL + "/api/v5/"
@@ -47,13 +48,11 @@ def test_a_partial_upload_reports_each_failed_item_with_its_reason():
     responses.post(
         API + "orders/upload",
         status=460,
-        json={
-            "success": False,
-            "errorMsg": "Orders are loaded with errors",
-            "errors": ["Order with externalId=B already exists.", "items[0]: bad offer in C"],
-            "uploadedOrders": [{"id": 1, "externalId": "A"}],
-            "failedOrders": [{"externalId": "B"}, {"externalId": "C"}],
-        },
+        json=partial_upload(
+            ["Order with externalId=B already exists.", "items[0]: bad offer in C"],
+            [{"id": 1, "externalId": "A"}],
+            ["B", "C"],
+        ),
     )
     result = crm().upload_orders([{"externalId": x} for x in "ABC"])
     assert result.uploaded == [{"id": 1, "externalId": "A"}]

@@ -14,6 +14,7 @@ from syncd.engine.contracts import PartContext
 from syncd.engine.pipeline import build_pipeline
 from syncd.metrics import Metrics
 from syncd.model import Command
+from tests.support.crm import partial_upload
 from tests.support.daemon import write_config
 
 URL = "https://shop.retailcrm.test"
@@ -75,13 +76,11 @@ def test_already_existing_items_are_edited_and_refused_ones_fail_with_the_reason
     responses.post(
         API + "orders/upload",
         status=460,
-        json={
-            "success": False,
-            "errorMsg": "Orders are loaded with errors",
-            "errors": ["Order with externalId=B already exists.", "C: Offer with id 9 not found."],
-            "uploadedOrders": [{"id": 11, "externalId": "A"}],
-            "failedOrders": [{"externalId": "B"}, {"externalId": "C"}],
-        },
+        json=partial_upload(
+            ["Order with externalId=B already exists.", "C: Offer with id 9 not found."],
+            [{"id": 11, "externalId": "A"}],
+            ["B", "C"],
+        ),
     )
     responses.post(API + "orders/B/edit", json={"success": True, "id": 12})
     results = {

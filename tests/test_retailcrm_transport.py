@@ -23,6 +23,7 @@ from syncd.connectors.retailcrm.pacing import Pacer
 from syncd.connectors.retailcrm.transport import CrmTransport, bracket_params
 from syncd.errors import PermanentError, TransientError
 from syncd.metrics import Metrics
+from tests.support.crm import partial_upload
 
 URL = "https://shop.retailcrm.test"
 API = URL + "/api/v5/"
@@ -151,13 +152,11 @@ def test_a_460_partial_upload_carries_the_uploaded_and_failed_lists():
     responses.post(
         API + "orders/upload",
         status=460,
-        json={
-            "success": False,
-            "errorMsg": "Orders are loaded with errors",
-            "errors": ["Order with externalId=B already exists."],
-            "uploadedOrders": [{"id": 7, "externalId": "A"}],
-            "failedOrders": [{"externalId": "B"}],
-        },
+        json=partial_upload(
+            ["Order with externalId=B already exists."],
+            [{"id": 7, "externalId": "A"}],
+            ["B"],
+        ),
     )
     with pytest.raises(CrmPartialUpload) as caught:
         client().post("orders/upload", {"orders": [{"externalId": "A"}, {"externalId": "B"}]})
