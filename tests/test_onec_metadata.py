@@ -68,3 +68,33 @@ def test_entity_expansion_and_dtds_are_refused():
     bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>'
     with pytest.raises((DTDForbidden, EntitiesForbidden)):
         Metadata.parse(bomb)
+
+
+def test_an_entry_is_read_with_its_types_including_tabular_rows(meta):
+    from datetime import datetime
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    msk = ZoneInfo("Europe/Moscow")
+    entry = meta.entity("Document_ЗаказКлиента").read(
+        {
+            "odata.metadata": "…/$metadata#Document_ЗаказКлиента/@Element",
+            "Ref_Key": "8d1d7287-0000-0000-0000-000000000001",
+            "Date": "2026-11-23T10:00:00",
+            "Партнер_Key": "00000000-0000-0000-0000-000000000000",
+            "СуммаДокумента": 1990.5,
+            "Товары": [
+                {
+                    "LineNumber": "1",
+                    "Количество": 2,
+                    "Номенклатура_Key": "8d1d7287-0000-0000-0000-000000000002",
+                }
+            ],
+        },
+        msk,
+    )
+    assert entry["Date"] == datetime(2026, 11, 23, 10, tzinfo=msk)
+    assert entry["Партнер_Key"] is None and entry["СуммаДокумента"] == Decimal("1990.5")
+    assert entry["Товары"][0]["LineNumber"] == 1
+    assert str(entry["Ref_Key"]).endswith("0001")
+    assert entry["odata.metadata"].endswith("@Element")

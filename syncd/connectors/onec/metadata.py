@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from typing import Any
 
 from defusedxml import ElementTree
+
+from syncd.connectors.onec.values import read_value
 
 
 def _local(tag: str) -> str:
@@ -52,6 +55,23 @@ class StructuredType:
                 _missing(f"{self.name} has no tabular section", name, self.tabular_sections)
             )
         return self.owner.complex_types[self.tabular_sections[name]]  # type: ignore[union-attr]
+
+    def read(self, raw: dict, tz: Any) -> dict:
+        """An entry as Python values by this type (tabular sections row by row).
+
+        Fields this type does not declare (``odata.metadata``, presentations)
+        are kept as they came.
+        """
+        out: dict = {}
+        for name, value in raw.items():
+            if name in self.properties:
+                out[name] = read_value(value, self.properties[name], tz)
+            elif name in self.tabular_sections and isinstance(value, list):
+                row_type = self.tabular(name)
+                out[name] = [row_type.read(row, tz) for row in value]
+            else:
+                out[name] = value
+        return out
 
     @property
     def references(self) -> dict[str, str]:
