@@ -12,7 +12,7 @@ from syncd.connectors.retailcrm.errors import (
     CrmRateLimited,
     CrmValidationError,
 )
-from syncd.connectors.retailcrm.pacing import Pacer
+from syncd.connectors.pacing import Pacer
 from syncd.connectors.retailcrm.transport import CrmTransport
 from syncd.sandbox.crm_app import SandboxCrm
 from tests.support.serve import serving

@@ -19,7 +19,7 @@ from syncd.connectors.retailcrm.errors import (
     CrmServerError,
     CrmValidationError,
 )
-from syncd.connectors.retailcrm.pacing import Pacer
+from syncd.connectors.pacing import Pacer
 from syncd.connectors.retailcrm.transport import CrmTransport, bracket_params
 from syncd.errors import PermanentError, TransientError
 from syncd.metrics import Metrics

@@ -11,6 +11,7 @@ hold a worker.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import tenacity
@@ -31,9 +32,7 @@ class RetryPolicy:
 
     @property
     def _wait(self) -> tenacity.wait.wait_base:
-        return tenacity.wait_exponential(multiplier=self.initial, max=self.maximum) + (
-            tenacity.wait_random(0, self.jitter)
-        )
+        return backoff(self.initial, self.maximum, self.jitter)
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
@@ -43,3 +42,31 @@ class RetryPolicy:
 
     def exhausted(self, attempt: int) -> bool:
         return attempt >= self.max_attempts
+
+
+def backoff(initial: float, maximum: float, jitter: float) -> tenacity.wait.wait_base:
+    """Exponential backoff (initial × 2^(n-1), capped) plus up to ``jitter`` at random."""
+    return tenacity.wait_exponential(multiplier=initial, max=maximum) + tenacity.wait_random(
+        0, jitter
+    )
+
+
+def retrying_calls(
+    retryable: tuple[type[BaseException], ...],
+    *,
+    attempts: int,
+    initial: float,
+    maximum: float,
+    jitter: float,
+    sleep: Callable[[float], None],
+    before_sleep: Callable[[tenacity.RetryCallState], None] | None = None,
+) -> tenacity.Retrying:
+    """In-process retries of one outside call (connectors), on ``retryable`` errors only."""
+    return tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type(retryable),
+        wait=backoff(initial, maximum, jitter),
+        stop=tenacity.stop_after_attempt(attempts),
+        sleep=sleep,
+        reraise=True,
+        before_sleep=before_sleep,
+    )

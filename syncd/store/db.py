@@ -15,7 +15,6 @@ production store (psycopg 3, pre-pinged pooled connections).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,10 +55,6 @@ class Store:
             connect_args={"options": PG_SESSION_OPTIONS},
         )
         return cls(engine)
-
-    @property
-    def is_postgres(self) -> bool:
-        return self.dialect == "postgresql"
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -148,6 +143,3 @@ def _sqlite_engine(url: str) -> Engine:
 
     return engine
 
-
-def default_sqlite_url(state_dir: str | os.PathLike[str]) -> str:
-    return f"sqlite:///{Path(state_dir).absolute() / 'syncd.db'}"

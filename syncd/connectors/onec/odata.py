@@ -24,13 +24,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
-import tenacity
 
 from syncd.connectors.http import counted_session
 from syncd.connectors.onec.errors import ErpUnavailable, error_for
 from syncd.connectors.onec.metadata import Metadata
 from syncd.connectors.onec.values import query
-from syncd.connectors.retailcrm.pacing import Pacer
+from syncd.connectors.pacing import Pacer
+from syncd.engine.retry import retrying_calls
 
 RETRYABLE = (ErpUnavailable, requests.ConnectionError, requests.Timeout)
 
@@ -62,12 +62,8 @@ class ODataClient:
         self.page_bytes = page_bytes
         self.calls = 0
         self._metadata: Metadata | None = None
-        self._retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(RETRYABLE),
-            wait=tenacity.wait_exponential(multiplier=1, max=60) + tenacity.wait_random(0, 1),
-            stop=tenacity.stop_after_attempt(attempts),
-            sleep=sleep,
-            reraise=True,
+        self._retrying = retrying_calls(
+            RETRYABLE, attempts=attempts, initial=1, maximum=60, jitter=1, sleep=sleep
         )
 
     # -- requests --------------------------------------------------------------

@@ -25,13 +25,14 @@ import requests
 import tenacity
 
 from syncd.connectors.http import counted_session
+from syncd.connectors.pacing import Pacer, pacer_for
 from syncd.connectors.retailcrm.errors import (
     CrmError,
     CrmRateLimited,
     CrmServerError,
     error_for,
 )
-from syncd.connectors.retailcrm.pacing import Pacer, pacer_for
+from syncd.engine.retry import retrying_calls
 
 log = logging.getLogger(__name__)
 
@@ -95,13 +96,13 @@ class CrmTransport:
         self.session.headers["Accept"] = "application/json"
         self.calls = 0
         self.rate_limited = 0
-        self._retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(RETRYABLE),
-            wait=tenacity.wait_exponential(multiplier=backoff_initial, max=backoff_max)
-            + tenacity.wait_random(0, backoff_initial),
-            stop=tenacity.stop_after_attempt(attempts),
+        self._retrying = retrying_calls(
+            RETRYABLE,
+            attempts=attempts,
+            initial=backoff_initial,
+            maximum=backoff_max,
+            jitter=backoff_initial,
             sleep=sleep,
-            reraise=True,
             before_sleep=self._log_retry,
         )
 
