@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import responses
 
-from syncd.connectors.retailcrm.client import CrmClient, as_list, as_map
 from syncd.connectors.pacing import Pacer
+from syncd.connectors.retailcrm.client import CrmClient, as_list, as_map
 from syncd.connectors.retailcrm.transport import CrmTransport
 from tests.support.crm import partial_upload
 

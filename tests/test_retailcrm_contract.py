@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from syncd.connectors.pacing import Pacer
 from syncd.connectors.retailcrm.client import CrmClient
 from syncd.connectors.retailcrm.errors import (
     CrmAccessDenied,
@@ -12,7 +13,6 @@ from syncd.connectors.retailcrm.errors import (
     CrmRateLimited,
     CrmValidationError,
 )
-from syncd.connectors.pacing import Pacer
 from syncd.connectors.retailcrm.transport import CrmTransport
 from syncd.sandbox.crm_app import SandboxCrm
 from tests.support.serve import serving

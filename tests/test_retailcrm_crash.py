@@ -8,6 +8,7 @@ import pytest
 
 from syncd.sandbox.crm_app import SandboxCrm
 from syncd.store import Store
+from tests.support.crm import history_source
 from tests.support.daemon import outputs, syncd, write_config
 from tests.support.serve import serving
 
@@ -24,14 +25,7 @@ def test_sigkill_between_history_page_and_commit_loses_nothing(tmp_path, db_url,
         config = write_config(
             tmp_path,
             db_url,
-            sources=[
-                {
-                    "name": "crm_orders",
-                    "kind": "retailcrm_history",
-                    "system": "crm",
-                    "options": {"start": "2000-01-01 00:00:00"},
-                }
-            ],
+            sources=[history_source(start="2000-01-01 00:00:00")],
             engine={"lease_ttl_seconds": 1},
         )
         text = config.read_text().replace("source_system: demo", "source_system: crm")

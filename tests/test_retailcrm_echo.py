@@ -11,6 +11,7 @@ from syncd.engine.pipeline import build_pipeline
 from syncd.metrics import Metrics
 from syncd.model import Command
 from syncd.sandbox.crm_app import SandboxCrm
+from tests.support.crm import history_source
 from tests.support.daemon import write_config
 from tests.support.serve import serving
 
@@ -21,14 +22,7 @@ def parts(tmp_path, url):
     config = write_config(
         tmp_path,
         f"sqlite:///{tmp_path}/s.db",
-        sources=[
-            {
-                "name": "crm_orders",
-                "kind": "retailcrm_history",
-                "system": "crm",
-                "options": {"start": "2000-01-01 00:00:00"},
-            }
-        ],
+        sources=[history_source(start="2000-01-01 00:00:00")],
         extra={
             "sinks": {
                 "out": {"kind": "directory", "system": "files", "options": {"path": str(tmp_path)}},
@@ -79,12 +73,7 @@ def test_a_customer_merged_away_by_a_manager_arrives_as_a_tombstone(tmp_path):
             tmp_path,
             f"sqlite:///{tmp_path}/s.db",
             sources=[
-                {
-                    "name": "crm_customers",
-                    "kind": "retailcrm_history",
-                    "system": "crm",
-                    "options": {"entity": "customer", "start": "2000-01-01 00:00:00"},
-                }
+                history_source("crm_customers", entity="customer", start="2000-01-01 00:00:00")
             ],
         )
         settings = load_settings(config, {"SYNCD_CRM_URL": url, "SYNCD_CRM_API_KEY": KEY})

@@ -11,6 +11,7 @@ from syncd.config import ConfigError
 from syncd.engine.contracts import PartContext
 from syncd.engine.pipeline import build_pipeline
 from syncd.metrics import Metrics
+from tests.support.crm import history_source
 from tests.support.daemon import write_config
 
 URL = "https://shop.retailcrm.test"
@@ -23,14 +24,7 @@ def source(tmp_path, **options):
     config = write_config(
         tmp_path,
         f"sqlite:///{tmp_path}/s.db",
-        sources=[
-            {
-                "name": "crm_orders",
-                "kind": "retailcrm_history",
-                "system": "crm",
-                "options": {"requests_per_second": 1000, **options},
-            }
-        ],
+        sources=[history_source(**{"requests_per_second": 1000, **options})],
     )
     env = {"SYNCD_CRM_URL": URL, "SYNCD_CRM_API_KEY": "k" * 24, "SYNCD_CRM_SITE": "main"}
     settings = load_settings(config, env)
@@ -134,7 +128,7 @@ def test_missing_crm_credentials_are_a_config_error_at_the_option(tmp_path):
     config = write_config(
         tmp_path,
         f"sqlite:///{tmp_path}/s.db",
-        sources=[{"name": "crm_orders", "kind": "retailcrm_history", "system": "crm"}],
+        sources=[history_source()],
     )
     settings = load_settings(config, {})
     with pytest.raises(ConfigError, match="needs crm.url and crm.api_key"):

@@ -10,6 +10,7 @@ import pytest
 import requests
 import responses
 
+from syncd.connectors.pacing import Pacer
 from syncd.connectors.retailcrm.errors import (
     CrmAccessDenied,
     CrmAccountMissing,
@@ -19,7 +20,6 @@ from syncd.connectors.retailcrm.errors import (
     CrmServerError,
     CrmValidationError,
 )
-from syncd.connectors.pacing import Pacer
 from syncd.connectors.retailcrm.transport import CrmTransport, bracket_params
 from syncd.errors import PermanentError, TransientError
 from syncd.metrics import Metrics

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from syncd.config import load_settings
 from syncd.engine.daemon import Engine
 from syncd.web import WebApp
+from tests.support.crm import history_source
 from tests.support.daemon import write_config
 
 SECRET = "test-webhook-secret-123"
@@ -31,14 +32,7 @@ def test_the_trigger_form_with_the_token_nudges_and_without_it_is_refused(tmp_pa
     config = write_config(
         tmp_path,
         db_url,
-        sources=[
-            {
-                "name": "crm_orders",
-                "kind": "retailcrm_history",
-                "system": "crm",
-                "interval_seconds": 600,
-            }
-        ],
+        sources=[history_source(interval_seconds=600)],
     )
     settings = load_settings(
         config, {"SYNCD_CRM_URL": "http://127.0.0.1:9", "SYNCD_CRM_API_KEY": "k" * 24}
