@@ -1,5 +1,6 @@
-"""1C:Enterprise (УТ 11 / ERP 2 / Розница 2): OData V3 values and errors so far.
+"""1C:Enterprise (УТ 11 / ERP 2 / Розница 2) over the standard OData interface.
 
-The client, the sources, the sink and the sandbox 1C build on these
-(see issue 4); names of objects and fields always come from ``$metadata``.
+So far: values and literals, error mapping, the ``$metadata`` parser and the
+paced OData client.  Names of objects and fields always come from
+``$metadata``, never from code.
 """

@@ -1,5 +1,5 @@
-"""RetailCRM API v5: the client (transport, errors, pacing, endpoints).
+"""RetailCRM API v5: errors, transport, client, history source and sink.
 
-The history source, the sink and the sandbox CRM build on this client
-(see docs/retailcrm.md once they land).
+See docs/retailcrm.md for the account set-up, the trigger webhook and the
+sandbox CRM (``syncd.sandbox.crm_app``).
 """
