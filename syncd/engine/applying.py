@@ -23,7 +23,7 @@ from syncd.engine import failpoints
 from syncd.engine.contracts import Result, Sink
 from syncd.engine.retry import RetryPolicy
 from syncd.errors import PermanentError
-from syncd.store import Store, bindings, dead_letters, outbox
+from syncd.store import Store, bindings, dead_letters, inbox, outbox
 from syncd.store.outbox import Claim
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ class ApplyRound:
     applied: int = 0
     retried: int = 0
     dead: int = 0
+    superseded: int = 0
     lost: int = 0
 
 
@@ -107,12 +108,15 @@ def apply_claims(
         for claim in failed:
             cmd = claim.command
             result = outcome[cmd.id] or Result.failed(cmd, "the sink returned no result")
-            _record_failure(conn, sink, claim, result, policy, now, round_)
+            if result.superseded:
+                _record_superseded(conn, sink, claim, result, round_)
+            else:
+                _record_failure(conn, sink, claim, result, policy, now, round_)
     failpoints.hit("sink.after_commit")
     if metrics is not None:
         for direction, seconds in latencies:
             metrics.apply_latency.labels(direction).observe(seconds)
-        for outcome in ("applied", "retried", "dead"):
+        for outcome in ("applied", "retried", "dead", "superseded"):
             if getattr(round_, outcome):
                 metrics.commands.labels(sink.name, outcome).inc(getattr(round_, outcome))
     if round_.lost:
@@ -123,6 +127,23 @@ def apply_claims(
             sink.name,
         )
     return round_
+
+
+def _record_superseded(conn, sink: Sink, claim: Claim, result: Result, round_) -> None:  # noqa: ANN001
+    """Not written: the target changed. Its current state goes back through the flows."""
+    cmd = claim.command
+    if not outbox.supersede(conn, cmd.id, claim.token, result.error or "changed meanwhile"):
+        round_.lost += 1
+        return
+    if result.event is not None:
+        inbox.add(conn, [result.event], sink.name)
+    round_.superseded += 1
+    log.warning(
+        "command %s to %s not written: %s; the current object goes back through the flows",
+        cmd.id,
+        cmd.object_key,
+        result.error,
+    )
 
 
 def _record_failure(

@@ -58,11 +58,13 @@ class WebhookRoute:
     ``handler`` gets the authenticated ``syncd.web.WebhookRequest`` and returns
     the events it carries (stored in the inbox at once), or an empty list for
     a plain nudge; either way the source's stream runs at the next iteration.
+    Several streams may share a path: each handler sees the call, and one
+    that returns None says "not for this stream".
     A ValueError from the handler becomes a 400 naming what was wrong.
     """
 
     path: str
-    handler: Callable[[Any], list[Event]]
+    handler: Callable[[Any], list[Event] | None]
     allow_query_token: bool = False
 
 
@@ -132,13 +134,20 @@ class Flow(Part):
 
 @dataclass(frozen=True)
 class Result:
-    """How one command went. ``remote_id`` is the id the target gave the object."""
+    """How one command went. ``remote_id`` is the id the target gave the object.
+
+    ``superseded``: the target object changed since the command was planned,
+    so it was not written; ``event`` (the object as it is now) goes into the
+    inbox, and the flows decide again from there.
+    """
 
     command_id: int
     ok: bool
     error: str | None = None
     permanent: bool = False
     remote_id: str | None = None
+    superseded: bool = False
+    event: Event | None = None
 
     @classmethod
     def applied(cls, command: Command, remote_id: str | None = None) -> Result:
@@ -147,6 +156,10 @@ class Result:
     @classmethod
     def failed(cls, command: Command, error: str, *, permanent: bool = False) -> Result:
         return cls(command.id or 0, False, error=error, permanent=permanent)
+
+    @classmethod
+    def changed_meanwhile(cls, command: Command, reason: str, current: Event) -> Result:
+        return cls(command.id or 0, False, error=reason, superseded=True, event=current)
 
 
 class Sink(SystemPart):

@@ -113,26 +113,35 @@ class Engine:
     def attach_web(self, app) -> None:  # noqa: ANN001 - syncd.web.WebApp
         """Serve the webhooks of the current sources on ``app`` (again after a reload)."""
         self._web = app
-        for name, source in self.pipeline.sources.items():
+        for source in self.pipeline.sources.values():
             for route in source.webhooks():
                 if route.path not in self._routes:
                     self._routes.add(route.path)
                     app.add_webhook(
                         route.path,
-                        self._webhook(name, route.path),
+                        self._webhook(route.path),
                         allow_query_token=route.allow_query_token,
                     )
 
-    def _webhook(self, stream: str, path: str):  # noqa: ANN202
+    def _webhook(self, path: str):  # noqa: ANN202
+        """Every stream that takes ``path`` sees the call; a handler returning None passes."""
+
         def handle(request) -> tuple[int, dict]:  # noqa: ANN001
-            source = self.pipeline.sources.get(stream)
-            route = next((r for r in source.webhooks() if r.path == path), None) if source else None
-            if route is None:
+            taken = accepted = new = 0
+            for name, source in list(self.pipeline.sources.items()):
+                for route in source.webhooks():
+                    if route.path != path:
+                        continue
+                    events = route.handler(request)
+                    if events is None:
+                        continue
+                    taken += 1
+                    accepted += len(events)
+                    new += take_pushed(self.store, name, events)
+                    self.nudge(name)
+            if not taken:
                 return 404, {"error": f"no source takes {path} in the running configuration"}
-            events = route.handler(request)
-            new = take_pushed(self.store, stream, events)
-            self.nudge(stream)
-            return 202, {"accepted": len(events), "new": new}
+            return 202, {"accepted": accepted, "new": new, "streams": taken}
 
         return handle
 

@@ -183,6 +183,16 @@ def retry_later(
     return conn.execute(stmt).rowcount == 1
 
 
+def supersede(conn: Connection, command_id: int, token: str, reason: str) -> bool:
+    """Close a claimed command unwritten: its target changed since it was planned."""
+    stmt = (
+        update(outbox)
+        .where(_held(command_id, token))
+        .values(state="superseded", done_at=time.time(), last_error=reason, **_release_values())
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
 def park(conn: Connection, command_id: int, token: str, error: str) -> bool:
     """Move a claimed command to ``dead``; later commands of its object wait behind it."""
     stmt = (
@@ -284,6 +294,6 @@ def oldest_pending_by_route(conn: Connection) -> dict[tuple[str, str], float]:
 def purge_done(conn: Connection, older_than: float) -> int:
     """Forget applied commands after the retention period (bindings keep what matters)."""
     stmt = outbox.delete().where(
-        outbox.c.state.in_(("done", "discarded")), outbox.c.done_at < older_than
+        outbox.c.state.in_(("done", "discarded", "superseded")), outbox.c.done_at < older_than
     )
     return conn.execute(stmt).rowcount
