@@ -13,6 +13,14 @@ def sandbox_group() -> None:
     """Local emulators of the outside systems."""
 
 
+def _serve_until_stopped(server) -> None:  # noqa: ANN001 - syncd.web.HttpServer
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    server.stop()
+
+
 @sandbox_group.command("crm")
 @click.option("--port", default=8790, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -72,8 +80,61 @@ def sandbox_crm(
         f"sandbox CRM on http://{host}:{server.port} (keys: {len(api_keys)}, "
         f"limit {rps or 'none'} req/s); Ctrl-C stops it"
     )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stop.wait()
-    server.stop()
+    _serve_until_stopped(server)
+
+
+@sandbox_group.command("erp")
+@click.option("--port", default=8791, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--user", default="Обмен", show_default=True, help="1C user (UTF-8).")
+@click.option("--password", default="sandbox", show_default=True, help="That user's password.")
+@click.option("--customers", default=200, show_default=True, help="Sample partners.")
+@click.option("--items", default=50, show_default=True, help="Sample goods.")
+@click.option("--orders", default=300, show_default=True, help="Sample site orders.")
+@click.option("--timezone", default="Europe/Moscow", show_default=True, help="The base's zone.")
+@click.option("--slow", default=0.0, show_default=True, help="Seconds added to every answer.")
+@click.option("--fail-share", default=0.0, show_default=True, help="Share of requests given 503.")
+@click.option("--html-auth-errors", is_flag=True, help="A bad login gets an HTML page with 200.")
+@click.option("--seed", default=1, show_default=True, help="Seed of the sample data and faults.")
+def sandbox_erp(
+    port: int,
+    host: str,
+    user: str,
+    password: str,
+    customers: int,
+    items: int,
+    orders: int,
+    timezone: str,
+    slow: float,
+    fail_share: float,
+    html_auth_errors: bool,
+    seed: int,
+) -> None:
+    """Serve a sandbox 1C (УТ 11) at http://HOST:PORT/odata/standard.odata/.
+
+    Also the web service /ws/SyncdExchange.1cws?wsdl, and 1C users' actions
+    (no auth; sandbox only): POST /sandbox/user/orders (a new site order),
+    POST /sandbox/user/orders/<Ref_Key>/ship | close | cancel | edit.
+    """
+    from syncd.sandbox.erp_app import PREFIX, SandboxErp
+    from syncd.sandbox.erp_routes import SOAP_NAME
+    from syncd.sandbox.erp_schema import EXCHANGE_PLAN
+    from syncd.web import HttpServer
+
+    app = SandboxErp(
+        user=user,
+        password=password,
+        timezone=timezone,
+        html_auth_errors=html_auth_errors,
+        slow_seconds=slow,
+        fail_share=fail_share,
+        seed=seed,
+    )
+    app.trade.seed(customers=customers, items=items, orders=orders, seed=seed)
+    server = HttpServer(app, f"{host}:{port}", threads=16)
+    server.start()
+    root = f"http://{host}:{server.port}"
+    click.echo(f"sandbox 1C on {root}{PREFIX} (user {user!r}); Ctrl-C stops it")
+    click.echo(f"  exchange plan {EXCHANGE_PLAN}, syncd's node {app.node}")
+    click.echo(f"  web service {root}/ws/{SOAP_NAME}.1cws?wsdl")
+    _serve_until_stopped(server)

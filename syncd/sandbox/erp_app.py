@@ -1,0 +1,332 @@
+"""The sandbox 1C over HTTP: a WSGI app answering like a published УТ 11 base.
+
+``/odata/standard.odata/`` serves the service document, ``$metadata``, sets
+(JSON with ``$format=json`` or ``Accept: application/json``, Atom otherwise),
+entities by key, ``$count``, POST/PATCH/DELETE, ``…/Post`` and ``…/Unpost``,
+and the exchange plan's ``SelectChanges`` / ``NotifyChangesReceived``.  The
+quirks are 1C's: Int64 as strings, ``odata.count`` a string and
+``$inlinecount`` ignoring ``$skip``/``$top``, ``odata.error`` bodies with the
+platform's codes, 500 with code -1 for application refusals, ``+`` not read
+as a space.  Basic auth is read as UTF-8; ``html_auth_errors`` answers a bad
+login with an HTML page and status 200, as a misconfigured publication does.
+
+``/sandbox/user/…`` acts as a 1C user (no auth; sandbox only): POST
+``orders`` (a new site order), ``orders/<ref>/ship|close|cancel|edit``.
+``in_flight``/``peak`` count concurrent requests, for the read benchmark.
+
+    app = SandboxErp(user="Обмен", password="secret"); app.trade.seed(customers=50)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import threading
+import time
+from typing import Any
+from urllib.parse import quote, unquote
+
+from syncd.sandbox.erp_atom import atom_feed, entity_url
+from syncd.sandbox.erp_business import Trade
+from syncd.sandbox.erp_query import ODataFault, compile_filter, order_rows, select_fields
+from syncd.sandbox.erp_routes import parse_key, parse_resource, soap_service, user_action
+from syncd.sandbox.erp_schema import EXCHANGE_PLAN, SCHEMA, metadata_xml
+from syncd.sandbox.erp_state import ErpState
+
+PREFIX = "/odata/standard.odata/"
+HTML_PAGE = (
+    "<html><head><title>1C:Enterprise 8</title></head><body>"
+    "<h1>Ошибка доступа</h1><p>{}</p></body></html>"
+)
+
+
+class SandboxErp:
+    max_body_bytes = 50_000_000
+
+    def __init__(
+        self,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        timezone: str = "Europe/Moscow",
+        html_auth_errors: bool = False,
+        slow_seconds: float = 0.0,
+        fail_share: float = 0.0,
+        seed: int = 1,
+    ) -> None:
+        self.state = ErpState(timezone)
+        self.trade = Trade(self.state)
+        self.node = self.trade.plan.add_node("syncd", "syncd (sandbox)")
+        self.user, self.password = user, password
+        self.html_auth_errors = html_auth_errors
+        self.slow_seconds = slow_seconds
+        self.fail_share = fail_share
+        self._random = random.Random(seed)
+        self._count_lock = threading.Lock()
+        self.in_flight = 0
+        self.peak = 0
+        self.requests: list[tuple[str, str]] = []  # (method, path) of every OData request
+        self.data_load_headers = 0
+        self.soap = soap_service(self.trade, user, password)  # /ws/SyncdExchange.1cws
+
+    # -- WSGI ------------------------------------------------------------------
+    def __call__(self, environ: dict, start_response) -> list[bytes]:  # noqa: ANN001
+        with self._count_lock:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+        try:
+            status, headers, body = self.handle(environ)
+        finally:
+            with self._count_lock:
+                self.in_flight -= 1
+        start_response(f"{status} {_REASONS.get(status, 'Status')}", headers)
+        return [body]
+
+    def reset_counters(self) -> None:
+        with self._count_lock:
+            self.peak, self.requests = self.in_flight, []
+
+    def handle(self, environ: dict) -> tuple[int, list, bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+        if path.startswith("/sandbox/user/"):
+            return _json_reply(*user_action(self.trade, method, path[14:], _body(environ)))
+        if path.startswith("/ws/") and self.soap is not None:
+            replies: list = []
+            chunks = self.soap(environ, lambda status, headers: replies.append((status, headers)))
+            return int(replies[0][0].split()[0]), replies[0][1], b"".join(chunks)
+        if not path.startswith(PREFIX.rstrip("/")):
+            return 404, [("Content-Type", "text/html")], b"<html>404 Not Found</html>"
+        denied = self._authenticate(environ)
+        if denied:
+            return denied
+        if self.slow_seconds:
+            time.sleep(self.slow_seconds)
+        if self.fail_share and self._random.random() < self.fail_share:
+            return 503, [("Content-Type", "text/html")], HTML_PAGE.format("503").encode()
+        options = _options(environ.get("QUERY_STRING", ""))
+        json_wanted = "json" in options.get("$format", "") or "json" in environ.get(
+            "HTTP_ACCEPT", ""
+        )
+        self.requests.append((method, path))
+        if environ.get("HTTP_1C_ODATA_DATALOADMODE"):
+            self.data_load_headers += 1
+        try:
+            return self.route(method, path[len(PREFIX) :], options, environ, json_wanted)
+        except ODataFault as fault:
+            return _error(fault, json_wanted)
+        except (ValueError, KeyError) as exc:
+            return _error(ODataFault(400, 2, f"bad request format: {exc}"), json_wanted)
+
+    def _authenticate(self, environ: dict) -> tuple[int, list, bytes] | None:
+        if self.user is None:
+            return None
+        given = environ.get("HTTP_AUTHORIZATION", "")
+        try:
+            scheme, encoded = given.split(" ", 1)
+            user, _, password = base64.b64decode(encoded).decode("utf-8").partition(":")
+            ok = scheme.lower() == "basic" and (user, password) == (self.user, self.password)
+        except (ValueError, UnicodeDecodeError):
+            ok = False
+        if ok:
+            return None
+        if self.html_auth_errors:
+            page = HTML_PAGE.format("Идентификация пользователя не выполнена").encode("utf-8")
+            return 200, [("Content-Type", "text/html; charset=utf-8")], page
+        return 401, [("WWW-Authenticate", 'Basic realm="1C"'), ("Content-Type", "text/plain")], b""
+
+    # -- OData -----------------------------------------------------------------
+    def base_url(self, environ: dict) -> str:
+        host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+        return f"http://{host}{PREFIX}"
+
+    def route(
+        self, method: str, rest: str, options: dict, environ: dict, json_wanted: bool
+    ) -> tuple[int, list, bytes]:
+        base = self.base_url(environ)
+        if rest in ("", "/"):
+            names = [{"name": n, "url": n} for n in SCHEMA]
+            return _json_reply(200, {"odata.metadata": base + "$metadata", "value": names})
+        if rest == "$metadata":
+            return 200, [("Content-Type", "application/xml;charset=utf-8")], metadata_xml()
+        if rest in ("SelectChanges", "NotifyChangesReceived") and method == "POST":
+            return self.exchange(rest, options, base)
+        set_name, key_text, action = parse_resource(rest)
+        schema = self.state.schema(set_name)
+        key = parse_key(key_text, schema) if key_text is not None else None
+        data_load = bool(environ.get("HTTP_1C_ODATA_DATALOADMODE"))
+        if action in ("Post", "Unpost") and key is not None and method == "POST":
+            do = self.trade.post if action == "Post" else self.trade.unpost
+            return self.entity_reply(base, set_name, do(set_name, key), json_wanted)
+        if action == "$count" and key is None:
+            count = len(self._filtered(set_name, options))
+            return 200, [("Content-Type", "text/plain;charset=utf-8")], str(count).encode()
+        if action is not None:
+            raise ODataFault(400, 6, f"segment not found: {action}")
+        if method == "GET" and key is None:
+            return self.collection(base, set_name, options, json_wanted)
+        if method == "GET":
+            return self.entity_reply(base, set_name, self.state.get(set_name, key), json_wanted)
+        if method == "POST" and key is None:
+            row = self.trade.write(set_name, None, _body(environ), data_load=data_load)
+            status, headers, body = self.entity_reply(base, set_name, row, json_wanted)
+            location = quote(entity_url(base, set_name, row), safe=":/()'=,")
+            return 201, [*headers, ("Location", location)], body
+        if method in ("PATCH", "MERGE") and key is not None:
+            row = self.trade.write(set_name, key, _body(environ), data_load=data_load)
+            return self.entity_reply(base, set_name, row, json_wanted)
+        if method == "DELETE" and key is not None:
+            self.state.remove(set_name, key)
+            return 204, [], b""
+        raise ODataFault(405, 19, f"HTTP method not allowed: {method}")
+
+    def _filtered(self, set_name: str, options: dict) -> list[dict]:
+        schema = SCHEMA[set_name]
+        rows = self.state.rows(set_name)
+        if options.get("$filter"):
+            match = compile_filter(options["$filter"], schema)
+            rows = [r for r in rows if match(r)]
+        return rows
+
+    def collection(
+        self, base: str, set_name: str, options: dict, json_wanted: bool
+    ) -> tuple[int, list, bytes]:
+        schema = SCHEMA[set_name]
+        rows = order_rows(self._filtered(set_name, options), options.get("$orderby"), schema)
+        count = len(rows)
+        if options.get("$inlinecount") != "allpages":  # with it, 1C ignores $skip and $top
+            skip = _int(options.get("$skip"), "$skip")
+            top = _int(options.get("$top"), "$top")
+            rows = rows[skip:][:top] if top is not None else rows[skip:]
+        rows = [select_fields(r, options.get("$select"), schema) for r in rows]
+        if not json_wanted:
+            body = atom_feed(base, set_name, [(set_name, r) for r in rows])
+            return 200, [("Content-Type", "application/atom+xml;charset=utf-8")], body
+        reply: dict[str, Any] = {"odata.metadata": f"{base}$metadata#{set_name}"}
+        if options.get("$inlinecount") == "allpages":
+            reply["odata.count"] = str(count)
+        reply["value"] = [wire(set_name, r) for r in rows]
+        return _json_reply(200, reply, options)
+
+    def entity_reply(
+        self, base: str, set_name: str, row: dict, json_wanted: bool
+    ) -> tuple[int, list, bytes]:
+        if not json_wanted:
+            body = atom_feed(base, set_name, [(set_name, row)])
+            return 200, [("Content-Type", "application/atom+xml;charset=utf-8")], body
+        return _json_reply(
+            200, {"odata.metadata": f"{base}$metadata#{set_name}/@Element", **wire(set_name, row)}
+        )
+
+    def exchange(self, action: str, options: dict, base: str) -> tuple[int, list, bytes]:
+        point = options.get("DataExchangePoint", "").strip("'")
+        marker = f"{EXCHANGE_PLAN}(guid'"
+        if marker not in point:
+            raise ODataFault(400, 12, "required argument missing: DataExchangePoint")
+        node = point.split(marker, 1)[1].split("'", 1)[0]
+        message_no = _int(options.get("MessageNo"), "MessageNo")
+        if message_no is None:
+            raise ODataFault(400, 12, "required argument missing: MessageNo")
+        if action == "NotifyChangesReceived":
+            self.trade.plan.confirm(node, message_no)
+            return 200, [("Content-Type", "text/plain")], b""
+        changes = self.trade.plan.select(node, message_no)
+        live = [(s, row) for s, _, row in changes if row is not None]
+        gone = [
+            entity_url(base, s, dict(zip(SCHEMA[s].key, k, strict=True)))
+            for s, k, r in changes
+            if not r
+        ]
+        body = atom_feed(base, f"SelectChanges/{message_no}", live, deleted=gone)
+        return 200, [("Content-Type", "application/atom+xml;charset=utf-8")], body
+
+
+def wire(set_name: str, row: dict) -> dict:
+    """A stored row as 1C's JSON: Int64 as strings, tabular rows alike."""
+    schema = SCHEMA[set_name]
+    out = {}
+    for name, value in row.items():
+        if schema.fields.get(name) == "Edm.Int64" and value is not None:
+            out[name] = str(value)
+        elif name in schema.tabular:
+            columns = schema.tabular[name]
+            out[name] = [
+                {k: str(v) if columns.get(k) == "Edm.Int64" else v for k, v in line.items()}
+                for line in value
+            ]
+        else:
+            out[name] = value
+    return out
+
+
+def _options(query: str) -> dict[str, str]:
+    """Query options decoded like 1C does: %XX as UTF-8, and ``+`` stays a plus."""
+    out = {}
+    for pair in query.split("&"):
+        if pair:
+            name, _, value = pair.partition("=")
+            out[unquote(name)] = unquote(value)
+    return out
+
+
+def _int(value: str | None, name: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ODataFault(400, 14, f"query option parse error: {name}={value}") from None
+
+
+def _body(environ: dict) -> Any:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length) if length else b""
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except ValueError:
+        raise ODataFault(500, -1, "Ошибка разбора JSON") from None
+
+
+def _json_reply(status: int, body: Any, options: dict | None = None) -> tuple[int, list, bytes]:
+    if options and "nometadata" in options.get("$format", "") and isinstance(body, dict):
+        body = {k: v for k, v in body.items() if k != "odata.metadata"}
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    return status, [("Content-Type", "application/json;charset=utf-8")], data
+
+
+def _error(fault: ODataFault, json_wanted: bool) -> tuple[int, list, bytes]:
+    if json_wanted:
+        body = {
+            "odata.error": {
+                "code": str(fault.code),
+                "message": {"lang": "ru", "value": fault.message},
+            }
+        }
+        return _json_reply(fault.status, body)
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?><m:error xmlns:m="http://schemas.microsoft.com/'
+        f'ado/2007/08/dataservices/metadata"><m:code>{fault.code}</m:code>'
+        f'<m:message xml:lang="ru">{_escape(fault.message)}</m:message></m:error>'
+    )
+    return fault.status, [("Content-Type", "application/xml;charset=utf-8")], xml.encode("utf-8")
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
