@@ -1,0 +1,198 @@
+"""The 1C SOAP client: a 1C web service (``…/ws/<name>.1cws``) through zeep.
+
+- Basic auth with UTF-8 credentials, the counted ``erp`` session;
+- the WSDL is loaded on the first call and kept; calls go to its SOAP 1.1
+  binding at the address the WSDL was fetched from (1C behind a proxy often
+  writes its internal host name into the WSDL);
+- no XML (WSDL or reply) with a DTD, entities or external references is
+  parsed: zeep refuses it and the call fails with :class:`ErpUnsafeXml`;
+- a SOAP Fault is the service's own refusal: :class:`ErpSoapFault`, permanent;
+  401/403 is :class:`ErpAccessDenied`; other 5xx, timeouts and connection
+  errors are retried with backoff, then raised as :class:`ErpUnavailable`.
+
+Operations are named by syncd's logical names, mapped to the service's own
+(usually Cyrillic) operation names from the config:
+
+    erp = ErpSoapClient("https://erp/ut11/ws/exchange.1cws?wsdl", "Обмен", password,
+                        operations={"set_order_status": "УстановитьСтатусЗаказа"})
+    erp.call("set_order_status", Номер="ЗК-000123", Статус="Отгружен")
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import requests
+import zeep
+from zeep.exceptions import (
+    DTDForbidden,
+    EntitiesForbidden,
+    ExternalReferenceForbidden,
+    Fault,
+    TransportError,
+    XMLSyntaxError,
+)
+from zeep.exceptions import Error as ZeepError
+from zeep.helpers import serialize_object
+from zeep.proxy import ServiceProxy
+from zeep.transports import Transport
+from zeep.wsdl.bindings.soap import Soap11Binding
+
+from syncd.connectors.http import counted_session
+from syncd.connectors.onec.errors import (
+    ErpAccessDenied,
+    ErpError,
+    ErpRequestError,
+    ErpUnavailable,
+)
+from syncd.engine.retry import retrying_calls
+from syncd.errors import PermanentError
+
+RETRYABLE = (ErpUnavailable, requests.ConnectionError, requests.Timeout)
+_URI_SAFE = "!\"#$%&'()*+,/:;=?@[]~"
+UNSAFE = (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden)
+
+
+class ErpSoapFault(ErpError, PermanentError):
+    """The web service answered with a SOAP Fault: its own logic refused."""
+
+
+class ErpUnsafeXml(ErpError, PermanentError):
+    """The WSDL or a reply carried a DTD, an entity or an external reference."""
+
+
+class _CheckedTransport(Transport):
+    """Turns HTTP failures into typed errors before zeep reads the body as SOAP."""
+
+    def post(self, address: str, message: Any, headers: dict) -> requests.Response:
+        # 1C's soapAction is "<namespace>#<Service>:<Operation>", often Cyrillic: an
+        # HTTP header must be Latin-1, so a non-ASCII IRI goes as its percent-encoded URI
+        headers = {k: v if v.isascii() else quote(v, safe=_URI_SAFE) for k, v in headers.items()}
+        response = super().post(address, message, headers)
+        status, content_type = response.status_code, response.headers.get("Content-Type", "")
+        if status in (401, 403):
+            raise ErpAccessDenied(status, None, "credentials or rights refused")
+        is_fault = "xml" in content_type and b"Fault" in response.content
+        if (status >= 500 and not is_fault) or "html" in content_type:
+            raise ErpUnavailable(status, None, "no SOAP answer (an error page or a proxy)")
+        return response
+
+
+class ErpSoapClient:
+    def __init__(
+        self,
+        wsdl_url: str,
+        user: str,
+        password: str,
+        *,
+        operations: Mapping[str, str],
+        timeout: tuple[float, float] = (10.0, 120.0),
+        attempts: int = 5,
+        metrics: Any = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.wsdl_url = wsdl_url
+        self.operations = dict(operations)
+        self.session = counted_session("erp", metrics)
+        # requests encodes str credentials as latin-1; 1C wants UTF-8
+        self.session.auth = (user.encode("utf-8"), password.encode("utf-8"))
+        self._secret = password
+        self.transport = _CheckedTransport(
+            session=self.session, timeout=timeout, operation_timeout=timeout
+        )
+        self.settings = zeep.Settings(
+            strict=False,
+            xml_huge_tree=False,
+            forbid_dtd=True,
+            forbid_entities=True,
+            forbid_external=True,
+        )
+        self._retrying = retrying_calls(
+            RETRYABLE, attempts=attempts, initial=1, maximum=60, jitter=1, sleep=sleep
+        )
+        self._service: ServiceProxy | None = None
+        self._available: list[str] = []
+        self._lock = threading.Lock()
+
+    def call(self, logical_name: str, **params: Any) -> Any:
+        """Call the operation mapped to ``logical_name``; the result as plain Python."""
+        service = self.service()
+        name = self.operations.get(logical_name)
+        if name is None or name not in self._available:
+            what = f"operation {logical_name!r}" + (f" ({name!r})" if name else "")
+            raise ValueError(
+                f"{what} names no operation of {self._where()}; "
+                f"the WSDL has {', '.join(self._available) or 'none'}"
+            )
+        result = self._guarded(name, lambda: service[name](**params))
+        return serialize_object(result, target_cls=dict)
+
+    def service(self) -> ServiceProxy:
+        """The SOAP 1.1 service proxy; the WSDL is fetched once, on first use."""
+        with self._lock:
+            if self._service is None:
+                self._service = self._guarded("WSDL", self._load)
+            return self._service
+
+    def _load(self) -> ServiceProxy:
+        try:
+            client = zeep.Client(self.wsdl_url, transport=self.transport, settings=self.settings)
+        except (*UNSAFE, requests.RequestException):
+            raise
+        except (AttributeError, ZeepError) as exc:  # what lenient parsing makes of junk
+            problem = f"{self._where()}: not a WSDL ({type(exc).__name__})"
+            raise ErpUnavailable(0, None, problem) from None
+        binding = next(
+            (
+                port.binding
+                for service in client.wsdl.services.values()
+                for port in service.ports.values()
+                if isinstance(port.binding, Soap11Binding)
+            ),
+            None,
+        )
+        if binding is None:  # an HTML login or error page parses to an empty WSDL
+            raise ErpUnavailable(0, None, f"{self._where()}: a WSDL without a SOAP 1.1 binding")
+        self._available = sorted(binding.all())
+        # the address we reached the WSDL at, not the one 1C wrote into it
+        return client.create_service(binding.name, self._where())
+
+    def _guarded(self, what: str, fn: Callable[[], Any]) -> Any:
+        """``fn`` retried on transient errors, every failure as a typed ErpError."""
+        try:
+            return self._retrying(self._once, what, fn)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise ErpUnavailable(0, None, self._clean(f"{what}: {type(exc).__name__}")) from None
+
+    def _once(self, what: str, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except Fault as exc:
+            raise ErpSoapFault(500, None, self._clean(f"{what}: {exc.message}")) from None
+        except UNSAFE as exc:
+            raise ErpUnsafeXml(0, None, f"{what}: refused {type(exc).__name__}") from None
+        except requests.HTTPError as exc:  # the WSDL's own GET
+            status = exc.response.status_code if exc.response is not None else 0
+            raise self._http(status, f"{what}: HTTP {status} from {self._where()}") from None
+        except TransportError as exc:
+            raise self._http(exc.status_code, f"{what}: {exc.message[:200]}") from None
+        except XMLSyntaxError:
+            raise ErpUnavailable(0, None, f"{what}: the answer is not XML") from None
+
+    def _http(self, status: int, message: str) -> ErpError:
+        message = self._clean(message)
+        if status in (401, 403):
+            return ErpAccessDenied(status, None, message)
+        if status >= 500 or status == 0:
+            return ErpUnavailable(status, None, message)
+        return ErpRequestError(status, None, message)
+
+    def _where(self) -> str:
+        return self.wsdl_url.split("?", 1)[0]
+
+    def _clean(self, message: str) -> str:
+        return message.replace(self._secret, "***") if self._secret else message
