@@ -146,10 +146,24 @@ class CrmSettings(_Strict):
     site: str | None = None
 
 
+class ErpSoapSettings(_Strict):
+    wsdl_url: str | None = None
+    # syncd's name for an operation -> the operation's name in the WSDL
+    operations: dict[str, str] = Field(default_factory=dict)
+
+
 class ErpSettings(_Strict):
     odata_url: str | None = None
     user: str | None = None
     password: SecretStr | None = None
+    # 1C dates carry no zone: they are read and written in this one.
+    timezone: str = "Europe/Moscow"
+    max_concurrency: int = Field(2, ge=1, le=32)
+    requests_per_second: float = Field(5.0, gt=0)
+    timeout_seconds: float = Field(120.0, gt=0)
+    page_size: int = Field(200, ge=1, le=5000)
+    page_bytes: int = Field(4_000_000, ge=10_000)
+    soap: ErpSoapSettings = Field(default_factory=ErpSoapSettings)
 
 
 class SourceSettings(_Strict):

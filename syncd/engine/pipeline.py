@@ -26,6 +26,9 @@ PART_MODULES = (
     "syncd.connectors.demo",
     "syncd.connectors.retailcrm.history_source",
     "syncd.connectors.retailcrm.sink",
+    "syncd.connectors.onec.exchange_source",
+    "syncd.connectors.onec.window_source",
+    "syncd.connectors.onec.sink",
     "syncd.flows.copy",
 )
 

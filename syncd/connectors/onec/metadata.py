@@ -73,6 +73,30 @@ class StructuredType:
                 out[name] = value
         return out
 
+    def normalize(self, raw: dict) -> dict:
+        """An entry in one JSON form whether it came as JSON or Atom.
+
+        Numbers of ``Edm.Double``/``Decimal`` become floats, ``Edm.Int64``
+        strings (as 1C's JSON sends them), tabular rows alike; the content
+        hash of an unchanged object is then the same on every read.
+        """
+        out: dict = {}
+        for name, value in raw.items():
+            edm = self.properties.get(name)
+            if value is None or edm is None:
+                if name in self.tabular_sections and isinstance(value, list):
+                    row_type = self.tabular(name)
+                    out[name] = [row_type.normalize(row) for row in value]
+                elif not name.startswith("odata."):
+                    out[name] = value
+            elif edm in ("Edm.Double", "Edm.Decimal", "Edm.Single"):
+                out[name] = float(value)
+            elif edm == "Edm.Int64":
+                out[name] = str(value)
+            else:
+                out[name] = value
+        return out
+
     @property
     def references(self) -> dict[str, str]:
         """Reference attributes: ``X`` for every ``X_Key`` of type Edm.Guid."""

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -68,21 +69,29 @@ class ODataClient:
 
     # -- requests --------------------------------------------------------------
     def request(
-        self, method: str, path: str, options: dict | None = None, json_body: Any = None
+        self,
+        method: str,
+        path: str,
+        options: dict | None = None,
+        json_body: Any = None,
+        *,
+        accept: str = "application/json",
+        retry: bool = True,
     ) -> requests.Response:
-        return self._retrying(self._once, method, path, options or {}, json_body)
+        """One call; transient failures retried unless ``retry=False`` (non-idempotent)."""
+        if not retry:
+            return self._once(method, path, options or {}, json_body, accept)
+        return self._retrying(self._once, method, path, options or {}, json_body, accept)
 
-    def _once(self, method: str, path: str, options: dict, json_body: Any) -> requests.Response:
-        url = self.base + path + (("?" + query(options)) if options else "")
+    def _once(
+        self, method: str, path: str, options: dict, json_body: Any, accept: str
+    ) -> requests.Response:
+        url = self.base + quote(path, safe="()'=,/$") + (("?" + query(options)) if options else "")
         self.pacer.wait()
         with self.gate:
             self.calls += 1
             response = self.session.request(
-                method,
-                url,
-                json=json_body,
-                timeout=self.timeout,
-                headers={"Accept": "application/json"},
+                method, url, json=json_body, timeout=self.timeout, headers={"Accept": accept}
             )
         content_type = response.headers.get("Content-Type", "")
         if response.status_code < 400 and "html" not in content_type:

@@ -1,0 +1,113 @@
+"""Atom feeds from 1C (exchange-plan packages, sets read without ``$format=json``).
+
+Every ``entry`` becomes a ``Change``: the set it belongs to (from its
+``category``, else its id URL), its properties as 1C's own JSON would carry
+them (``Edm.Int64`` as a string, booleans and numbers typed, empty elements
+as empty strings, ``m:null`` as None), tabular sections and register
+``RecordSet``s as lists of rows.  A record set's ``Recorder`` sits on the
+entry only, so it is copied down into each row.  ``at:deleted-entry``
+(RFC 6721) becomes a deleted ``Change`` carrying the key from its URL.
+
+Parsed with defusedxml: no DTD, no entity expansion, no external entities.
+
+    for change in parse_feed(xml):
+        change.set_name, change.key, change.deleted, change.properties
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from defusedxml import ElementTree
+
+NUMBERS = {"Edm.Double", "Edm.Decimal", "Edm.Single"}
+INTS_AS_NUMBERS = {"Edm.Int16", "Edm.Int32", "Edm.Byte", "Edm.SByte"}
+URL_KEY = re.compile(r"/(?P<set>[^/()]+)\((?P<key>[^)]*)\)\s*$")
+KEY_PART = re.compile(r"(?:(?P<name>[^=,\s]+)=)?(?:guid|datetime)?'(?P<value>(?:[^']|'')*)'")
+
+
+@dataclass
+class Change:
+    set_name: str
+    key: dict[str, str]
+    properties: dict[str, Any] = field(default_factory=dict)
+    deleted: bool = False
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _attr(element: Any, name: str) -> str | None:
+    for key, value in element.attrib.items():
+        if _local(key) == name:
+            return value
+    return None
+
+
+def _value(element: Any) -> Any:
+    """One ``d:`` element as 1C's JSON value."""
+    if _attr(element, "null") == "true":
+        return None
+    edm = _attr(element, "type") or "Edm.String"
+    if edm.startswith("Collection("):
+        return [_row(item) for item in element if _local(item.tag) == "element"]
+    text = element.text or ""
+    if edm == "Edm.Boolean":
+        return text.strip().lower() == "true"
+    if edm in NUMBERS:
+        return float(text) if text.strip() else 0.0
+    if edm in INTS_AS_NUMBERS:
+        return int(text) if text.strip() else 0
+    return text  # strings, GUIDs, dates, and Int64 (a string in 1C's JSON too)
+
+
+def _row(element: Any) -> dict[str, Any]:
+    return {_local(child.tag): _value(child) for child in element}
+
+
+def _key_from_url(url: str) -> tuple[str, dict[str, str]]:
+    m = URL_KEY.search(unquote(url))
+    if not m:
+        return "", {}
+    key = {}
+    for part in KEY_PART.finditer(m["key"]):
+        key[part["name"] or "Ref_Key"] = part["value"].replace("''", "'")
+    return m["set"], key
+
+
+def parse_feed(xml: bytes | str) -> list[Change]:
+    """Entries and deleted entries of an Atom feed, in document order."""
+    root = ElementTree.fromstring(xml, forbid_dtd=True)
+    changes = []
+    for element in root:
+        kind = _local(element.tag)
+        if kind == "entry":
+            changes.append(_entry(element))
+        elif kind == "deleted-entry":
+            set_name, key = _key_from_url(element.get("ref", ""))
+            changes.append(Change(set_name, key, deleted=True))
+    return changes
+
+
+def _entry(element: Any) -> Change:
+    set_name, url_key, props = "", {}, {}
+    for child in element:
+        kind = _local(child.tag)
+        if kind == "category":
+            set_name = (child.get("term") or "").split(".", 1)[-1]
+        elif kind == "id":
+            url_set, url_key = _key_from_url(child.text or "")
+            set_name = set_name or url_set
+        elif kind == "content":
+            for holder in child:
+                if _local(holder.tag) == "properties":
+                    props = _row(holder)
+    rows = props.get("RecordSet")
+    if isinstance(rows, list):
+        recorder = {k: v for k, v in props.items() if k.startswith("Recorder")}
+        props["RecordSet"] = [{**recorder, **row} for row in rows]
+    return Change(set_name, url_key, props)

@@ -1,0 +1,120 @@
+"""The 1C sink: applies syncd's commands to 1C, verified, never blindly.
+
+Actions (``Command.action``), the object addressed by its ``Ref_Key``
+(``Command.key``) and the payload naming the set and the fields:
+
+- ``update`` — ``{"set", "fields", "expected_version", "post"}``: compare
+  ``DataVersion``, PATCH, post if asked, re-read and verify (see ``writes``);
+- ``set_status`` — the same with ``post`` on by default: the customer
+  order's ``Статус`` (and the other mapped fields), then Post, so that the
+  warehouse reserves and picks.  With ``status_via: soap`` the status goes
+  through the integrator's web service operation ``set_order_status``
+  instead (``{"ref", "status"}`` as its parameters by default);
+- ``create`` — ``{"set", "fields", "post"}``; the new ``Ref_Key`` is the
+  remote id syncd binds;
+- ``mark_deleted`` — ``DeletionMark`` (never HTTP DELETE).
+
+An object that changed in 1C since the command was planned is not written:
+the result is "changed meanwhile" and the object's current state goes back
+into the inbox, so the flows decide again with it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from syncd.connectors.onec.changes import EntryReader
+from syncd.connectors.onec.connection import erp_client_for, erp_soap_for, erp_zone
+from syncd.connectors.onec.errors import ErpError
+from syncd.connectors.onec.writes import ErpWriter, ObjectChanged
+from syncd.engine.contracts import Result, Sink
+from syncd.engine.pipeline import register
+from syncd.errors import PermanentError
+from syncd.model import Command
+
+ORDERS = "Document_ЗаказКлиента"
+
+
+class ErpSinkOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status_via: Literal["odata", "soap"] = "odata"
+    soap_status_params: dict[str, str] = Field(
+        default_factory=lambda: {"ref": "Ссылка", "status": "Статус"},
+        description="syncd's name -> the SOAP operation's parameter name",
+    )
+
+
+@register
+class ErpSink(Sink):
+    kind = "erp"
+    Options = ErpSinkOptions
+    batch_size = 10
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.client = erp_client_for(self.context)
+        self.writer = ErpWriter(self.client, erp_zone(self.context.settings.erp))
+        self.soap = erp_soap_for(self.context) if self.options.status_via == "soap" else None
+
+    def apply(self, commands: list[Command]) -> list[Result]:
+        return [self._one(cmd) for cmd in commands]
+
+    def _one(self, cmd: Command) -> Result:
+        payload = cmd.payload or {}
+        set_name = payload.get("set", ORDERS)
+        try:
+            if cmd.action in ("update", "set_status"):
+                post = payload.get("post", cmd.action == "set_status")
+                if cmd.action == "set_status" and self.soap is not None:
+                    return self._status_by_soap(cmd, payload)
+                self.writer.update(
+                    set_name,
+                    cmd.key,
+                    payload.get("fields") or {},
+                    expected_version=payload.get("expected_version"),
+                    post=post,
+                )
+                return Result.applied(cmd)
+            if cmd.action == "create":
+                row = self.writer.create(set_name, payload.get("fields") or {})
+                if payload.get("post"):
+                    self.writer.update(
+                        set_name, row["Ref_Key"], {}, expected_version=None, post=True
+                    )
+                return Result.applied(cmd, str(row["Ref_Key"]))
+            if cmd.action == "mark_deleted":
+                self.writer.mark_deleted(set_name, cmd.key)
+                return Result.applied(cmd)
+            return Result.failed(cmd, f"the erp sink has no action {cmd.action!r}", permanent=True)
+        except ObjectChanged as changed:
+            reader = EntryReader(
+                self.system, self.name, {set_name: cmd.entity}, self.client.metadata()
+            )
+            current = reader.event(
+                set_name, {"Ref_Key": changed.ref}, changed.current, f"sink:{time.time():.3f}"
+            )
+            return Result.changed_meanwhile(cmd, str(changed), current)
+        except PermanentError as exc:
+            return Result.failed(cmd, f"{cmd.object_key}: {exc}", permanent=True)
+        except (KeyError, ValueError) as exc:
+            return Result.failed(cmd, f"{cmd.object_key}: bad command: {exc}", permanent=True)
+        except ErpError as exc:
+            return Result.failed(cmd, f"{cmd.object_key}: {exc}")
+
+    def _status_by_soap(self, cmd: Command, payload: dict) -> Result:
+        status = (payload.get("fields") or {}).get("Статус")
+        if not status:
+            return Result.failed(cmd, "set_status without fields.Статус", permanent=True)
+        names = self.options.soap_status_params
+        self.soap.call("set_order_status", **{names["ref"]: cmd.key, names["status"]: status})  # type: ignore[union-attr]
+        after = self.writer.read(payload.get("set", ORDERS), cmd.key)
+        if after.get("Статус") != status:
+            return Result.failed(
+                cmd,
+                f"{cmd.object_key}: the web service answered, but Статус is {after.get('Статус')}",
+                permanent=True,
+            )
+        return Result.applied(cmd)

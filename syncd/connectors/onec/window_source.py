@@ -1,0 +1,123 @@
+"""Changes from 1C without an exchange plan: polling by a date window.
+
+For bases where no exchange plan can be added.  Each poll reads the set's
+entries whose date field (``Date`` for documents, ``Period`` for registers)
+is at or after ``high - overlap``, where ``high`` is the newest date seen so
+far, paging by the full key.  The overlap re-reads the recent past, so a row
+written late — dated before ``high`` but committed after the last poll —
+is still found, as long as it is no older than the overlap.  To keep the
+re-reading cheap, the cursor remembers each object in the window with the
+hash of its content: an entry is an event only when it is new or its content
+changed (a re-write that only bumped ``DataVersion`` is not).
+
+``revisit_seconds`` widens every window to the last N seconds, to catch
+edits of older documents (1C keeps a document's date when it is edited);
+edits older than that are only seen through a webhook nudge or an exchange
+plan — which is why the plan is the better choice where it is possible.
+
+    sources:
+      - name: erp_orders
+        kind: erp_window
+        system: erp
+        options: {set: Document_ЗаказКлиента, entity: order, overlap_seconds: 600}
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from syncd.connectors.onec.changes import EntryReader, Nudges, content_hash, key_text, reread
+from syncd.connectors.onec.connection import erp_client_for, erp_zone
+from syncd.connectors.onec.values import field, literal
+from syncd.engine.contracts import Source, SourceBatch, WebhookRoute
+from syncd.engine.pipeline import register
+
+DATE = "%Y-%m-%dT%H:%M:%S"
+
+
+class WindowOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    set: str = Field(..., description="the 1C set to read, e.g. Document_ЗаказКлиента")
+    entity: str = Field(..., description="syncd's name for its objects, e.g. order")
+    date_field: str = "Date"
+    overlap_seconds: float = Field(600.0, ge=0)
+    revisit_seconds: float = Field(0.0, ge=0)
+    first_lookback_seconds: float = Field(86400.0, ge=0)
+    filter: str | None = Field(None, description="an extra $filter, and-ed to the window")
+    webhook_path: str = "/webhooks/1c"
+
+
+@register
+class ErpWindowSource(Source):
+    kind = "erp_window"
+    Options = WindowOptions
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        field(self.options.date_field)  # a name, never a piece of query
+        self.client = erp_client_for(self.context)
+        self.zone = erp_zone(self.context.settings.erp)
+        self.sets = {self.options.set: self.options.entity}
+        self.nudges = Nudges(self.sets, self.options.webhook_path)
+        self._reader: EntryReader | None = None
+        self.now = lambda: datetime.now(self.zone).replace(tzinfo=None, microsecond=0)
+
+    @property
+    def reader(self) -> EntryReader:
+        if self._reader is None:
+            meta = self.client.metadata()
+            meta.entity(self.options.set).type_of(self.options.date_field)
+            self._reader = EntryReader(self.system, self.name, self.sets, meta)
+        return self._reader
+
+    def window_start(self, high: str | None, now: datetime) -> datetime:
+        if high is None:
+            return now - timedelta(seconds=self.options.first_lookback_seconds)
+        start = datetime.strptime(high, DATE) - timedelta(seconds=self.options.overlap_seconds)
+        if self.options.revisit_seconds:
+            start = min(start, now - timedelta(seconds=self.options.revisit_seconds))
+        return start
+
+    def poll(self, cursor: Any) -> Iterator[SourceBatch]:
+        state = dict(cursor or {})
+        high, seen = state.get("high"), dict(state.get("seen") or {})
+        seen_at = f"poll:{time.time():.3f}"
+        nudged = self.nudges.drain()
+        if nudged:
+            try:
+                yield SourceBatch(reread(self.client, self.reader, nudged, seen_at), state or None)
+            except Exception:
+                self.nudges.put_back(nudged)
+                raise
+        now = self.now()
+        start = self.window_start(high, now)
+        flt = f"{self.options.date_field} ge {literal(start)}"
+        if self.options.filter:
+            flt = f"({flt}) and ({self.options.filter})"
+        reader, set_name = self.reader, self.options.set
+        newest, found, batch = high, {}, []
+        for entry in self.client.entities(set_name, reader.meta, filter=flt):
+            data = reader.meta.entity(set_name).normalize(entry)
+            key = reader.key_of(set_name, data)
+            digest = content_hash(data)
+            found[key_text(key)] = (digest, str(data.get(self.options.date_field) or ""))
+            stamp = found[key_text(key)][1][:19]
+            if stamp and (newest is None or stamp > newest):
+                newest = min(stamp, now.strftime(DATE))
+            if seen.get(key_text(key)) == digest:
+                continue  # in the window already, unchanged
+            batch.append(reader.event(set_name, key, data, seen_at))
+            if len(batch) >= 200:
+                yield SourceBatch(batch, state or None)  # the cursor moves at the end only
+                batch = []
+        keep_from = self.window_start(newest, now).strftime(DATE)
+        kept = {k: d for k, (d, stamp) in found.items() if stamp[:19] >= keep_from}
+        yield SourceBatch(batch, {"high": newest, "seen": kept})
+
+    def webhooks(self) -> list[WebhookRoute]:
+        return [self.nudges.route()]
