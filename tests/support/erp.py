@@ -1,0 +1,74 @@
+"""Shared 1C fixtures: a sandbox 1C on loopback, settings and parts pointed at it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from syncd.config import load_settings
+from syncd.connectors.onec.odata import ODataClient
+from syncd.engine.contracts import PartContext
+from syncd.engine.pipeline import build_pipeline
+from syncd.metrics import Metrics
+from syncd.sandbox.erp_app import PREFIX, SandboxErp
+from syncd.sandbox.erp_schema import EXCHANGE_PLAN
+from tests.support.daemon import write_config
+from tests.support.serve import serving
+
+USER, PASSWORD = "Обмен", "пароль-1С"
+ORDERS = "Document_ЗаказКлиента"
+STATES = "InformationRegister_СостоянияЗаказовКлиентов"
+
+
+@contextmanager
+def erp_sandbox(seed: bool = True, **options) -> Iterator[tuple[SandboxErp, str]]:
+    """A sandbox 1C (sample data unless ``seed=False``) and its OData URL."""
+    app = SandboxErp(user=USER, password=PASSWORD, **options)
+    if seed:
+        app.trade.seed(customers=8, items=6, orders=5)
+    with serving(app) as url:
+        yield app, url + PREFIX
+
+
+def erp_client(url: str, **kwargs) -> ODataClient:
+    kwargs.setdefault("per_second", 1000)
+    kwargs.setdefault("max_concurrency", 4)
+    return ODataClient(url, USER, PASSWORD, sleep=lambda s: None, **kwargs)
+
+
+def erp_env(url: str) -> dict[str, str]:
+    return {"SYNCD_ERP_ODATA_URL": url, "SYNCD_ERP_USER": USER, "SYNCD_ERP_PASSWORD": PASSWORD}
+
+
+def erp_parts(tmp_path: Path, url: str, *, sources=(), sinks=None, erp=None):  # noqa: ANN001
+    """The pipeline a config with these ERP sources and sinks builds (fast pacing)."""
+    extra = {
+        "erp": {"requests_per_second": 1000, "max_concurrency": 4, **(erp or {})},
+        "flows": [],
+        "sinks": sinks or {},
+    }
+    config = write_config(
+        tmp_path, f"sqlite:///{tmp_path}/s.db", sources=list(sources), extra=extra
+    )
+    settings = load_settings(config, erp_env(url))
+    return build_pipeline(settings, PartContext(settings, Metrics()))
+
+
+def exchange_source(app: SandboxErp, name: str = "erp_changes", **options) -> dict:
+    sets = options.pop("sets", {ORDERS: "order", STATES: "order_state"})
+    return {
+        "name": name,
+        "kind": "erp_exchange",
+        "system": "erp",
+        "options": {"plan": EXCHANGE_PLAN, "node": app.node, "sets": sets, **options},
+    }
+
+
+def window_source(name: str = "erp_orders", **options) -> dict:
+    return {
+        "name": name,
+        "kind": "erp_window",
+        "system": "erp",
+        "options": {"set": ORDERS, "entity": "order", **options},
+    }

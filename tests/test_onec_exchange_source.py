@@ -1,0 +1,111 @@
+"""Changes through the exchange plan: packages in, confirmation only after the commit."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+from syncd.engine.sourcing import run_source
+from syncd.sandbox.erp_schema import EXCHANGE_PLAN
+from syncd.store import inbox, leases
+from tests.support.erp import ORDERS, erp_parts, erp_sandbox, exchange_source
+
+PARTNERS = "Catalog_Партнеры"
+
+
+def stream_lease(store, name="erp_changes"):
+    with store.begin() as conn:
+        return leases.acquire(conn, f"source:{name}", "test", ttl=60)
+
+
+def stored(store) -> list[tuple[str, str, str, dict]]:
+    with store.read() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT entity, external_id, version, payload FROM inbox ORDER BY id"
+        ).all()
+    return [(e, x, v, json.loads(p)) for e, x, v, p in rows]
+
+
+def test_orders_and_their_states_arrive_and_the_message_is_confirmed_after_the_commit(
+    tmp_path, store
+):
+    with erp_sandbox() as (app, url):
+        source = erp_parts(tmp_path, url, sources=[exchange_source(app)]).sources["erp_changes"]
+        run = run_source(store, source, stream_lease(store))
+        assert run.ok, run.error
+        node = app.state.get(EXCHANGE_PLAN, (app.node,))
+        left = app.trade.plan.pending(app.node)
+    events = stored(store)
+    orders = [p for e, _, _, p in events if e == "order"]
+    states = [p for e, _, _, p in events if e == "order_state"]
+    assert len(orders) == 5 and len(states) == 5 and len(events) == 10  # catalogs not asked for
+    assert all(len(p["data"]["Товары"]) >= 1 for p in orders)
+    assert {p["data"]["Состояние"] for p in states} == {"ОжидаетсяСогласование"}
+    assert states[0]["key"]["Заказ_Type"] == "StandardODATA.Document_ЗаказКлиента"
+    assert node["ReceivedNo"] == 1
+    assert left == 0
+
+
+def test_a_package_not_committed_is_read_again_and_nothing_is_lost(tmp_path, store):
+    with erp_sandbox() as (app, url):
+        source = erp_parts(tmp_path, url, sources=[exchange_source(app)]).sources["erp_changes"]
+        first = next(iter(source.poll(None)))  # read, then "crash": no commit, no confirmation
+        assert len(first.events) == 10 and first.after_commit is not None
+        assert app.trade.plan.pending(app.node) > 0
+        run = run_source(store, source, stream_lease(store))
+        assert run.ok, run.error
+        assert app.trade.plan.pending(app.node) == 0
+    ids = [x for _, x, _, _ in stored(store)]
+    assert len(ids) == len(set(ids)) == 10
+
+
+def test_a_change_written_between_select_and_confirm_survives_the_confirmation(tmp_path, store):
+    with erp_sandbox() as (app, url):
+        source = erp_parts(tmp_path, url, sources=[exchange_source(app)]).sources["erp_changes"]
+        order = app.state.rows(ORDERS)[0]
+        batches = source.poll(None)
+        batch = next(batches)
+        app.trade.manager_edit(order["Ref_Key"], {"Комментарий": "позвонить"})  # meanwhile
+        batch.after_commit()  # confirms message 1
+        assert app.trade.plan.pending(app.node) >= 1
+        again = next(iter(source.poll({"message_no": 1})))
+    edited = [e for e in again.events if e.external_id == order["Ref_Key"]]
+    assert edited and edited[0].payload["data"]["Комментарий"] == "позвонить"
+    assert edited[0].version != order["DataVersion"]
+
+
+def test_a_physically_deleted_object_arrives_as_a_tombstone(tmp_path, store):
+    with erp_sandbox() as (app, url):
+        sets = {PARTNERS: "customer"}
+        spec = exchange_source(app, sets=sets)
+        source = erp_parts(tmp_path, url, sources=[spec]).sources["erp_changes"]
+        assert run_source(store, source, stream_lease(store)).ok
+        partner = app.state.rows(PARTNERS)[0]["Ref_Key"]
+        app.state.remove(PARTNERS, (partner,))
+        assert run_source(store, source, stream_lease(store)).ok
+    tomb = stored(store)[-1]
+    assert tomb[1] == partner and tomb[3]["deleted"] is True and tomb[3]["data"] is None
+
+
+def test_an_empty_package_neither_confirms_nor_moves_the_cursor(tmp_path, store):
+    with erp_sandbox(seed=False) as (app, url):
+        source = erp_parts(tmp_path, url, sources=[exchange_source(app)]).sources["erp_changes"]
+        (batch,) = list(source.poll({"message_no": 7}))
+    assert batch.events == [] and batch.cursor == {"message_no": 7} and batch.after_commit is None
+
+
+def test_a_webhook_nudge_rereads_the_named_object_by_key(tmp_path, store):
+    with erp_sandbox() as (app, url):
+        source = erp_parts(tmp_path, url, sources=[exchange_source(app)]).sources["erp_changes"]
+        order = app.state.rows(ORDERS)[0]
+        (route,) = source.webhooks()
+        body = json.dumps({"type": ORDERS, "ref": order["Ref_Key"]}).encode("utf-8-sig")
+        assert route.path == "/webhooks/1c"
+        assert route.handler(SimpleNamespace(body=body)) == []
+        other = json.dumps({"type": "Catalog_Номенклатура", "ref": order["Ref_Key"]}).encode()
+        assert route.handler(SimpleNamespace(body=other)) is None  # not this stream's set
+        nudged = next(iter(source.poll({"message_no": 0})))
+    assert [e.external_id for e in nudged.events] == [order["Ref_Key"]]
+    assert nudged.events[0].version == order["DataVersion"]
+    with store.begin() as conn:
+        assert inbox.add(conn, nudged.events, "erp_changes") == 1

@@ -1,0 +1,218 @@
+"""Writes to 1C: compare DataVersion, PATCH, Post, re-read and verify; never blindly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import responses
+
+from syncd.connectors.onec.errors import ErpBusinessRefusal
+from syncd.connectors.onec.odata import ODataClient
+from syncd.connectors.onec.writes import ErpWriter, NotApplied, ObjectChanged
+from syncd.engine.applying import apply_claims, claim_for
+from syncd.engine.retry import RetryPolicy
+from syncd.model import Command
+from syncd.store import outbox
+from tests.support.erp import ORDERS, erp_client, erp_parts, erp_sandbox
+
+ERP_SINK = {"erp": {"kind": "erp", "system": "erp"}}
+
+
+def writer(url: str) -> ErpWriter:
+    return ErpWriter(erp_client(url), ZoneInfo("Europe/Moscow"))
+
+
+def waiting_order(app) -> dict:
+    return next(o for o in app.state.rows(ORDERS) if o["Статус"] == "НеСогласован")
+
+
+def agree(url: str, order: dict) -> dict:
+    """Put the order into work as the CRM's "agreed" does: status, Post, verify."""
+    return writer(url).update(
+        ORDERS,
+        order["Ref_Key"],
+        {"Статус": "КОбеспечению"},
+        expected_version=order["DataVersion"],
+        post=True,
+    )
+
+
+def test_agreeing_an_order_sets_the_status_posts_and_verifies(tmp_path):
+    with erp_sandbox() as (app, url):
+        order = waiting_order(app)
+        after = agree(url, order)
+        stored = app.state.get(ORDERS, (order["Ref_Key"],))
+        state = app.state.get(
+            "InformationRegister_СостоянияЗаказовКлиентов",
+            (order["Ref_Key"], "StandardODATA.Document_ЗаказКлиента"),
+        )
+        methods = [m for m, _ in app.requests]
+    assert after["Статус"] == stored["Статус"] == "КОбеспечению"
+    assert stored["Posted"] is True and stored["Согласован"] is True
+    assert state["Состояние"] == "ГотовКОбеспечению"
+    assert methods == ["GET", "GET", "PATCH", "POST", "GET"]  # $metadata, read, write, Post, verify
+    assert app.data_load_headers == 0
+
+
+def test_an_order_changed_in_1c_meanwhile_is_not_overwritten(tmp_path):
+    with erp_sandbox() as (app, url):
+        order = waiting_order(app)
+        seen = order["DataVersion"]
+        app.trade.manager_edit(order["Ref_Key"], {"Комментарий": "клиент передумал"})
+        changed = app.state.get(ORDERS, (order["Ref_Key"],))
+        with pytest.raises(ObjectChanged) as raised:
+            writer(url).update(
+                ORDERS,
+                order["Ref_Key"],
+                {"Статус": "КОбеспечению"},
+                expected_version=seen,
+                post=True,
+            )
+        after = app.state.get(ORDERS, (order["Ref_Key"],))
+        methods = [m for m, _ in app.requests]
+    assert after["DataVersion"] == changed["DataVersion"]  # not a single write
+    assert after["Статус"] == "НеСогласован" and after["Комментарий"] == "клиент передумал"
+    assert "PATCH" not in methods and "POST" not in methods
+    assert raised.value.current["Комментарий"] == "клиент передумал"
+
+
+def test_the_sink_returns_the_changed_order_to_the_flows_and_closes_the_command(tmp_path, store):
+    with erp_sandbox() as (app, url):
+        sink = erp_parts(tmp_path, url, sinks=ERP_SINK).sinks["erp"]
+        order = waiting_order(app)
+        seen = order["DataVersion"]
+        app.trade.manager_edit(order["Ref_Key"], {"Комментарий": "правка в 1С"})
+        command = Command(
+            target="erp",
+            entity="order",
+            key=order["Ref_Key"],
+            action="set_status",
+            payload={"fields": {"Статус": "КОбеспечению"}, "expected_version": seen},
+            idempotency_key="t:1",
+        )
+        with store.begin() as conn:
+            outbox.enqueue(conn, [command])
+        claims = claim_for(store, sink, "test", claim_ttl=60)
+        round_ = apply_claims(store, sink, claims, RetryPolicy())
+        still = app.state.get(ORDERS, (order["Ref_Key"],))
+    assert round_.superseded == 1 and round_.dead == 0 and round_.applied == 0
+    assert still["Статус"] == "НеСогласован"
+    with store.read() as conn:
+        state, error = conn.exec_driver_sql("SELECT state, last_error FROM outbox").one()
+        (payload,) = conn.exec_driver_sql("SELECT payload FROM inbox").one()
+        dead = conn.exec_driver_sql("SELECT count(*) FROM dead_letters").scalar_one()
+        bound = conn.exec_driver_sql("SELECT count(*) FROM bindings").scalar_one()
+    assert state == "superseded" and "changed in 1C" in error
+    assert json.loads(payload)["data"]["Комментарий"] == "правка в 1С"
+    assert dead == 0 and bound == 0  # nothing recorded as written
+
+
+def test_a_posting_refused_by_1c_is_a_permanent_error():
+    with erp_sandbox() as (app, url):
+        order = waiting_order(app)
+        app.trade.refusals[order["Ref_Key"]] = "Недостаточно товара на складе"
+        with pytest.raises(ErpBusinessRefusal, match="Недостаточно товара"):
+            agree(url, order)
+
+
+def test_a_value_1c_silently_truncated_is_not_applied():
+    with erp_sandbox() as (app, url):
+        order = waiting_order(app)
+        with pytest.raises(NotApplied, match="НомерПоДаннымКлиента"):
+            writer(url).update(
+                ORDERS,
+                order["Ref_Key"],
+                {"НомерПоДаннымКлиента": "S-" + "9" * 80},  # 1C keeps 50 characters
+                expected_version=order["DataVersion"],
+            )
+
+
+def test_a_status_that_1c_does_not_keep_is_not_applied(monkeypatch):
+    with erp_sandbox() as (app, url):
+        order = waiting_order(app)
+        original = app.trade.post
+
+        def post_and_revert(set_name, key):  # a configuration handler resets the status
+            row = original(set_name, key)
+            row["Статус"] = "НеСогласован"
+            return row
+
+        monkeypatch.setattr(app.trade, "post", post_and_revert)
+        with pytest.raises(NotApplied, match="Статус"):
+            agree(url, order)
+
+
+def test_a_tabular_section_goes_whole_with_line_numbers_from_one():
+    with erp_sandbox() as (app, url):
+        order = waiting_order(app)
+        lines = [{**line, "LineNumber": 7} for line in order["Товары"]][::-1]
+        writer(url).update(
+            ORDERS, order["Ref_Key"], {"Товары": lines}, expected_version=order["DataVersion"]
+        )
+        stored = app.state.get(ORDERS, (order["Ref_Key"],))["Товары"]
+    assert [line["LineNumber"] for line in stored] == list(range(1, len(lines) + 1))
+    assert [line["Номенклатура_Key"] for line in stored] == [
+        line["Номенклатура_Key"] for line in lines
+    ]
+
+
+def test_deleting_marks_for_deletion_never_http_delete():
+    with erp_sandbox() as (app, url):
+        order = app.state.rows(ORDERS)[0]
+        writer(url).mark_deleted(ORDERS, order["Ref_Key"])
+        stored = app.state.get(ORDERS, (order["Ref_Key"],))
+        methods = [m for m, _ in app.requests]
+    assert stored["DeletionMark"] is True and stored["Posted"] is False
+    assert "DELETE" not in methods and app.state.deletes == 0
+
+
+@responses.activate
+def test_no_write_carries_the_data_load_header():
+    base = "https://erp.test/ut/odata/standard.odata/"
+    ref = "8d1d7287-0000-0000-0000-000000000001"
+    meta = (Path(__file__).parent / "fixtures" / "onec_metadata.xml").read_bytes()
+    responses.get(base + "$metadata", body=meta, content_type="application/xml")
+    row = {
+        "Ref_Key": ref,
+        "DataVersion": "AAAAAAAAAAE=",
+        "Статус": "КОбеспечению",
+        "Posted": True,
+        "Согласован": True,
+    }
+    responses.get(f"{base}Document_ЗаказКлиента(guid'{ref}')", json=row)
+    responses.patch(f"{base}Document_ЗаказКлиента(guid'{ref}')", json=row)
+    responses.post(f"{base}Document_ЗаказКлиента(guid'{ref}')/Post", json=row)
+    w = ErpWriter(ODataClient(base, "u", "p", sleep=lambda s: None, per_second=1000), None)
+    w.update(ORDERS, ref, {"Статус": "КОбеспечению"}, expected_version="AAAAAAAAAAE=", post=True)
+    sent = [c.request for c in responses.calls]
+    assert {r.method for r in sent} == {"GET", "PATCH", "POST"}
+    assert not any("DataLoadMode" in name for r in sent for name in r.headers)
+
+
+def test_the_status_can_go_through_the_integrators_web_service(tmp_path, store):
+    with erp_sandbox() as (app, url):
+        root = url.split("/odata/")[0]
+        soap = {
+            "wsdl_url": f"{root}/ws/SyncdExchange.1cws?wsdl",
+            "operations": {"set_order_status": "УстановитьСтатусЗаказа"},
+        }
+        sinks = {"erp": {"kind": "erp", "system": "erp", "options": {"status_via": "soap"}}}
+        sink = erp_parts(tmp_path, url, sinks=sinks, erp={"soap": soap}).sinks["erp"]
+        order = waiting_order(app)
+        command = Command(
+            target="erp",
+            entity="order",
+            key=order["Ref_Key"],
+            action="set_status",
+            payload={"fields": {"Статус": "КОбеспечению"}},
+            idempotency_key="t:soap",
+            id=1,
+        )
+        (result,) = sink.apply([command])
+        stored = app.state.get(ORDERS, (order["Ref_Key"],))
+    assert result.ok, result.error
+    assert stored["Статус"] == "КОбеспечению" and stored["Согласован"] is True
+    assert app.soap.calls["УстановитьСтатусЗаказа"] == 1
