@@ -25,6 +25,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine_throughput.py
+	$(BIN)/python bench/crm_upload.py --orders 5000
+	$(BIN)/python bench/erp_read.py
 
 clean:
 	rm -rf $(VENV) state .pytest_cache
