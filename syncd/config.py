@@ -163,6 +163,8 @@ class ErpSettings(_Strict):
     timeout_seconds: float = Field(120.0, gt=0)
     page_size: int = Field(200, ge=1, le=5000)
     page_bytes: int = Field(4_000_000, ge=10_000)
+    # send If-Match: <DataVersion> with writes (documented, not enforced on every build)
+    send_if_match: bool = False
     soap: ErpSoapSettings = Field(default_factory=ErpSoapSettings)
 
 

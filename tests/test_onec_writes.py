@@ -216,3 +216,26 @@ def test_the_status_can_go_through_the_integrators_web_service(tmp_path, store):
     assert result.ok, result.error
     assert stored["Статус"] == "КОбеспечению" and stored["Согласован"] is True
     assert app.soap.calls["УстановитьСтатусЗаказа"] == 1
+
+
+def test_where_1c_enforces_if_match_a_change_between_read_and_patch_is_caught():
+    with erp_sandbox(enforce_if_match=True) as (app, url):
+        order = waiting_order(app)
+        w = ErpWriter(erp_client(url), ZoneInfo("Europe/Moscow"), if_match=True)
+        read = w.client.get_json
+
+        def read_then_someone_edits(path, options=None):
+            row = read(path, options)
+            app.trade.manager_edit(order["Ref_Key"], {"Комментарий": "в ту же секунду"})
+            return row
+
+        w.client.get_json = read_then_someone_edits
+        with pytest.raises(ObjectChanged):
+            w.update(
+                ORDERS,
+                order["Ref_Key"],
+                {"Статус": "КОбеспечению"},
+                expected_version=order["DataVersion"],
+            )
+        stored = app.state.get(ORDERS, (order["Ref_Key"],))
+    assert stored["Статус"] == "НеСогласован" and stored["Комментарий"] == "в ту же секунду"

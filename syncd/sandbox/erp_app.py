@@ -54,12 +54,14 @@ class SandboxErp:
         slow_seconds: float = 0.0,
         fail_share: float = 0.0,
         seed: int = 1,
+        enforce_if_match: bool = False,
     ) -> None:
         self.state = ErpState(timezone)
         self.trade = Trade(self.state)
         self.node = self.trade.plan.add_node("syncd", "syncd (sandbox)")
         self.user, self.password = user, password
         self.html_auth_errors = html_auth_errors
+        self.enforce_if_match = enforce_if_match  # documented 412; a live УТ 11 ignored it
         self.slow_seconds = slow_seconds
         self.fail_share = fail_share
         self._random = random.Random(seed)
@@ -174,6 +176,10 @@ class SandboxErp:
             location = quote(entity_url(base, set_name, row), safe=":/()'=,")
             return 201, [*headers, ("Location", location)], body
         if method in ("PATCH", "MERGE") and key is not None:
+            expected = environ.get("HTTP_IF_MATCH", "").strip('"')
+            current = self.state.get(set_name, key).get("DataVersion")
+            if self.enforce_if_match and expected and expected != current:
+                raise ODataFault(412, 0, f"object changed: version {current}, not {expected}")
             row = self.trade.write(set_name, key, _body(environ), data_load=data_load)
             return self.entity_reply(base, set_name, row, json_wanted)
         if method == "DELETE" and key is not None:

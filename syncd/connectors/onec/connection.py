@@ -70,6 +70,7 @@ def erp_soap_for(context: Any) -> ErpSoapClient:
     erp = context.settings.erp
     if not erp.soap.wsdl_url or not erp.user or erp.password is None:
         raise ValueError("needs erp.soap.wsdl_url, erp.user and erp.password for SOAP")
+    odata = erp_client_for(context)
     return ErpSoapClient(
         erp.soap.wsdl_url,
         erp.user,
@@ -77,4 +78,6 @@ def erp_soap_for(context: Any) -> ErpSoapClient:
         operations=erp.soap.operations,
         timeout=(10.0, erp.timeout_seconds),
         metrics=context.metrics,
+        gate=odata.gate,
+        pacer=odata.pacer,
     )

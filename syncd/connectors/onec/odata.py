@@ -77,21 +77,23 @@ class ODataClient:
         *,
         accept: str = "application/json",
         retry: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> requests.Response:
         """One call; transient failures retried unless ``retry=False`` (non-idempotent)."""
+        headers = {"Accept": accept, **(headers or {})}
         if not retry:
-            return self._once(method, path, options or {}, json_body, accept)
-        return self._retrying(self._once, method, path, options or {}, json_body, accept)
+            return self._once(method, path, options or {}, json_body, headers)
+        return self._retrying(self._once, method, path, options or {}, json_body, headers)
 
     def _once(
-        self, method: str, path: str, options: dict, json_body: Any, accept: str
+        self, method: str, path: str, options: dict, json_body: Any, headers: dict[str, str]
     ) -> requests.Response:
         url = self.base + quote(path, safe="()'=,/$") + (("?" + query(options)) if options else "")
         self.pacer.wait()
         with self.gate:
             self.calls += 1
             response = self.session.request(
-                method, url, json=json_body, timeout=self.timeout, headers={"Accept": accept}
+                method, url, json=json_body, timeout=self.timeout, headers=headers
             )
         content_type = response.headers.get("Content-Type", "")
         if response.status_code < 400 and "html" not in content_type:

@@ -56,7 +56,8 @@ class ErpSink(Sink):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.client = erp_client_for(self.context)
-        self.writer = ErpWriter(self.client, erp_zone(self.context.settings.erp))
+        erp = self.context.settings.erp
+        self.writer = ErpWriter(self.client, erp_zone(erp), if_match=erp.send_if_match)
         self.soap = erp_soap_for(self.context) if self.options.status_via == "soap" else None
 
     def apply(self, commands: list[Command]) -> list[Result]:

@@ -20,6 +20,7 @@ Operations are named by syncd's logical names, mapped to the service's own
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -94,8 +95,12 @@ class ErpSoapClient:
         attempts: int = 5,
         metrics: Any = None,
         sleep: Callable[[float], None] = time.sleep,
+        gate: Any = None,
+        pacer: Any = None,
     ) -> None:
         self.wsdl_url = wsdl_url
+        # shared with the base's OData client: one cap and one rate towards 1C
+        self.gate, self.pacer = gate or contextlib.nullcontext(), pacer
         self.operations = dict(operations)
         self.session = counted_session("erp", metrics)
         # requests encodes str credentials as latin-1; 1C wants UTF-8
@@ -169,8 +174,11 @@ class ErpSoapClient:
             raise ErpUnavailable(0, None, self._clean(f"{what}: {type(exc).__name__}")) from None
 
     def _once(self, what: str, fn: Callable[[], Any]) -> Any:
+        if self.pacer is not None:
+            self.pacer.wait()
         try:
-            return fn()
+            with self.gate:
+                return fn()
         except Fault as exc:
             raise ErpSoapFault(500, None, self._clean(f"{what}: {exc.message}")) from None
         except UNSAFE as exc:

@@ -51,8 +51,14 @@ class NotApplied(ErpError, PermanentError):
 
 
 class ErpWriter:
-    def __init__(self, client: ODataClient, zone: ZoneInfo) -> None:
-        self.client, self.zone = client, zone
+    """``if_match``: also send ``If-Match: <DataVersion>`` with each PATCH.  The
+    platform documents a 412 for a stale version, but a live УТ 11 ignored the
+    header (unverified on other builds), so syncd's own comparison stays; a 412,
+    where a base enforces it, closes the gap between that read and the PATCH.
+    """
+
+    def __init__(self, client: ODataClient, zone: ZoneInfo, *, if_match: bool = False) -> None:
+        self.client, self.zone, self.if_match = client, zone, if_match
 
     def read(self, set_name: str, ref: str) -> dict:
         return self.client.get_json(entity_path(set_name, {"Ref_Key": _guid(ref)}))
@@ -79,7 +85,7 @@ class ErpWriter:
             raise ObjectChanged(set_name, ref, expected_version, current)
         body = self._body(set_name, fields)
         if body:
-            self.client.request("PATCH", path, {"$format": "json"}, body)
+            self._patch(set_name, ref, path, body, current.get("DataVersion"))
         if post:
             self.client.request("POST", f"{path}/Post", {"PostingModeOperational": "false"})
         after = self.client.get_json(path)
@@ -92,6 +98,15 @@ class ErpWriter:
         if problems:
             raise NotApplied(200, None, f"{set_name}({ref}): " + "; ".join(problems))
         return after
+
+    def _patch(self, set_name: str, ref: str, path: str, body: dict, version: str | None) -> None:
+        headers = {"If-Match": version} if self.if_match and version else None
+        try:
+            self.client.request("PATCH", path, {"$format": "json"}, body, headers=headers)
+        except ErpError as exc:
+            if exc.status != 412:
+                raise
+            raise ObjectChanged(set_name, ref, str(version), self.client.get_json(path)) from None
 
     def mark_deleted(self, set_name: str, ref: str) -> dict:
         """DeletionMark, never DELETE; a posted document is unposted first."""
