@@ -89,3 +89,28 @@ def test_server_errors_are_retried_until_the_last_attempt():
     with pytest.raises(ErpUnavailable):
         erp(attempts=3).get_json("Catalog_Склады")
     assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_exchange_calls_name_the_node_by_its_canonical_url_and_select_is_not_retried():
+    from urllib.parse import unquote
+
+    from syncd.connectors.onec.errors import ErpUnavailable
+    from syncd.connectors.onec.exchange_source import ExchangeNode
+
+    node = ExchangeNode(erp(), "ExchangePlan_Обмен", "8d1d7287-0000-0000-0000-0000000000aa")
+    responses.post(BASE + "SelectChanges", body="<feed/>", content_type="application/atom+xml")
+    responses.post(BASE + "NotifyChangesReceived", body="")
+    node.select(3)
+    node.confirm(3)
+    select, confirm = responses.calls
+    point = f"'{BASE}ExchangePlan_Обмен(guid'8d1d7287-0000-0000-0000-0000000000aa')'"
+    assert options(select)["DataExchangePoint"] == [point]
+    assert options(select)["MessageNo"] == ["3"] and options(confirm)["MessageNo"] == ["3"]
+    assert select.request.headers["Accept"] == "application/atom+xml"
+    assert "%D0%9E" in select.request.url and " " not in unquote(select.request.url)
+
+    responses.replace(responses.POST, BASE + "SelectChanges", status=503, body="busy")
+    with pytest.raises(ErpUnavailable):
+        node.select(4)
+    assert len(responses.calls) == 3  # one try: a failed SelectChanges holds 1C's locks
