@@ -192,30 +192,47 @@ def test_no_write_carries_the_data_load_header():
     assert not any("DataLoadMode" in name for r in sent for name in r.headers)
 
 
-def test_the_status_can_go_through_the_integrators_web_service(tmp_path, store):
+def soap_sink(tmp_path, app, url):
+    root = url.split("/odata/")[0]
+    soap = {
+        "wsdl_url": f"{root}/ws/SyncdExchange.1cws?wsdl",
+        "operations": {"set_order_status": "УстановитьСтатусЗаказа"},
+    }
+    sinks = {"erp": {"kind": "erp", "system": "erp", "options": {"status_via": "soap"}}}
+    return erp_parts(tmp_path, url, sinks=sinks, erp={"soap": soap}).sinks["erp"]
+
+
+def status_command(order: dict, expected: str | None = None) -> Command:
+    return Command(
+        target="erp",
+        entity="order",
+        key=order["Ref_Key"],
+        action="set_status",
+        payload={"fields": {"Статус": "КОбеспечению"}, "expected_version": expected},
+        idempotency_key="t:soap",
+        id=1,
+    )
+
+
+def test_the_status_can_go_through_the_integrators_web_service(tmp_path):
     with erp_sandbox() as (app, url):
-        root = url.split("/odata/")[0]
-        soap = {
-            "wsdl_url": f"{root}/ws/SyncdExchange.1cws?wsdl",
-            "operations": {"set_order_status": "УстановитьСтатусЗаказа"},
-        }
-        sinks = {"erp": {"kind": "erp", "system": "erp", "options": {"status_via": "soap"}}}
-        sink = erp_parts(tmp_path, url, sinks=sinks, erp={"soap": soap}).sinks["erp"]
         order = waiting_order(app)
-        command = Command(
-            target="erp",
-            entity="order",
-            key=order["Ref_Key"],
-            action="set_status",
-            payload={"fields": {"Статус": "КОбеспечению"}},
-            idempotency_key="t:soap",
-            id=1,
-        )
-        (result,) = sink.apply([command])
+        (result,) = soap_sink(tmp_path, app, url).apply([status_command(order)])
         stored = app.state.get(ORDERS, (order["Ref_Key"],))
     assert result.ok, result.error
     assert stored["Статус"] == "КОбеспечению" and stored["Согласован"] is True
     assert app.soap.calls["УстановитьСтатусЗаказа"] == 1
+
+
+def test_through_the_web_service_too_a_changed_order_is_not_overwritten(tmp_path):
+    with erp_sandbox() as (app, url):
+        order = waiting_order(app)
+        app.trade.manager_edit(order["Ref_Key"], {"Комментарий": "правка"})
+        command = status_command(order, expected=order["DataVersion"])
+        (result,) = soap_sink(tmp_path, app, url).apply([command])
+        stored = app.state.get(ORDERS, (order["Ref_Key"],))
+    assert result.superseded and result.event.payload["data"]["Комментарий"] == "правка"
+    assert stored["Статус"] == "НеСогласован" and app.soap.calls["УстановитьСтатусЗаказа"] == 0
 
 
 def test_where_1c_enforces_if_match_a_change_between_read_and_patch_is_caught():

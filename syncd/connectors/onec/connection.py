@@ -63,6 +63,8 @@ def erp_client_for(context: Any) -> ODataClient:
                 page_bytes=erp.page_bytes,
                 metrics=context.metrics,
             )
+        else:
+            client.forget_metadata()  # parts are built at start and reload: read it afresh
         return client
 
 

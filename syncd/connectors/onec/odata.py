@@ -118,6 +118,10 @@ class ODataClient:
             self._metadata = Metadata.parse(self.request("GET", "$metadata").content)
         return self._metadata
 
+    def forget_metadata(self) -> None:
+        """The next ``metadata()`` reads it again (after a reload: 1C may have changed)."""
+        self._metadata = None
+
     def entities(
         self, set_name: str, meta: Metadata, *, filter: str | None = None, select: str | None = None
     ) -> Iterator[dict]:

@@ -109,9 +109,15 @@ class ErpSink(Sink):
         status = (payload.get("fields") or {}).get("Статус")
         if not status:
             return Result.failed(cmd, "set_status without fields.Статус", permanent=True)
+        set_name = payload.get("set", ORDERS)
+        expected = payload.get("expected_version")
+        if expected:
+            current = self.writer.read(set_name, cmd.key)
+            if current.get("DataVersion") != expected:
+                raise ObjectChanged(set_name, cmd.key, expected, current)
         names = self.options.soap_status_params
         self.soap.call("set_order_status", **{names["ref"]: cmd.key, names["status"]: status})  # type: ignore[union-attr]
-        after = self.writer.read(payload.get("set", ORDERS), cmd.key)
+        after = self.writer.read(set_name, cmd.key)
         if after.get("Статус") != status:
             return Result.failed(
                 cmd,

@@ -104,19 +104,19 @@ class ErpWindowSource(Source):
         for entry in self.client.entities(set_name, reader.meta, filter=flt):
             data = reader.meta.entity(set_name).normalize(entry)
             key = reader.key_of(set_name, data)
-            digest = content_hash(data)
-            found[key_text(key)] = (digest, str(data.get(self.options.date_field) or ""))
-            stamp = found[key_text(key)][1][:19]
+            digest, ident = content_hash(data), key_text(key)
+            stamp = str(data.get(self.options.date_field) or "")[:19]
+            found[ident] = (digest, stamp)
             if stamp and (newest is None or stamp > newest):
                 newest = min(stamp, now.strftime(DATE))
-            if seen.get(key_text(key)) == digest:
+            if seen.get(ident) == digest:
                 continue  # in the window already, unchanged
             batch.append(reader.event(set_name, key, data, seen_at))
             if len(batch) >= 200:
                 yield SourceBatch(batch, state or None)  # the cursor moves at the end only
                 batch = []
         keep_from = self.window_start(newest, now).strftime(DATE)
-        kept = {k: d for k, (d, stamp) in found.items() if stamp[:19] >= keep_from}
+        kept = {k: d for k, (d, stamp) in found.items() if stamp >= keep_from}
         yield SourceBatch(batch, {"high": newest, "seen": kept})
 
     def webhooks(self) -> list[WebhookRoute]:
