@@ -154,3 +154,5 @@ class Plan:
     commands: list[Command] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     note: str = ""
+    # facts to keep about objects, by (system, entity, id): stored with the plan
+    remember: dict[tuple[str, str, str], dict] = field(default_factory=dict)

@@ -97,8 +97,10 @@ def apply_claims(
                 continue
             origin = (cmd.origin_system, cmd.entity, cmd.origin_id) if cmd.origin_id else None
             ref = (sink.system, cmd.entity, cmd.key)
-            remote_id = outcome[cmd.id].remote_id  # type: ignore[union-attr]
-            writes.append(bindings.Write(ref, cmd.fingerprint, origin, remote_id))
+            result = outcome[cmd.id]
+            writes.append(
+                bindings.Write(ref, cmd.fingerprint, origin, result.remote_id, result.version)  # type: ignore[union-attr]
+            )
             if cmd.source_changed_at:
                 direction = f"{cmd.origin_system or 'syncd'}_to_{sink.system}"
                 latencies.append((direction, max(0.0, now - cmd.source_changed_at)))

@@ -104,6 +104,10 @@ class FlowContext(ABC):
     @abstractmethod
     def counterpart(self, system: str, entity: str, external_id: str, other: str) -> Any: ...
 
+    @abstractmethod
+    def facts(self, system: str, entity: str, external_id: str) -> dict | None:
+        """What flows remembered of the object (``Plan.remember``), newest first."""
+
 
 class Flow(Part):
     def __init__(
@@ -148,10 +152,13 @@ class Result:
     remote_id: str | None = None
     superseded: bool = False
     event: Event | None = None
+    version: str | None = None  # the object's version after this write, when the target says
 
     @classmethod
-    def applied(cls, command: Command, remote_id: str | None = None) -> Result:
-        return cls(command.id or 0, True, remote_id=remote_id)
+    def applied(
+        cls, command: Command, remote_id: str | None = None, version: str | None = None
+    ) -> Result:
+        return cls(command.id or 0, True, remote_id=remote_id, version=version)
 
     @classmethod
     def failed(cls, command: Command, error: str, *, permanent: bool = False) -> Result:

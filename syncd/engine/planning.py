@@ -47,6 +47,7 @@ class StoreView(FlowContext):
         self.store = store
         # a ref looked up but not found is cached as None: no second query
         self.cache = {ref: prefetched.get(ref) for ref in looked_up}
+        self.remembered: dict = {}
 
     def binding(self, system: str, entity: str, external_id: str) -> bindings.Binding | None:
         ref = (system, entity, external_id)
@@ -58,6 +59,17 @@ class StoreView(FlowContext):
     def counterpart(self, system: str, entity: str, external_id: str, other: str):  # noqa: ANN201
         with self.store.read() as conn:
             return bindings.counterpart(conn, (system, entity, external_id), other)
+
+    def facts(self, system: str, entity: str, external_id: str) -> dict | None:
+        ref = (system, entity, external_id)
+        if ref in self.remembered:
+            return self.remembered[ref]
+        found = self.binding(*ref)
+        return found.facts if found is not None else None
+
+    def remember(self, facts: dict) -> None:
+        """Facts a plan keeps: seen at once by the next events of this batch."""
+        self.remembered.update(facts)
 
 
 @dataclass
@@ -96,7 +108,9 @@ def plan_pending(
             failed.append((ev, error))
             outcome_of[ev.id] = ("failed", Outcome.FAILED)
             continue
-        planned.append((ev, _merge(plans)))
+        merged = _merge(plans)
+        view.remember(merged.remember)
+        planned.append((ev, merged))
 
     commands = _drop_unchanged(store, pipeline, planned)
     for ev, plan in planned:
@@ -106,6 +120,7 @@ def plan_pending(
     with store.begin() as conn:
         leases.fence(conn, lease)
         outbox.enqueue(conn, commands)
+        bindings.remember(conn, view.remembered)
         for _, plan in planned:
             for c in plan.conflicts:
                 conflicts.add(conn, c)
@@ -138,6 +153,7 @@ def _merge(plans: list[Plan]) -> Plan:
     for p in plans:
         merged.commands.extend(p.commands)
         merged.conflicts.extend(p.conflicts)
+        merged.remember.update(p.remember)
     return merged
 
 

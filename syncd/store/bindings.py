@@ -3,12 +3,16 @@
 Rows that share a ``link`` are the same object (a 1C Ref_Key, a CRM id, a POS
 receipt id).  ``fingerprint`` is the digest of what syncd itself last wrote to
 that system, so a source seeing the same data come back recognises its own
-echo; ``version_seen`` is the newest version of the object syncd has seen
-there.
+echo; ``version_seen`` is the version syncd's own last write produced there
+(1C's ``DataVersion`` after the write), so that version coming back is an
+echo too.  ``facts`` is what a flow chose to remember about the object — the
+last state seen on each side and the state both were last brought to — kept
+as JSON and written by planning (``Plan.remember``).
 """
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterable
@@ -32,6 +36,7 @@ class Binding:
     remote_id: str | None
     version_seen: str | None
     written_at: float | None
+    facts: dict | None = None
 
 
 def _binding(row) -> Binding:  # noqa: ANN001
@@ -44,6 +49,7 @@ def _binding(row) -> Binding:  # noqa: ANN001
         row.remote_id,
         row.version_seen,
         row.written_at,
+        json.loads(row.facts) if row.facts else None,
     )
 
 
@@ -101,6 +107,7 @@ class Write:
     fingerprint: str
     origin: Ref | None = None
     remote_id: str | None = None
+    version: str | None = None  # the version the write produced, when the target tells
 
 
 def record_writes(
@@ -155,6 +162,20 @@ def record_writes(
                 for w in updates
             ],
         )
+    versions = [w for w in writes if w.version]
+    if versions:
+        conn.execute(
+            update(bindings).where(same_ref).values(version_seen=bindparam("b_version")),
+            [
+                {
+                    "b_system": w.ref[0],
+                    "b_entity": w.ref[1],
+                    "b_external_id": w.ref[2],
+                    "b_version": w.version,
+                }
+                for w in versions
+            ],
+        )
     with_ids = [w for w in updates if w.remote_id]
     if with_ids:
         conn.execute(
@@ -170,6 +191,37 @@ def record_writes(
             ],
         )
     return links
+
+
+def remember(conn: Connection, facts: dict[Ref, dict], now: float | None = None) -> None:
+    """Store what flows remember about objects (a binding row is made where none is)."""
+    if not facts:
+        return
+    now = now or time.time()
+    refs = list(facts)
+    links = {ref: b.link for ref, b in get_many(conn, refs).items()}
+    fresh = [_row(ref, uuid.uuid4().hex, now) for ref in refs if ref not in links]
+    if fresh:
+        key = ["external_id", "system", "entity"]
+        conn.execute(insert_ignoring_duplicates(conn, bindings, key), fresh)
+    conn.execute(
+        update(bindings)
+        .where(
+            (bindings.c.system == bindparam("b_system"))
+            & (bindings.c.entity == bindparam("b_entity"))
+            & (bindings.c.external_id == bindparam("b_external_id"))
+        )
+        .values(facts=bindparam("b_facts"), updated_at=now),
+        [
+            {
+                "b_system": ref[0],
+                "b_entity": ref[1],
+                "b_external_id": ref[2],
+                "b_facts": json.dumps(value, ensure_ascii=False, sort_keys=True, default=str),
+            }
+            for ref, value in facts.items()
+        ],
+    )
 
 
 def _row(ref: Ref, link: str, now: float) -> dict:

@@ -108,7 +108,8 @@ bindings = Table(
     Column("external_id", String(255), nullable=False),
     Column("fingerprint", String(64)),  # of what syncd last wrote there (echo detection)
     Column("remote_id", String(255)),  # the id the system itself gave, when not external_id
-    Column("version_seen", String(255)),
+    Column("version_seen", String(255)),  # the version syncd's own last write produced
+    Column("facts", Text),  # JSON: what a flow remembers of the object (see flows)
     Column("written_at", Float),
     Column("updated_at", Float, nullable=False),
     UniqueConstraint("external_id", "system", "entity"),

@@ -71,14 +71,14 @@ class ErpSink(Sink):
                 post = payload.get("post", cmd.action == "set_status")
                 if cmd.action == "set_status" and self.soap is not None:
                     return self._status_by_soap(cmd, payload)
-                self.writer.update(
+                after = self.writer.update(
                     set_name,
                     cmd.key,
                     payload.get("fields") or {},
                     expected_version=payload.get("expected_version"),
                     post=post,
                 )
-                return Result.applied(cmd)
+                return Result.applied(cmd, version=after.get("DataVersion"))
             if cmd.action == "create":
                 row = self.writer.create(set_name, payload.get("fields") or {})
                 if payload.get("post"):
@@ -124,4 +124,4 @@ class ErpSink(Sink):
                 f"{cmd.object_key}: the web service answered, but Статус is {after.get('Статус')}",
                 permanent=True,
             )
-        return Result.applied(cmd)
+        return Result.applied(cmd, version=after.get("DataVersion"))
