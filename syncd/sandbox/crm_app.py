@@ -66,6 +66,7 @@ class SandboxCrm:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
         self.requests = 0
+        self.writes: list[str] = []  # path of every POST (a write call), for tests
         self.throttled = 0
         self.max_body_bytes = 16 * 1024 * 1024  # served by syncd.web.HttpServer
         self.account_exists = account_exists  # False: answer like a mistyped account URL
@@ -106,6 +107,8 @@ class SandboxCrm:
         key = headers.get("x_api_key") or query.get("apiKey") or form.get("apiKey")
         with self._lock:
             self.requests += 1
+            if method == "POST":
+                self.writes.append(path)
         if not key:
             return 403, _error('"apiKey" is missing.')
         if key not in self.keys:

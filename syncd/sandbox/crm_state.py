@@ -110,7 +110,8 @@ class CrmState:
             obj = {**copy.deepcopy(data), "id": new_id, "site": site, "createdAt": _now()}
             obj["customFields"] = obj.get("customFields") or []
             if entity == "order":
-                obj.update(status=status, number=f"{new_id}{site[0].upper()}", slug=new_id)
+                number = data.get("number") or f"{new_id}{site[0].upper()}"  # API: optional
+                obj.update(status=status, number=number, slug=new_id)
                 obj["payments"] = {
                     str(i + 1 + new_id * 100): {**p, "id": i + 1 + new_id * 100}
                     for i, p in enumerate(obj.get("payments") or [])

@@ -1,0 +1,124 @@
+"""The order's rules, pure: from what each side shows, what to write on each side.
+
+syncd keeps, per order, the facts last seen in 1C (``erp``), in the CRM
+(``crm``) and the state both were last brought to (``base``).  An event
+updates one side's facts; ``reconcile`` then compares the three:
+
+- **stage** (statuses.yaml): a side *moved* when its stage is ahead of the
+  base (or terminal).  A stage behind the base is old news — a late or
+  replayed event — and moves nothing.  One side moved: the other is brought
+  to it.  Both moved to different stages: the one further ahead wins, unless
+  one of them is terminal (a cancellation against progress): a conflict.
+- **fields** (orders.yaml): a side changed a field when it differs from the
+  base.  One side changed it: copied to the other if the direction allows.
+  Both changed it differently: the field's owner wins; owner ``none`` → conflict.
+- a side still behind the base stage (a write that was superseded because
+  1C changed meanwhile) is written again, against its newest version.
+
+The result says which CRM fields and which 1C fields to write; commands are
+built from it by the flow.  Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from syncd.mappings.model import OrdersMapping, StatusesMapping
+
+
+@dataclass
+class Decision:
+    crm: dict[str, Any] = field(default_factory=dict)  # CRM fields to write (status included)
+    erp: dict[str, Any] = field(default_factory=dict)  # 1C fields to write
+    erp_post: bool = False
+    cancel_lines: bool = False
+    conflicts: list[str] = field(default_factory=list)
+    base: dict = field(default_factory=dict)
+
+
+def rank(statuses: StatusesMapping, stage: str | None) -> int:
+    if stage is None:
+        return -1
+    if stage in statuses.terminal:
+        return len(statuses.stages) + statuses.terminal.index(stage)
+    return statuses.stages.index(stage) if stage in statuses.stages else -1
+
+
+def _moved(statuses: StatusesMapping, stage: str | None, base: str | None) -> bool:
+    if stage is None or stage == base:
+        return False
+    if base in statuses.terminal:
+        return False  # an ended order stays ended
+    return stage in statuses.terminal or rank(statuses, stage) > rank(statuses, base)
+
+
+def reconcile(
+    facts: dict, orders: OrdersMapping, statuses: StatusesMapping, to_erp: Callable
+) -> Decision:
+    """``to_erp(field_map, crm_value)`` gives the value to write in 1C."""
+    erp, crm = facts.get("erp") or {}, facts.get("crm") or {}
+    base = facts.get("base") or {}
+    decision = Decision(base={"stage": base.get("stage"), "fields": dict(base.get("fields") or {})})
+    _stage(decision, erp.get("stage"), crm.get("stage"), statuses)
+    _fields(decision, erp.get("fields") or {}, crm.get("fields") or {}, orders, to_erp)
+    return decision
+
+
+def _stage(decision: Decision, e: str | None, c: str | None, statuses: StatusesMapping) -> None:
+    b = decision.base["stage"]
+    e_moved, c_moved = _moved(statuses, e, b), _moved(statuses, c, b)
+    winner = None
+    if e_moved and c_moved and e != c:
+        if e in statuses.terminal or c in statuses.terminal:
+            decision.conflicts.append(f"stage: 1C moved to {e!r}, the CRM to {c!r}")
+            return
+        winner = e if rank(statuses, e) > rank(statuses, c) else c
+    elif e_moved:
+        winner = e
+    elif c_moved:
+        winner = c
+    target = winner or b
+    if target is None:
+        return
+    decision.base["stage"] = target
+    crm_behind = c is not None and rank(statuses, c) < rank(statuses, target)
+    if c is not None and c != target and target in statuses.crm_write and (winner or crm_behind):
+        decision.crm["status"] = statuses.crm_write[target]
+    erp_behind = e is not None and rank(statuses, e) < rank(statuses, target)
+    if erp_behind and target in statuses.erp_write:
+        write = statuses.erp_write[target]
+        decision.erp.update(write.fields)
+        decision.erp_post = True
+        decision.cancel_lines = write.cancel_lines
+
+
+def _fields(
+    decision: Decision, erp: dict, crm: dict, orders: OrdersMapping, to_erp: Callable
+) -> None:
+    base = decision.base["fields"]
+    for fm in orders.fields:
+        name = fm.crm
+        if name not in erp and name not in crm:
+            continue
+        b = base.get(name)
+        ev, cv = erp.get(name, b), crm.get(name, b)
+        e_changed = ev != b and fm.direction in ("erp_to_crm", "both")
+        c_changed = cv != b and fm.direction in ("crm_to_erp", "both")
+        if e_changed and c_changed and ev != cv:
+            if fm.owner == "none":
+                decision.conflicts.append(f"{fm.erp} / {name}: 1C has {ev!r}, the CRM {cv!r}")
+                continue
+            winner = ev if fm.owner == "erp" else cv
+        elif e_changed:
+            winner = ev
+        elif c_changed:
+            winner = cv
+        else:
+            continue
+        base[name] = winner
+        if cv != winner:
+            decision.crm[name] = winner
+        if ev != winner and fm.direction in ("crm_to_erp", "both"):
+            decision.erp[fm.erp] = to_erp(fm, winner)

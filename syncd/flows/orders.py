@@ -1,0 +1,241 @@
+"""The order flow: site orders from 1C into the CRM, statuses both ways.
+
+One flow kind, ``order_sync``, configured once per source system:
+
+- a 1C order (``Document_ЗаказКлиента`` event) or its state (a
+  ``СостоянияЗаказовКлиентов`` record) updates what syncd knows of the order
+  in 1C; an order the CRM has never seen is created there as "new";
+- a CRM order (``retailcrm_history`` event) with an externalId syncd gave it
+  updates what syncd knows of the order in the CRM; orders born in the CRM
+  are not this flow's business;
+- then ``order_rules.reconcile`` decides what to write on each side, and the
+  facts are remembered (``Plan.remember``) for the next event.
+
+Echoes are dropped twice: the CRM history source drops changes made with
+syncd's own key, and a 1C event whose ``DataVersion`` is the one syncd's own
+write produced is recognised here; what remains equal to what syncd last
+wrote is dropped by planning (the bindings' fingerprints).
+
+    flows:
+      - {name: orders_from_erp, kind: order_sync, source_system: erp,
+         entities: [order, order_state], target: crm,
+         options: {crm_sink: crm, erp_sink: erp}}
+      - {name: orders_from_crm, kind: order_sync, source_system: crm,
+         entities: [order], target: erp, options: {crm_sink: crm, erp_sink: erp}}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from syncd.engine.contracts import Flow, FlowContext
+from syncd.engine.pipeline import register
+from syncd.flows.mapped import MappedFlow
+from syncd.flows.order_rules import Decision, rank, reconcile
+from syncd.mappings.transforms import get_path, set_path, to_crm, to_erp
+from syncd.model import Command, Conflict, Event, Outcome, Plan
+
+
+class OrderSyncOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    crm_sink: str = "crm"
+    erp_sink: str = "erp"
+    crm_timezone: str = Field("Europe/Moscow", description="the CRM account's zone")
+
+
+@register
+class OrderSync(MappedFlow, Flow):
+    kind = "order_sync"
+    Options = OrderSyncOptions
+
+    def plan(self, event: Event, ctx: FlowContext) -> Plan:
+        if event.system == "crm":
+            ref = str(event.payload.get("externalId") or "")
+            if not ref or event.payload.get("deleted"):
+                return Plan(Outcome.UNCHANGED, note="not an order syncd brought from 1C")
+            facts = ctx.facts("erp", "order", ref) or {}
+            facts["crm"] = self.crm_side(event.payload)
+            return self._decide(ref, facts, event, echo=False)
+        ref, data = self.erp_ref(event)
+        if ref is None:
+            return Plan(Outcome.UNCHANGED, note="not an order")
+        facts = ctx.facts("erp", "order", ref) or {}
+        erp = dict(facts.get("erp") or {})
+        if event.payload.get("set") == self.mappings.orders.state_set:
+            erp["state"] = (data or {}).get("Состояние")
+        elif data is None:
+            return Plan(Outcome.UNCHANGED, note="order deleted in 1C")
+        else:
+            erp.update(self.erp_side(data))
+        erp["stage"] = self.erp_stage(erp)
+        facts["erp"] = erp
+        own = ctx.binding("erp", "order", ref)
+        echo = own is not None and own.version_seen == event.version
+        return self._decide(ref, facts, event, echo=echo)
+
+    # -- reading each side -----------------------------------------------------
+    def erp_ref(self, event: Event) -> tuple[str | None, dict | None]:
+        payload = event.payload
+        if payload.get("set") == self.mappings.orders.state_set:
+            key = payload.get("key") or {}
+            return (str(key.get("Заказ") or "").lower() or None), payload.get("data")
+        if payload.get("set") == self.mappings.orders.erp_set:
+            return event.external_id, payload.get("data")
+        return None, None
+
+    def erp_side(self, data: dict) -> dict:
+        orders = self.mappings.orders
+        fields = {
+            fm.crm: to_crm(data.get(fm.erp), fm.transform, self.zones)
+            for fm in orders.fields
+            if fm.direction in ("erp_to_crm", "both")
+        }
+        lines = data.get(orders.items.section) or []
+        cancelled = orders.items.cancelled
+        return {
+            "version": data.get("DataVersion"),
+            "status": data.get("Статус"),
+            "posted": bool(data.get("Posted")),
+            "fields": fields,
+            "lines": lines,
+            "all_cancelled": bool(lines)
+            and bool(cancelled)
+            and all(line.get(cancelled) for line in lines),
+            "customer": data.get(orders.customer_field),
+        }
+
+    def erp_stage(self, erp: dict) -> str | None:
+        statuses = self.mappings.statuses
+        if erp.get("all_cancelled") and statuses.erp_cancelled_stage:
+            return statuses.erp_cancelled_stage
+        stages = [
+            statuses.erp_states.get(erp.get("state") or ""),
+            statuses.erp_statuses.get(erp.get("status") or ""),
+        ]
+        known = [s for s in stages if s]
+        return max(known, key=lambda s: rank(statuses, s)) if known else None
+
+    def crm_side(self, order: dict) -> dict:
+        status = order.get("status")
+        return {
+            "id": order.get("id"),
+            "status": status,
+            "stage": self.mappings.statuses.crm.get(str(status)),
+            "fields": {fm.crm: get_path(order, fm.crm) for fm in self.mappings.orders.fields},
+        }
+
+    # -- deciding ----------------------------------------------------------------
+    def _decide(self, ref: str, facts: dict, event: Event, *, echo: bool) -> Plan:
+        if echo:
+            remember = {("erp", "order", ref): facts}
+            return Plan(Outcome.SKIPPED_ECHO, note="syncd's own 1C write", remember=remember)
+        if not facts.get("created"):
+            return self._create(ref, facts, event)
+        decision = reconcile(facts, self.mappings.orders, self.mappings.statuses, self._to_erp)
+        facts["base"] = decision.base
+        commands = self._crm_edit(ref, facts, decision, event) + self._erp_write(
+            ref, facts, decision, event
+        )
+        conflicts = [
+            Conflict(
+                self.name, "order", ref, reason, {"erp": facts.get("erp"), "crm": facts.get("crm")}
+            )
+            for reason in decision.conflicts
+        ]
+        outcome = (
+            Outcome.CONFLICT if conflicts else (Outcome.UPDATED if commands else Outcome.UNCHANGED)
+        )
+        return Plan(outcome, commands, conflicts, remember={("erp", "order", ref): facts})
+
+    def _create(self, ref: str, facts: dict, event: Event) -> Plan:
+        erp = facts.get("erp")
+        if not erp or erp.get("version") is None:
+            return Plan(
+                Outcome.UNCHANGED,
+                note="waiting for the order itself",
+                remember={("erp", "order", ref): facts},
+            )
+        statuses = self.mappings.statuses
+        stage = erp.get("stage") or statuses.new_order_stage
+        status = statuses.crm_write.get(stage) or next(
+            (code for code, s in statuses.crm.items() if s == stage), "new"
+        )
+        payload = self.crm_order(erp, status)
+        facts["created"] = True
+        facts["base"] = {"stage": stage, "fields": dict(erp.get("fields") or {})}
+        facts["crm"] = {"status": status, "stage": stage, "fields": dict(erp.get("fields") or {})}
+        command = self._command(self.options.crm_sink, ref, "upsert", payload, event)
+        return Plan(Outcome.CREATED, [command], remember={("erp", "order", ref): facts})
+
+    def crm_order(self, erp: dict, status: str) -> dict:
+        orders, items = self.mappings.orders, self.mappings.orders.items
+        order: dict[str, Any] = {"status": status}
+        for name, value in (erp.get("fields") or {}).items():
+            if value not in (None, ""):
+                set_path(order, name, value)
+        if orders.order_method:
+            order["orderMethod"] = orders.order_method
+        if orders.order_type:
+            order["orderType"] = orders.order_type
+        if erp.get("customer"):
+            order["customer"] = {"externalId": str(erp["customer"]).lower()}
+        order["items"] = [
+            {
+                "offer": {"externalId": str(line.get(items.offer) or "").lower()},
+                "quantity": float(line.get(items.quantity) or 0),
+                "initialPrice": round(float(line.get(items.price) or 0), 2),
+            }
+            for line in erp.get("lines") or []
+            if not (items.cancelled and line.get(items.cancelled))
+        ]
+        return order
+
+    def _crm_edit(self, ref: str, facts: dict, decision: Decision, event: Event) -> list[Command]:
+        if not decision.crm:
+            return []
+        crm = facts.setdefault("crm", {})
+        payload: dict[str, Any] = {}
+        for name, value in decision.crm.items():
+            set_path(payload, name, value)
+            if name == "status":
+                crm["status"] = value
+                crm["stage"] = self.mappings.statuses.crm.get(value)
+            else:
+                crm.setdefault("fields", {})[name] = value
+        return [self._command(self.options.crm_sink, ref, "edit", payload, event)]
+
+    def _erp_write(self, ref: str, facts: dict, decision: Decision, event: Event) -> list[Command]:
+        if not decision.erp and not decision.cancel_lines:
+            return []
+        erp = facts.get("erp") or {}
+        fields = dict(decision.erp)
+        if decision.cancel_lines:
+            flag = self.mappings.orders.items.cancelled
+            fields[self.mappings.orders.items.section] = [
+                {**line, flag: True} for line in erp.get("lines") or []
+            ]
+        payload = {
+            "set": self.mappings.orders.erp_set,
+            "fields": fields,
+            "expected_version": erp.get("version"),
+            "post": decision.erp_post or bool(erp.get("posted")),
+        }
+        action = "set_status" if decision.erp_post else "update"
+        return [self._command(self.options.erp_sink, ref, action, payload, event)]
+
+    def _command(self, target: str, ref: str, action: str, payload: dict, event: Event) -> Command:
+        return Command.for_event(
+            target=target,
+            entity="order",
+            key=ref,
+            payload=payload,
+            cause=event,
+            flow=self.name,
+            action=action,
+            seq=0 if target == self.options.crm_sink else 1,
+        )
+
+    def _to_erp(self, fm: Any, value: Any) -> Any:
+        return to_erp(value, fm.transform, self.zones)

@@ -1,0 +1,99 @@
+"""Reading the mappings folder, with every problem at its file, line and column.
+
+    mappings = load_mappings(Path("mappings"))     # MappingError lists what is wrong
+    mappings.orders.fields, mappings.statuses.stage_of_crm("client-confirmed")
+
+A problem reads ``mappings/orders.yaml:12:7: fields[1].owner: expected one of
+'erp', 'crm', 'none', got 'erpp'``; a YAML syntax error (a wrong indentation)
+gives the line and column where the parser stopped.  ``Mappings.problem``
+places problems found later (against ``$metadata``, against the CRM's
+statuses) the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from syncd.config_errors import ConfigProblem, dotted, explain
+from syncd.mappings.model import FILES, CustomersMapping, OrdersMapping, StatusesMapping
+from syncd.yamlpos import Positions, describe_yaml_error, load_with_positions, locate
+
+
+class MappingError(ValueError):
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class Mappings:
+    folder: Path
+    orders: OrdersMapping
+    statuses: StatusesMapping
+    customers: CustomersMapping
+    positions: dict[str, Positions] = field(default_factory=dict, repr=False)
+
+    def problem(self, file: str, path: list[Any], message: str) -> ConfigProblem:
+        line, column = locate(self.positions.get(file, {}), path)
+        return ConfigProblem(str(self.folder / file), line, column, dotted(path), message)
+
+
+def _read(folder: Path, name: str, problems: list[ConfigProblem]) -> tuple[Any, Positions]:
+    path = folder / name
+    label = str(path)
+    if not path.exists():
+        problems.append(ConfigProblem(label, None, None, "", "file is missing"))
+        return None, {}
+    try:
+        data, positions = load_with_positions(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        line, column, reason = describe_yaml_error(exc)
+        problems.append(ConfigProblem(label, line, column, "", f"not valid YAML: {reason}"))
+        return None, {}
+    except UnicodeDecodeError:
+        problems.append(ConfigProblem(label, None, None, "", "not UTF-8 text"))
+        return None, {}
+    return data if data is not None else {}, positions
+
+
+def _validate(
+    model: type[BaseModel], data: Any, label: str, positions: Positions, problems: list
+) -> BaseModel | None:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            line, column = locate(positions, loc)
+            message = explain(err, loc, model).replace(
+                "config/syncd.example.yaml", "the file's schema in mappings/schema"
+            )
+            problems.append(ConfigProblem(label, line, column, dotted(loc), message))
+        return None
+
+
+def load_mappings(folder: Path) -> Mappings:
+    """The three mapping files of ``folder``; MappingError with every problem found."""
+    problems: list[ConfigProblem] = []
+    parsed: dict[str, BaseModel | None] = {}
+    positions: dict[str, Positions] = {}
+    if not folder.is_dir():
+        raise MappingError([ConfigProblem(str(folder), None, None, "", "no such folder")])
+    for name, model in FILES.items():
+        data, positions[name] = _read(folder, name, problems)
+        if data is not None:
+            parsed[name] = _validate(model, data, str(folder / name), positions[name], problems)
+    if problems:
+        raise MappingError(problems)
+    return Mappings(
+        folder,
+        parsed["orders.yaml"],  # type: ignore[arg-type]
+        parsed["statuses.yaml"],  # type: ignore[arg-type]
+        parsed["customers.yaml"],  # type: ignore[arg-type]
+        positions,
+    )

@@ -1,0 +1,143 @@
+"""The mapping files, declared once: pydantic models that also give the JSON Schema.
+
+Three files in the mappings folder:
+
+- ``orders.yaml``   — 1C customer order ↔ CRM order: fields, goods lines, customer;
+- ``statuses.yaml`` — the order's progress: stages in order, which CRM statuses
+  and which 1C states mean each stage, what to write on each side;
+- ``customers.yaml``— 1C partner ↔ CRM customer, and how to find one by phone/e-mail.
+
+``python -m syncd.mappings.model`` writes ``mappings/schema/*.schema.json``;
+each file names its schema on its first line, so editors autocomplete it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Owner = Literal["erp", "crm", "none"]
+Direction = Literal["both", "erp_to_crm", "crm_to_erp"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CodeMap(_Strict):
+    codes: dict[str, str] = Field(..., description="1C value -> CRM code")
+    default: str | None = Field(None, description="CRM code for a 1C value not listed")
+
+
+class FieldMap(_Strict):
+    erp: str = Field(..., description="1C field, as in $metadata (e.g. Комментарий)")
+    crm: str = Field(..., description="CRM field; dots for nested ones (delivery.code)")
+    transform: Literal["text", "money", "quantity", "datetime", "phone", "email"] | CodeMap = "text"
+    direction: Direction = "erp_to_crm"
+    owner: Owner = Field("erp", description="who wins when both sides changed it in one cycle")
+
+
+class ItemsMap(_Strict):
+    section: str = Field("Товары", description="the 1C tabular section of goods")
+    offer: str = Field("Номенклатура_Key", description="1C field -> items[].offer.externalId")
+    quantity: str = "Количество"
+    price: str = "Цена"
+    cancelled: str | None = Field("Отменено", description="1C flag of a cancelled line")
+
+
+class OrdersMapping(_Strict):
+    erp_set: str = "Document_ЗаказКлиента"
+    state_set: str | None = Field(
+        "InformationRegister_СостоянияЗаказовКлиентов",
+        description="1C register with the order's state (key field Заказ)",
+    )
+    order_type: str | None = Field(None, description="CRM orderType of orders syncd creates")
+    order_method: str | None = Field(None, description="CRM orderMethod of orders syncd creates")
+    customer_field: str = Field("Партнер_Key", description="1C field -> customer.externalId")
+    fields: list[FieldMap] = Field(default_factory=list)
+    items: ItemsMap = Field(default_factory=ItemsMap)
+
+
+class ErpStageWrite(_Strict):
+    fields: dict[str, str | bool] = Field(..., description="1C fields to set, e.g. Статус")
+    cancel_lines: bool = Field(False, description="also mark every goods line cancelled")
+
+
+class StatusesMapping(_Strict):
+    stages: list[str] = Field(
+        ..., min_length=2, description="the order's stages, in the order they happen"
+    )
+    terminal: list[str] = Field(
+        default_factory=list, description="stages that end the order whatever came before"
+    )
+    crm: dict[str, str] = Field(..., description="CRM status code -> stage")
+    crm_write: dict[str, str] = Field(..., description="stage -> CRM status syncd sets")
+    erp_states: dict[str, str] = Field(
+        default_factory=dict, description="1C state (СостоянияЗаказовКлиентов) -> stage"
+    )
+    erp_statuses: dict[str, str] = Field(
+        default_factory=dict, description="1C order Статус -> stage (when no state is known)"
+    )
+    erp_write: dict[str, ErpStageWrite] = Field(
+        default_factory=dict, description="stage decided in the CRM -> what syncd sets in 1C"
+    )
+    new_order_stage: str = Field("new", description="stage of an order syncd creates in the CRM")
+    erp_cancelled_stage: str | None = Field(
+        "cancelled", description="stage of a 1C order whose goods lines are all cancelled"
+    )
+
+    @model_validator(mode="after")
+    def _stages_known(self) -> StatusesMapping:
+        known = set(self.stages) | set(self.terminal)
+        for where, values in (
+            ("crm", self.crm.values()),
+            ("crm_write", self.crm_write),
+            ("erp_states", self.erp_states.values()),
+            ("erp_statuses", self.erp_statuses.values()),
+            ("erp_write", self.erp_write),
+            ("new_order_stage", [self.new_order_stage]),
+            ("erp_cancelled_stage", [self.erp_cancelled_stage] if self.erp_cancelled_stage else []),
+        ):
+            for stage in values:
+                if stage not in known:
+                    raise ValueError(f"{where}: stage {stage!r} is not in stages or terminal")
+        return self
+
+
+class CustomersMapping(_Strict):
+    erp_set: str = "Catalog_Партнеры"
+    contacts_section: str = Field("КонтактнаяИнформация", description="1C contact rows")
+    contact_kind: str = Field("Тип", description="the row's kind: Телефон, АдресЭлектроннойПочты")
+    contact_value: str = Field("Представление", description="the row's value")
+    name: str = Field("Description", description="1C field with the full name")
+    default_region: str = Field("RU", description="region for phones written without +")
+    match_by: list[Literal["phone", "email"]] = Field(default_factory=lambda: ["phone", "email"])
+
+
+FILES: dict[str, type[BaseModel]] = {
+    "orders.yaml": OrdersMapping,
+    "statuses.yaml": StatusesMapping,
+    "customers.yaml": CustomersMapping,
+}
+
+
+def write_schemas(folder: Path) -> list[Path]:
+    """The JSON Schema of each file, as editors read them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, model in FILES.items():
+        schema = model.model_json_schema()
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["title"] = f"syncd {name}"
+        path = folder / name.replace(".yaml", ".schema.json")
+        path.write_text(json.dumps(schema, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for path in write_schemas(Path(__file__).resolve().parents[2] / "mappings" / "schema"):
+        print(path)

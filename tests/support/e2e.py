@@ -1,0 +1,96 @@
+"""Both sandboxes on loopback and a daemon config wired to them (orders both ways)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import yaml
+
+from syncd.sandbox.crm_app import SandboxCrm
+from syncd.sandbox.erp_schema import EXCHANGE_PLAN
+from tests.support.daemon import ROOT, syncd
+from tests.support.erp import ORDERS, STATES, erp_env, erp_sandbox
+from tests.support.serve import serving
+
+CRM_KEY = "e2e-crm-key-0000000000000"
+
+
+@contextmanager
+def both_sandboxes(orders: int = 3) -> Iterator[tuple]:
+    with erp_sandbox(seed=False) as (erp, erp_url):
+        erp.trade.seed(customers=5, items=4, orders=orders, seed=7)
+        crm = SandboxCrm([CRM_KEY], requests_per_second=None)
+        with serving(crm) as crm_url:
+            yield erp, erp_url, crm, crm_url
+
+
+def order_config(tmp: Path, db_url: str, erp, *, interval: float = 0.2) -> Path:  # noqa: ANN001
+    config = {
+        "state_dir": str(tmp / "state"),
+        "mappings_dir": str(ROOT / "mappings"),
+        "store": {"url": db_url},
+        "log": {"level": "INFO", "format": "json"},
+        "http": {"listen": "127.0.0.1:0", "webhook_secret": "test-webhook-secret-123"},
+        "engine": {
+            "tick_seconds": 0.05,
+            "lease_ttl_seconds": 5,
+            "shutdown_timeout_seconds": 5,
+            "retry": {"initial_seconds": 0.05, "max_seconds": 0.2, "jitter_seconds": 0.01},
+        },
+        "erp": {"requests_per_second": 200, "max_concurrency": 4},
+        "sources": [
+            {
+                "name": "erp_changes",
+                "kind": "erp_exchange",
+                "system": "erp",
+                "interval_seconds": interval,
+                "options": {
+                    "plan": EXCHANGE_PLAN,
+                    "node": erp.node,
+                    "sets": {ORDERS: "order", STATES: "order_state"},
+                },
+            },
+            {
+                "name": "crm_orders",
+                "kind": "retailcrm_history",
+                "system": "crm",
+                "interval_seconds": interval,
+                "options": {"start": "2000-01-01 00:00:00", "requests_per_second": 200},
+            },
+        ],
+        "flows": [
+            {
+                "name": "orders_from_erp",
+                "kind": "order_sync",
+                "source_system": "erp",
+                "entities": ["order", "order_state"],
+                "target": "crm",
+            },
+            {
+                "name": "orders_from_crm",
+                "kind": "order_sync",
+                "source_system": "crm",
+                "entities": ["order"],
+                "target": "erp",
+            },
+        ],
+        "sinks": {
+            "crm": {"kind": "retailcrm", "system": "crm", "options": {"requests_per_second": 200}},
+            "erp": {"kind": "erp", "system": "erp"},
+        },
+    }
+    path = tmp / "syncd.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def e2e_env(erp_url: str, crm_url: str) -> dict[str, str]:
+    return {**erp_env(erp_url), "SYNCD_CRM_URL": crm_url, "SYNCD_CRM_API_KEY": CRM_KEY}
+
+
+def status(config: Path, env: dict) -> dict:
+    done = syncd("status", "--json", "--config", str(config), env=env)
+    return json.loads(done.stdout)

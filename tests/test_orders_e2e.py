@@ -1,0 +1,85 @@
+"""Orders end to end: both sandboxes over loopback, the daemon as a subprocess."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import wait_until
+from tests.support.daemon import log_records, start_daemon, stop
+from tests.support.e2e import both_sandboxes, e2e_env, order_config, status
+from tests.support.erp import ORDERS
+
+pytestmark = pytest.mark.slow
+
+
+def crm_order(crm, ref):  # noqa: ANN001, ANN201
+    return crm.state.find("order", ref, "externalId", None)
+
+
+def erp_writes(erp, ref: str) -> list[str]:  # noqa: ANN001
+    return [m + " " + p.rsplit("/", 1)[-1] for m, p in erp.requests if ref in p and m != "GET"]
+
+
+def erp_data_writes(requests: list) -> list:
+    """Requests that change data in 1C (reading the exchange plan is not one)."""
+    reads = ("SelectChanges", "NotifyChangesReceived")
+    return [r for r in requests if r[0] != "GET" and not r[1].endswith(reads)]
+
+
+def cycles_pass(config, env, n: int = 2) -> None:  # noqa: ANN001
+    """Wait until every stream has run ``n`` more times (no sleeping on a guess)."""
+
+    def attempts():  # noqa: ANN202
+        streams = status(config, env)["streams"]
+        return {name: s.get("last_attempt") or 0 for name, s in streams.items()}
+
+    seen = attempts()
+    for _ in range(n):
+        before = dict(seen)
+        seen = wait_until(
+            lambda b=before: (a := attempts()) and all(a[k] > b.get(k, 0) for k in a) and a,
+            what="the streams to run again",
+        )
+
+
+def test_orders_travel_both_ways_and_settle_with_no_echo(tmp_path, db_url):
+    with both_sandboxes() as (erp, erp_url, crm, crm_url):
+        env = e2e_env(erp_url, crm_url)
+        config = order_config(tmp_path, db_url, erp)
+        daemon = start_daemon(config, env=env)
+        try:
+            order = erp.state.rows(ORDERS)[0]
+            ref = order["Ref_Key"]
+            # a site order in 1C appears in the CRM as "new"
+            created = wait_until(lambda: crm_order(crm, ref), what="the order in the CRM")
+            assert created["status"] == "new" and created["number"] == order["Number"]
+            assert (
+                created["items"][0]["offer"]["externalId"] == order["Товары"][0]["Номенклатура_Key"]
+            )
+
+            # the manager agrees it: 1C gets the status, posted, with one PATCH and one Post
+            crm.state.edit("order", created, {"status": "client-confirmed"}, author="user")
+            agreed = wait_until(
+                lambda: (o := erp.state.get(ORDERS, (ref,)))["Статус"] == "КОбеспечению" and o,
+                what="the agreed status in 1C",
+            )
+            assert agreed["Posted"] is True and agreed["Согласован"] is True
+            assert erp_writes(erp, ref) == [f"PATCH {ORDERS}(guid'{ref}')", "POST Post"]
+
+            # the warehouse ships it: the CRM status moves along the map
+            erp.trade.ship(ref)
+            wait_until(
+                lambda: crm_order(crm, ref)["status"] == "send-to-delivery",
+                what="the shipped status in the CRM",
+            )
+
+            # settled: further cycles write nothing on either side
+            cycles_pass(config, env)
+            erp_before, crm_before = list(erp.requests), list(crm.writes)
+            cycles_pass(config, env, n=3)
+            assert erp_data_writes(erp.requests) == erp_data_writes(erp_before)
+            assert crm.writes == crm_before
+        finally:
+            stop(daemon)
+    errors = [r for r in log_records(config.with_suffix(".log")) if r.get("level") == "ERROR"]
+    assert errors == []
