@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import wait_until
-from tests.support.daemon import log_records, start_daemon, stop
+from tests.support.daemon import log_records, start_daemon, stop, syncd
 from tests.support.e2e import both_sandboxes, e2e_env, order_config, status
 from tests.support.erp import ORDERS
 
@@ -60,10 +60,10 @@ def test_orders_travel_both_ways_and_settle_with_no_echo(tmp_path, db_url):
             # the manager agrees it: 1C gets the status, posted, with one PATCH and one Post
             crm.state.edit("order", created, {"status": "client-confirmed"}, author="user")
             agreed = wait_until(
-                lambda: (o := erp.state.get(ORDERS, (ref,)))["Статус"] == "КОбеспечению" and o,
+                lambda: (o := erp.state.get(ORDERS, (ref,)))["Согласован"] and o,
                 what="the agreed status in 1C",
             )
-            assert agreed["Posted"] is True and agreed["Согласован"] is True
+            assert agreed["Статус"] == "КОбеспечению" and agreed["Posted"] is True
             assert erp_writes(erp, ref) == [f"PATCH {ORDERS}(guid'{ref}')", "POST Post"]
 
             # the warehouse ships it: the CRM status moves along the map
@@ -79,6 +79,14 @@ def test_orders_travel_both_ways_and_settle_with_no_echo(tmp_path, db_url):
             cycles_pass(config, env, n=3)
             assert erp_data_writes(erp.requests) == erp_data_writes(erp_before)
             assert crm.writes == crm_before
+
+            # every stored change delivered again, late: nothing moves back, nothing is written
+            replay = syncd("inbox", "replay", "--config", str(config), env=env)
+            assert replay.returncode == 0, replay.stderr
+            cycles_pass(config, env, n=3)
+            assert erp_data_writes(erp.requests) == erp_data_writes(erp_before)
+            assert crm.writes == crm_before
+            assert crm_order(crm, ref)["status"] == "send-to-delivery"
         finally:
             stop(daemon)
     errors = [r for r in log_records(config.with_suffix(".log")) if r.get("level") == "ERROR"]

@@ -13,7 +13,8 @@ updates one side's facts; ``reconcile`` then compares the three:
   base.  One side changed it: copied to the other if the direction allows.
   Both changed it differently: the field's owner wins; owner ``none`` → conflict.
 - a side still behind the base stage (a write that was superseded because
-  1C changed meanwhile) is written again, against its newest version.
+  1C changed meanwhile) is written again, against its newest version — unless
+  the order has ended on that side (a terminal or the last stage).
 
 The result says which CRM fields and which 1C fields to write; commands are
 built from it by the flow.  Nothing here does I/O.
@@ -44,6 +45,10 @@ def rank(statuses: StatusesMapping, stage: str | None) -> int:
     if stage in statuses.terminal:
         return len(statuses.stages) + statuses.terminal.index(stage)
     return statuses.stages.index(stage) if stage in statuses.stages else -1
+
+
+def _ended(statuses: StatusesMapping, stage: str) -> bool:
+    return stage in statuses.terminal or stage == statuses.stages[-1]
 
 
 def _moved(statuses: StatusesMapping, stage: str | None, base: str | None) -> bool:
@@ -83,10 +88,14 @@ def _stage(decision: Decision, e: str | None, c: str | None, statuses: StatusesM
     if target is None:
         return
     decision.base["stage"] = target
-    crm_behind = c is not None and rank(statuses, c) < rank(statuses, target)
-    if c is not None and c != target and target in statuses.crm_write and (winner or crm_behind):
+    # an order that ended on a side (a terminal or the last stage) is never written there
+    crm_open = c is not None and c != target and not _ended(statuses, c)
+    crm_behind = crm_open and rank(statuses, c) < rank(statuses, target)
+    if crm_open and target in statuses.crm_write and (winner or crm_behind):
         decision.crm["status"] = statuses.crm_write[target]
-    erp_behind = e is not None and rank(statuses, e) < rank(statuses, target)
+    erp_behind = (
+        e is not None and not _ended(statuses, e) and rank(statuses, e) < rank(statuses, target)
+    )
     if erp_behind and target in statuses.erp_write:
         write = statuses.erp_write[target]
         decision.erp.update(write.fields)

@@ -26,6 +26,8 @@ wrote is dropped by planning (the bindings' fingerprints).
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -56,7 +58,10 @@ class OrderSync(MappedFlow, Flow):
             if not ref or event.payload.get("deleted"):
                 return Plan(Outcome.UNCHANGED, note="not an order syncd brought from 1C")
             facts = ctx.facts("erp", "order", ref) or {}
-            facts["crm"] = self.crm_side(event.payload)
+            seen = (facts.get("crm") or {}).get("history_id")
+            if seen is not None and _int(event.version) < int(seen):
+                return Plan(Outcome.UNCHANGED, note="an older CRM state than syncd has seen")
+            facts["crm"] = {**self.crm_side(event.payload), "history_id": _int(event.version)}
             return self._decide(ref, facts, event, echo=False)
         ref, data = self.erp_ref(event)
         if ref is None:
@@ -67,6 +72,8 @@ class OrderSync(MappedFlow, Flow):
             erp["state"] = (data or {}).get("Состояние")
         elif data is None:
             return Plan(Outcome.UNCHANGED, note="order deleted in 1C")
+        elif not newer_version(data.get("DataVersion"), erp.get("version")):
+            return Plan(Outcome.UNCHANGED, note="an older 1C state than syncd has seen")
         else:
             erp.update(self.erp_side(data))
         erp["stage"] = self.erp_stage(erp)
@@ -88,7 +95,7 @@ class OrderSync(MappedFlow, Flow):
     def erp_side(self, data: dict) -> dict:
         orders = self.mappings.orders
         fields = {
-            fm.crm: to_crm(data.get(fm.erp), fm.transform, self.zones)
+            fm.crm: _blank(to_crm(data.get(fm.erp), fm.transform, self.zones))
             for fm in orders.fields
             if fm.direction in ("erp_to_crm", "both")
         }
@@ -123,7 +130,9 @@ class OrderSync(MappedFlow, Flow):
             "id": order.get("id"),
             "status": status,
             "stage": self.mappings.statuses.crm.get(str(status)),
-            "fields": {fm.crm: get_path(order, fm.crm) for fm in self.mappings.orders.fields},
+            "fields": {
+                fm.crm: _blank(get_path(order, fm.crm)) for fm in self.mappings.orders.fields
+            },
         }
 
     # -- deciding ----------------------------------------------------------------
@@ -239,3 +248,29 @@ class OrderSync(MappedFlow, Flow):
 
     def _to_erp(self, fm: Any, value: Any) -> Any:
         return to_erp(value, fm.transform, self.zones)
+
+
+def _blank(value: Any) -> Any:
+    """None and "" mean the same: an empty field (1C has no null strings)."""
+    return "" if value is None else value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return 0
+
+
+def newer_version(new: str | None, old: str | None) -> bool:
+    """Is 1C's ``new`` DataVersion later than ``old``?  An 8-byte counter in base64
+    where it decodes as one (УТ 11); otherwise (opaque) assume it is."""
+    if not old or not new:
+        return True
+    try:
+        a, b = base64.b64decode(new, validate=True), base64.b64decode(old, validate=True)
+    except (ValueError, binascii.Error):
+        return True
+    if len(a) != 8 or len(b) != 8:
+        return True
+    return int.from_bytes(a, "big") >= int.from_bytes(b, "big")
