@@ -26,8 +26,6 @@ wrote is dropped by planning (the bindings' fingerprints).
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,8 +33,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from syncd.engine.contracts import Flow, FlowContext
 from syncd.engine.pipeline import register
 from syncd.flows.mapped import MappedFlow
-from syncd.flows.order_rules import Decision, rank, reconcile
-from syncd.mappings.transforms import get_path, set_path, to_crm, to_erp
+from syncd.flows.order_mapper import OrderMapper, newer_version
+from syncd.flows.order_rules import Decision, reconcile
+from syncd.mappings.transforms import set_path, to_erp
 from syncd.model import Command, Conflict, Event, Outcome, Plan
 
 
@@ -52,6 +51,10 @@ class OrderSync(MappedFlow, Flow):
     kind = "order_sync"
     Options = OrderSyncOptions
 
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.mapper = OrderMapper(self.mappings, self.zones)
+
     def plan(self, event: Event, ctx: FlowContext) -> Plan:
         if event.system == "crm":
             ref = str(event.payload.get("externalId") or "")
@@ -61,9 +64,12 @@ class OrderSync(MappedFlow, Flow):
             seen = (facts.get("crm") or {}).get("history_id")
             if seen is not None and _int(event.version) < int(seen):
                 return Plan(Outcome.UNCHANGED, note="an older CRM state than syncd has seen")
-            facts["crm"] = {**self.crm_side(event.payload), "history_id": _int(event.version)}
+            facts["crm"] = {
+                **self.mapper.crm_side(event.payload),
+                "history_id": _int(event.version),
+            }
             return self._decide(ref, facts, event, echo=False)
-        ref, data = self.erp_ref(event)
+        ref, data = self.mapper.erp_ref(event)
         if ref is None:
             return Plan(Outcome.UNCHANGED, note="not an order")
         facts = ctx.facts("erp", "order", ref) or {}
@@ -75,65 +81,12 @@ class OrderSync(MappedFlow, Flow):
         elif not newer_version(data.get("DataVersion"), erp.get("version")):
             return Plan(Outcome.UNCHANGED, note="an older 1C state than syncd has seen")
         else:
-            erp.update(self.erp_side(data))
-        erp["stage"] = self.erp_stage(erp)
+            erp.update(self.mapper.erp_side(data))
+        erp["stage"] = self.mapper.erp_stage(erp)
         facts["erp"] = erp
         own = ctx.binding("erp", "order", ref)
         echo = own is not None and own.version_seen == event.version
         return self._decide(ref, facts, event, echo=echo)
-
-    # -- reading each side -----------------------------------------------------
-    def erp_ref(self, event: Event) -> tuple[str | None, dict | None]:
-        payload = event.payload
-        if payload.get("set") == self.mappings.orders.state_set:
-            key = payload.get("key") or {}
-            return (str(key.get("Заказ") or "").lower() or None), payload.get("data")
-        if payload.get("set") == self.mappings.orders.erp_set:
-            return event.external_id, payload.get("data")
-        return None, None
-
-    def erp_side(self, data: dict) -> dict:
-        orders = self.mappings.orders
-        fields = {
-            fm.crm: _blank(to_crm(data.get(fm.erp), fm.transform, self.zones))
-            for fm in orders.fields
-            if fm.direction in ("erp_to_crm", "both")
-        }
-        lines = data.get(orders.items.section) or []
-        cancelled = orders.items.cancelled
-        return {
-            "version": data.get("DataVersion"),
-            "status": data.get("Статус"),
-            "posted": bool(data.get("Posted")),
-            "fields": fields,
-            "lines": lines,
-            "all_cancelled": bool(lines)
-            and bool(cancelled)
-            and all(line.get(cancelled) for line in lines),
-            "customer": data.get(orders.customer_field),
-        }
-
-    def erp_stage(self, erp: dict) -> str | None:
-        statuses = self.mappings.statuses
-        if erp.get("all_cancelled") and statuses.erp_cancelled_stage:
-            return statuses.erp_cancelled_stage
-        stages = [
-            statuses.erp_states.get(erp.get("state") or ""),
-            statuses.erp_statuses.get(erp.get("status") or ""),
-        ]
-        known = [s for s in stages if s]
-        return max(known, key=lambda s: rank(statuses, s)) if known else None
-
-    def crm_side(self, order: dict) -> dict:
-        status = order.get("status")
-        return {
-            "id": order.get("id"),
-            "status": status,
-            "stage": self.mappings.statuses.crm.get(str(status)),
-            "fields": {
-                fm.crm: _blank(get_path(order, fm.crm)) for fm in self.mappings.orders.fields
-            },
-        }
 
     # -- deciding ----------------------------------------------------------------
     def _decide(self, ref: str, facts: dict, event: Event, *, echo: bool) -> Plan:
@@ -166,40 +119,14 @@ class OrderSync(MappedFlow, Flow):
                 note="waiting for the order itself",
                 remember={("erp", "order", ref): facts},
             )
-        statuses = self.mappings.statuses
-        stage = erp.get("stage") or statuses.new_order_stage
-        status = statuses.crm_write.get(stage) or next(
-            (code for code, s in statuses.crm.items() if s == stage), "new"
-        )
-        payload = self.crm_order(erp, status)
+        stage = erp.get("stage") or self.mappings.statuses.new_order_stage
+        status = self.mapper.crm_status_for(stage)
+        payload = self.mapper.crm_order(erp, status)
         facts["created"] = True
         facts["base"] = {"stage": stage, "fields": dict(erp.get("fields") or {})}
         facts["crm"] = {"status": status, "stage": stage, "fields": dict(erp.get("fields") or {})}
         command = self._command(self.options.crm_sink, ref, "upsert", payload, event)
         return Plan(Outcome.CREATED, [command], remember={("erp", "order", ref): facts})
-
-    def crm_order(self, erp: dict, status: str) -> dict:
-        orders, items = self.mappings.orders, self.mappings.orders.items
-        order: dict[str, Any] = {"status": status}
-        for name, value in (erp.get("fields") or {}).items():
-            if value not in (None, ""):
-                set_path(order, name, value)
-        if orders.order_method:
-            order["orderMethod"] = orders.order_method
-        if orders.order_type:
-            order["orderType"] = orders.order_type
-        if erp.get("customer"):
-            order["customer"] = {"externalId": str(erp["customer"]).lower()}
-        order["items"] = [
-            {
-                "offer": {"externalId": str(line.get(items.offer) or "").lower()},
-                "quantity": float(line.get(items.quantity) or 0),
-                "initialPrice": round(float(line.get(items.price) or 0), 2),
-            }
-            for line in erp.get("lines") or []
-            if not (items.cancelled and line.get(items.cancelled))
-        ]
-        return order
 
     def _crm_edit(self, ref: str, facts: dict, decision: Decision, event: Event) -> list[Command]:
         if not decision.crm:
@@ -250,27 +177,8 @@ class OrderSync(MappedFlow, Flow):
         return to_erp(value, fm.transform, self.zones)
 
 
-def _blank(value: Any) -> Any:
-    """None and "" mean the same: an empty field (1C has no null strings)."""
-    return "" if value is None else value
-
-
 def _int(text: str) -> int:
     try:
         return int(text)
     except (TypeError, ValueError):
         return 0
-
-
-def newer_version(new: str | None, old: str | None) -> bool:
-    """Is 1C's ``new`` DataVersion later than ``old``?  An 8-byte counter in base64
-    where it decodes as one (УТ 11); otherwise (opaque) assume it is."""
-    if not old or not new:
-        return True
-    try:
-        a, b = base64.b64decode(new, validate=True), base64.b64decode(old, validate=True)
-    except (ValueError, binascii.Error):
-        return True
-    if len(a) != 8 or len(b) != 8:
-        return True
-    return int.from_bytes(a, "big") >= int.from_bytes(b, "big")

@@ -1,0 +1,129 @@
+"""The order mapper: 1C order ↔ what syncd knows of it ↔ the CRM order.
+
+Pure conversions driven by the mapping files (the OCA connector's "mapper"):
+what an event from each side says about the order (its stage, its mapped
+fields, its goods lines), and the CRM order to create from a 1C order.  The
+flow uses it; ``syncd mappings preview`` uses it to show what would be
+written.
+
+    mapper = OrderMapper(load_mappings(folder), zones)
+    erp = mapper.erp_side(order_from_1c); erp["stage"] = mapper.erp_stage(erp)
+    payload = mapper.crm_order(erp, mapper.crm_status_for(erp["stage"]))
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from syncd.flows.order_rules import rank
+from syncd.mappings.load import Mappings
+from syncd.mappings.transforms import Zones, get_path, set_path, to_crm
+from syncd.model import Event
+
+
+class OrderMapper:
+    def __init__(self, mappings: Mappings, zones: Zones) -> None:
+        self.mappings, self.zones = mappings, zones
+
+    def erp_ref(self, event: Event) -> tuple[str | None, dict | None]:
+        payload = event.payload
+        if payload.get("set") == self.mappings.orders.state_set:
+            key = payload.get("key") or {}
+            return (str(key.get("Заказ") or "").lower() or None), payload.get("data")
+        if payload.get("set") == self.mappings.orders.erp_set:
+            return event.external_id, payload.get("data")
+        return None, None
+
+    def erp_side(self, data: dict) -> dict:
+        orders = self.mappings.orders
+        fields = {
+            fm.crm: _blank(to_crm(data.get(fm.erp), fm.transform, self.zones))
+            for fm in orders.fields
+            if fm.direction in ("erp_to_crm", "both")
+        }
+        lines = data.get(orders.items.section) or []
+        cancelled = orders.items.cancelled
+        return {
+            "version": data.get("DataVersion"),
+            "status": data.get("Статус"),
+            "posted": bool(data.get("Posted")),
+            "fields": fields,
+            "lines": lines,
+            "all_cancelled": bool(lines)
+            and bool(cancelled)
+            and all(line.get(cancelled) for line in lines),
+            "customer": data.get(orders.customer_field),
+        }
+
+    def erp_stage(self, erp: dict) -> str | None:
+        statuses = self.mappings.statuses
+        if erp.get("all_cancelled") and statuses.erp_cancelled_stage:
+            return statuses.erp_cancelled_stage
+        stages = [
+            statuses.erp_states.get(erp.get("state") or ""),
+            statuses.erp_statuses.get(erp.get("status") or ""),
+        ]
+        known = [s for s in stages if s]
+        return max(known, key=lambda s: rank(statuses, s)) if known else None
+
+    def crm_side(self, order: dict) -> dict:
+        status = order.get("status")
+        return {
+            "id": order.get("id"),
+            "status": status,
+            "stage": self.mappings.statuses.crm.get(str(status)),
+            "fields": {
+                fm.crm: _blank(get_path(order, fm.crm)) for fm in self.mappings.orders.fields
+            },
+        }
+
+    def crm_order(self, erp: dict, status: str) -> dict:
+        orders, items = self.mappings.orders, self.mappings.orders.items
+        order: dict[str, Any] = {"status": status}
+        for name, value in (erp.get("fields") or {}).items():
+            if value not in (None, ""):
+                set_path(order, name, value)
+        if orders.order_method:
+            order["orderMethod"] = orders.order_method
+        if orders.order_type:
+            order["orderType"] = orders.order_type
+        if erp.get("customer"):
+            order["customer"] = {"externalId": str(erp["customer"]).lower()}
+        order["items"] = [
+            {
+                "offer": {"externalId": str(line.get(items.offer) or "").lower()},
+                "quantity": float(line.get(items.quantity) or 0),
+                "initialPrice": round(float(line.get(items.price) or 0), 2),
+            }
+            for line in erp.get("lines") or []
+            if not (items.cancelled and line.get(items.cancelled))
+        ]
+        return order
+
+    def crm_status_for(self, stage: str) -> str:
+        """The CRM status that shows ``stage``: the one syncd writes, else the first mapped."""
+        statuses = self.mappings.statuses
+        return statuses.crm_write.get(stage) or next(
+            (code for code, s in statuses.crm.items() if s == stage), "new"
+        )
+
+
+def _blank(value: Any) -> Any:
+    """None and "" mean the same: an empty field (1C has no null strings)."""
+    return "" if value is None else value
+
+
+def newer_version(new: str | None, old: str | None) -> bool:
+    """Is 1C's ``new`` DataVersion later than ``old``?  An 8-byte counter in base64
+    where it decodes as one (УТ 11); otherwise (opaque) assume it is."""
+    if not old or not new:
+        return True
+    try:
+        a, b = base64.b64decode(new, validate=True), base64.b64decode(old, validate=True)
+    except (ValueError, binascii.Error):
+        return True
+    if len(a) != 8 or len(b) != 8:
+        return True
+    return int.from_bytes(a, "big") >= int.from_bytes(b, "big")
