@@ -9,7 +9,9 @@ import click
 
 from syncd import __version__
 from syncd.commands.admin import check_config, db_group, inbox_group
+from syncd.commands.conflicts import conflicts_group
 from syncd.commands.inspect import dead_letters_group, status_command
+from syncd.commands.mappings import mappings_group
 from syncd.commands.run import run_command
 from syncd.commands.sandbox import sandbox_group
 
@@ -28,6 +30,8 @@ for command in (
     check_config,
     inbox_group,
     sandbox_group,
+    mappings_group,
+    conflicts_group,
 ):
     main.add_command(command)
 

@@ -66,15 +66,28 @@ def reconcile(
     erp, crm = facts.get("erp") or {}, facts.get("crm") or {}
     base = facts.get("base") or {}
     decision = Decision(base={"stage": base.get("stage"), "fields": dict(base.get("fields") or {})})
-    _stage(decision, erp.get("stage"), crm.get("stage"), statuses)
-    _fields(decision, erp.get("fields") or {}, crm.get("fields") or {}, orders, to_erp)
+    take = facts.get("take")  # an operator resolved a conflict: that side's state wins
+    _stage(decision, erp.get("stage"), crm.get("stage"), statuses, take)
+    _fields(decision, erp.get("fields") or {}, crm.get("fields") or {}, orders, to_erp, take)
     return decision
 
 
-def _stage(decision: Decision, e: str | None, c: str | None, statuses: StatusesMapping) -> None:
+def _stage(
+    decision: Decision, e: str | None, c: str | None, statuses: StatusesMapping, take: str | None
+) -> None:
     b = decision.base["stage"]
     e_moved, c_moved = _moved(statuses, e, b), _moved(statuses, c, b)
     winner = None
+    if take in ("erp", "crm") and e != c:
+        winner = e if take == "erp" else c
+        decision.base["stage"] = winner
+        if take == "erp" and winner in statuses.crm_write:
+            decision.crm["status"] = statuses.crm_write[winner]
+        elif take == "crm" and winner in statuses.erp_write:
+            write = statuses.erp_write[winner]
+            decision.erp.update(write.fields)
+            decision.erp_post, decision.cancel_lines = True, write.cancel_lines
+        return
     if e_moved and c_moved and e != c:
         if e in statuses.terminal or c in statuses.terminal:
             decision.conflicts.append(f"stage: 1C moved to {e!r}, the CRM to {c!r}")
@@ -104,7 +117,12 @@ def _stage(decision: Decision, e: str | None, c: str | None, statuses: StatusesM
 
 
 def _fields(
-    decision: Decision, erp: dict, crm: dict, orders: OrdersMapping, to_erp: Callable
+    decision: Decision,
+    erp: dict,
+    crm: dict,
+    orders: OrdersMapping,
+    to_erp: Callable,
+    take: str | None = None,
 ) -> None:
     base = decision.base["fields"]
     for fm in orders.fields:
@@ -116,10 +134,11 @@ def _fields(
         e_changed = ev != b and fm.direction in ("erp_to_crm", "both")
         c_changed = cv != b and fm.direction in ("crm_to_erp", "both")
         if e_changed and c_changed and ev != cv:
-            if fm.owner == "none":
+            owner = take or fm.owner
+            if owner == "none":
                 decision.conflicts.append(f"{fm.erp} / {name}: 1C has {ev!r}, the CRM {cv!r}")
                 continue
-            winner = ev if fm.owner == "erp" else cv
+            winner = ev if owner == "erp" else cv
         elif e_changed:
             winner = ev
         elif c_changed:

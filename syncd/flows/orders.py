@@ -100,11 +100,14 @@ class OrderSync(MappedFlow, Flow):
         commands = self._crm_edit(ref, facts, decision, event) + self._erp_write(
             ref, facts, decision, event
         )
+        facts.pop("take", None)  # an operator's choice counts once
+        sides = {
+            "erp": facts.get("erp"),
+            "crm": facts.get("crm"),
+            "facts_ref": ["erp", "order", ref],
+        }
         conflicts = [
-            Conflict(
-                self.name, "order", ref, reason, {"erp": facts.get("erp"), "crm": facts.get("crm")}
-            )
-            for reason in decision.conflicts
+            Conflict(self.name, "order", ref, reason, sides) for reason in decision.conflicts
         ]
         outcome = (
             Outcome.CONFLICT if conflicts else (Outcome.UPDATED if commands else Outcome.UNCHANGED)

@@ -123,6 +123,18 @@ def requeue(conn: Connection, event_id: int) -> bool:
     return conn.execute(stmt).rowcount == 1
 
 
+def requeue_newest(conn: Connection, system: str, entity: str, external_id: str) -> bool:
+    """Plan the newest stored change of one object again."""
+    newest = conn.execute(
+        select(func.max(inbox.c.id)).where(
+            inbox.c.system == system,
+            inbox.c.entity == entity,
+            inbox.c.external_id == external_id,
+        )
+    ).scalar_one()
+    return newest is not None and requeue(conn, newest)
+
+
 def count_pending(conn: Connection) -> int:
     return conn.execute(
         select(func.count()).select_from(inbox).where(inbox.c.state == "pending")

@@ -1,0 +1,178 @@
+"""``syncd mappings validate | preview | schema``: the admin's mapping files."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import sys
+import uuid
+from pathlib import Path
+
+import click
+
+from syncd.commands.common import config_option, settings_or_exit
+
+
+@click.group("mappings")
+def mappings_group() -> None:
+    """Check the mapping files and see what they would write."""
+
+
+@mappings_group.command("validate")
+@config_option
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Mappings folder (default: mappings_dir of the configuration).",
+)
+@click.option("--offline", is_flag=True, help="Do not check against 1C and the CRM.")
+def validate(config_path: str | None, folder: str | None, offline: bool) -> None:
+    """Check the files; then against 1C's $metadata and the CRM's statuses when reachable.
+
+    Exit 0 when valid, 1 when a problem was found (each with file:line:column).
+    """
+    from syncd.config import ConfigError, load_settings
+    from syncd.mappings.load import MappingError, load_mappings
+
+    settings = None
+    try:
+        settings = load_settings(config_path)
+    except ConfigError as exc:
+        if folder is None:
+            click.echo(f"configuration error:\n{exc}", err=True)
+            sys.exit(2)
+    path = Path(folder) if folder else settings.mappings_dir  # type: ignore[union-attr]
+    try:
+        mappings = load_mappings(path)
+    except MappingError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    problems, notes = [], []
+    if not offline and settings is not None:
+        problems, notes = _live_checks(settings, mappings)
+    for note in notes:
+        click.echo(note)
+    if problems:
+        click.echo("\n".join(str(p) for p in problems), err=True)
+        sys.exit(1)
+    click.echo(f"{path}: valid")
+
+
+def _live_checks(settings, mappings) -> tuple[list, list[str]]:  # noqa: ANN001
+    """One try each (no retries): an admin waiting at a prompt wants an answer now."""
+    from syncd.connectors.onec.odata import ODataClient
+    from syncd.connectors.retailcrm.client import CrmClient
+    from syncd.connectors.retailcrm.transport import CrmTransport
+    from syncd.mappings.check import check_against_crm, check_against_erp
+
+    problems, notes = [], []
+    erp, crm = settings.erp, settings.crm
+    try:
+        if not erp.odata_url or not erp.user or erp.password is None:
+            raise ValueError("erp.odata_url, erp.user or erp.password is not set")
+        client = ODataClient(
+            erp.odata_url,
+            erp.user,
+            erp.password.get_secret_value(),
+            attempts=1,
+            timeout=(5.0, 60.0),
+        )
+        meta = client.metadata()
+    except Exception as exc:  # noqa: BLE001 - unreachable or not configured: say so
+        notes.append(f"not checked against 1C: {exc}")
+    else:
+        problems += check_against_erp(mappings, meta)
+        notes.append("checked against 1C's $metadata")
+    try:
+        if not crm.url or crm.api_key is None:
+            raise ValueError("crm.url or crm.api_key is not set")
+        transport = CrmTransport(
+            crm.url, crm.api_key.get_secret_value(), site=crm.site, per_second=5.0, attempts=1
+        )
+        statuses = CrmClient(transport).statuses()
+    except Exception as exc:  # noqa: BLE001
+        notes.append(f"not checked against the CRM: {exc}")
+    else:
+        problems += check_against_crm(mappings, statuses)
+        notes.append("checked against the CRM's order statuses")
+    return problems, notes
+
+
+@mappings_group.command("preview")
+@config_option
+@click.option("--erp-order", "order", required=True, help="The 1C order's number or Ref_Key.")
+def preview(config_path: str | None, order: str) -> None:
+    """Print the CRM order syncd would write for a 1C order, as a diff against the CRM."""
+    from zoneinfo import ZoneInfo
+
+    from syncd.connectors.onec.connection import erp_client_for
+    from syncd.connectors.onec.values import eq
+    from syncd.connectors.retailcrm.client import client_for
+    from syncd.connectors.retailcrm.errors import CrmNotFound
+    from syncd.engine.contracts import PartContext
+    from syncd.flows.order_mapper import OrderMapper
+    from syncd.mappings.load import MappingError, load_mappings
+    from syncd.mappings.transforms import Zones
+
+    settings = settings_or_exit(config_path)
+    try:
+        mappings = load_mappings(settings.mappings_dir)
+    except MappingError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    context = PartContext(settings, None)
+    erp = erp_client_for(context)
+    meta = erp.metadata()
+    set_name = mappings.orders.erp_set
+    try:
+        flt = eq("Ref_Key", uuid.UUID(order))
+    except ValueError:
+        flt = eq("Number", order)
+    found = erp.get_json(set_name, {"$filter": flt, "$top": 2}).get("value", [])
+    if len(found) != 1:
+        click.echo(f"1C has {len(found) or 'no'} order(s) {order!r} in {set_name}", err=True)
+        sys.exit(1)
+    data = meta.entity(set_name).normalize(found[0])
+    zones = Zones(
+        ZoneInfo(settings.erp.timezone),
+        ZoneInfo("Europe/Moscow"),
+        mappings.customers.default_region,
+    )
+    mapper = OrderMapper(mappings, zones)
+    side = mapper.erp_side(data)
+    side["stage"] = mapper.erp_stage(side)
+    wanted = mapper.crm_order(side, mapper.crm_status_for(side["stage"] or "new"))
+    try:
+        current = client_for(context, 5.0).get_order(str(data["Ref_Key"]).lower())
+    except CrmNotFound:
+        click.echo(f"not in the CRM yet; syncd would create (externalId {data['Ref_Key']}):")
+        click.echo(json.dumps(wanted, ensure_ascii=False, indent=2))
+        return
+    shown = {k: current.get(k) for k in wanted}
+    diff = difflib.unified_diff(
+        json.dumps(shown, ensure_ascii=False, indent=2, sort_keys=True).splitlines(),
+        json.dumps(wanted, ensure_ascii=False, indent=2, sort_keys=True).splitlines(),
+        "the CRM now",
+        "syncd would write",
+        lineterm="",
+    )
+    text = "\n".join(diff)
+    click.echo(text or "the CRM order already matches")
+
+
+@mappings_group.command("schema")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False),
+    default="mappings/schema",
+    show_default=True,
+)
+def schema(folder: str) -> None:
+    """Write the JSON Schemas of the mapping files (for editors)."""
+    from syncd.mappings.model import write_schemas
+
+    for path in write_schemas(Path(folder)):
+        click.echo(path)
