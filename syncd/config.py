@@ -130,6 +130,9 @@ class EngineSettings(_Strict):
     lease_ttl_seconds: float = Field(30.0, gt=0)
     claim_ttl_seconds: float = Field(300.0, gt=0)
     ready_max_cycle_age_seconds: float = Field(60.0, gt=0)
+    # planning waits this long at most for streams still reading, so that both
+    # sides' changes of one cycle are decided together
+    cycle_wait_seconds: float = Field(2.0, ge=0)
     done_retention_days: float = Field(7.0, ge=0)
     instance_id: str | None = None
     retry: RetrySettings = Field(default_factory=RetrySettings)

@@ -108,6 +108,10 @@ class FlowContext(ABC):
     def facts(self, system: str, entity: str, external_id: str) -> dict | None:
         """What flows remembered of the object (``Plan.remember``), newest first."""
 
+    @abstractmethod
+    def pending(self, system: str, entity: str, external_id: str) -> Event | None:
+        """The newest change of an object not planned yet (a change made in the same cycle)."""
+
 
 class Flow(Part):
     def __init__(

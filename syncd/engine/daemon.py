@@ -80,6 +80,7 @@ class Engine:
         self._stop = threading.Event()
         self._reload = threading.Event()
         self._sources_running: dict[str, Future] = {}
+        self._source_started: dict[str, float] = {}
         self._next_run: dict[str, float] = {}
         self._sink_running: dict[str, list[Future]] = {}
         self._dry_logged: set[int] = set()
@@ -228,13 +229,22 @@ class Engine:
         for name in self.pipeline.sources:
             if now >= self._next_run.get(name, 0.0):
                 self._start_source(name)
-        busy = self._plan()
+        busy = False if self._hold_planning() else self._plan()
         busy = self._dispatch_sinks() or busy
         self._purge_if_due(now)
         self.last_cycle_at = time.time()
         self.metrics.engine_cycle.set(self.last_cycle_at)
         self.notifier.watchdog()
         return busy
+
+    def _hold_planning(self) -> bool:
+        """While streams polled together are still reading (at most engine.cycle_wait_seconds),
+        wait for them: changes made on both sides in one cycle are then decided together."""
+        started = [
+            self._source_started[n] for n in self._sources_running if n in self._source_started
+        ]
+        wait = self.settings.engine.cycle_wait_seconds
+        return bool(started) and time.monotonic() - min(started) < wait
 
     def _lease_names(self) -> list[str]:
         # "instance:<owner>" says this instance is alive, so its claims are not taken back
@@ -249,9 +259,10 @@ class Engine:
         interval = next(s.interval_seconds for s in self.settings.sources if s.name == name)
         self._next_run[name] = time.time() + interval
         self.metrics.stream_last_attempt.labels(name).set(time.time())
-        self._sources_running[name] = self._source_pool.submit(
-            run_source, self.store, source, lease
-        )
+        future = self._source_pool.submit(run_source, self.store, source, lease)
+        self._sources_running[name] = future
+        self._source_started[name] = time.monotonic()
+        future.add_done_callback(lambda _: self._wake.set())  # plan what it brought at once
 
     def _reap(self) -> None:
         """Collect finished source runs and sink batches."""

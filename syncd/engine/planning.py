@@ -67,6 +67,10 @@ class StoreView(FlowContext):
         found = self.binding(*ref)
         return found.facts if found is not None else None
 
+    def pending(self, system: str, entity: str, external_id: str) -> Event | None:
+        with self.store.read() as conn:
+            return inbox.newest_pending(conn, system, entity, external_id)
+
     def remember(self, facts: dict) -> None:
         """Facts a plan keeps: seen at once by the next events of this batch."""
         self.remembered.update(facts)

@@ -36,6 +36,10 @@ class OrderMapper:
             return event.external_id, payload.get("data")
         return None, None
 
+    def state_key(self, ref: str) -> str:
+        """syncd's id of the order's state record (see connectors/onec/changes.key_text)."""
+        return f"Заказ={ref};Заказ_Type=StandardODATA.{self.mappings.orders.erp_set}"
+
     def erp_side(self, data: dict) -> dict:
         orders = self.mappings.orders
         fields = {

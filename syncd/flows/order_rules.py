@@ -33,6 +33,7 @@ from syncd.mappings.model import OrdersMapping, StatusesMapping
 class Decision:
     crm: dict[str, Any] = field(default_factory=dict)  # CRM fields to write (status included)
     erp: dict[str, Any] = field(default_factory=dict)  # 1C fields to write
+    erp_as_crm: dict[str, Any] = field(default_factory=dict)  # the same, by CRM name
     erp_post: bool = False
     cancel_lines: bool = False
     conflicts: list[str] = field(default_factory=list)
@@ -150,3 +151,4 @@ def _fields(
             decision.crm[name] = winner
         if ev != winner and fm.direction in ("crm_to_erp", "both"):
             decision.erp[fm.erp] = to_erp(fm, winner)
+            decision.erp_as_crm[name] = winner

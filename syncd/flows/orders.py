@@ -60,33 +60,60 @@ class OrderSync(MappedFlow, Flow):
             ref = str(event.payload.get("externalId") or "")
             if not ref or event.payload.get("deleted"):
                 return Plan(Outcome.UNCHANGED, note="not an order syncd brought from 1C")
-            facts = ctx.facts("erp", "order", ref) or {}
-            seen = (facts.get("crm") or {}).get("history_id")
-            if seen is not None and _int(event.version) < int(seen):
-                return Plan(Outcome.UNCHANGED, note="an older CRM state than syncd has seen")
-            facts["crm"] = {
-                **self.mapper.crm_side(event.payload),
-                "history_id": _int(event.version),
-            }
-            return self._decide(ref, facts, event, echo=False)
-        ref, data = self.mapper.erp_ref(event)
-        if ref is None:
-            return Plan(Outcome.UNCHANGED, note="not an order")
+        else:
+            ref = self.mapper.erp_ref(event)[0]
+            if ref is None:
+                return Plan(Outcome.UNCHANGED, note="not an order")
         facts = ctx.facts("erp", "order", ref) or {}
+        # a change on the other side in the same cycle is decided together with this one
+        for other in self._pending_elsewhere(ref, facts, event, ctx):
+            self._take(facts, other)
+        if not self._take(facts, event) and not facts.get("take"):
+            return Plan(Outcome.UNCHANGED, note="older than what syncd has seen of that side")
+        own = ctx.binding("erp", "order", ref) if event.system == "erp" else None
+        echo = own is not None and own.version_seen == event.version and not facts.get("take")
+        return self._decide(ref, facts, event, echo=echo)
+
+    def _pending_elsewhere(
+        self, ref: str, facts: dict, event: Event, ctx: FlowContext
+    ) -> list[Event]:
+        crm_id = (facts.get("crm") or {}).get("id")
+        if crm_id is None:  # created by syncd: the CRM's id came back with the write
+            written = ctx.binding("crm", "order", ref)
+            crm_id = written.remote_id if written is not None else None
+        refs = [("erp", "order", ref), ("erp", "order_state", self.mapper.state_key(ref))]
+        if crm_id is not None:
+            refs.append(("crm", "order", str(crm_id)))
+        found = [ctx.pending(*r) for r in refs if r[0] != event.system]
+        return [e for e in found if e is not None and e.id != event.id]
+
+    def _take(self, facts: dict, event: Event) -> bool:
+        """Fold one event into the facts; False when it is not newer than what they hold."""
+        if event.system == "crm":
+            crm = facts.get("crm") or {}
+            seen = crm.get("history_id")
+            if (seen is not None and _int(event.version) < int(seen)) or _folded(crm, event):
+                return False
+            side = self.mapper.crm_side(event.payload)
+            facts["crm"] = {**side, "history_id": _int(event.version), "event": event.id}
+            return True
+        _, data = self.mapper.erp_ref(event)
         erp = dict(facts.get("erp") or {})
         if event.payload.get("set") == self.mappings.orders.state_set:
+            if _folded(erp, event, "state_event"):
+                return False
             erp["state"] = (data or {}).get("Состояние")
+            erp["state_event"] = event.id
         elif data is None:
-            return Plan(Outcome.UNCHANGED, note="order deleted in 1C")
-        elif not newer_version(data.get("DataVersion"), erp.get("version")):
-            return Plan(Outcome.UNCHANGED, note="an older 1C state than syncd has seen")
+            return False  # deleted in 1C: nothing to bring over
+        elif _folded(erp, event) or not newer_version(data.get("DataVersion"), erp.get("version")):
+            return False
         else:
             erp.update(self.mapper.erp_side(data))
+            erp["event"] = event.id
         erp["stage"] = self.mapper.erp_stage(erp)
         facts["erp"] = erp
-        own = ctx.binding("erp", "order", ref)
-        echo = own is not None and own.version_seen == event.version
-        return self._decide(ref, facts, event, echo=echo)
+        return True
 
     # -- deciding ----------------------------------------------------------------
     def _decide(self, ref: str, facts: dict, event: Event, *, echo: bool) -> Plan:
@@ -155,6 +182,11 @@ class OrderSync(MappedFlow, Flow):
             fields[self.mappings.orders.items.section] = [
                 {**line, flag: True} for line in erp.get("lines") or []
             ]
+        # what 1C will show once the write is in: until its echo comes back, the
+        # next events must not read the old 1C values as fresh 1C changes
+        erp.setdefault("fields", {}).update(decision.erp_as_crm)
+        if decision.erp_post:
+            erp["stage"] = decision.base["stage"]
         payload = {
             "set": self.mappings.orders.erp_set,
             "fields": fields,
@@ -178,6 +210,11 @@ class OrderSync(MappedFlow, Flow):
 
     def _to_erp(self, fm: Any, value: Any) -> Any:
         return to_erp(value, fm.transform, self.zones)
+
+
+def _folded(side: dict, event: Event, key: str = "event") -> bool:
+    """This event (or a later one) is already in the side's facts."""
+    return event.id is not None and side.get(key) is not None and event.id <= side[key]
 
 
 def _int(text: str) -> int:

@@ -66,6 +66,22 @@ def pending(conn: Connection, limit: int) -> list[Event]:
     return [_event(r) for r in rows]
 
 
+def newest_pending(conn: Connection, system: str, entity: str, external_id: str) -> Event | None:
+    """The newest change of one object still waiting to be planned."""
+    row = conn.execute(
+        select(inbox)
+        .where(
+            inbox.c.external_id == external_id,
+            inbox.c.system == system,
+            inbox.c.entity == entity,
+            inbox.c.state == "pending",
+        )
+        .order_by(inbox.c.id.desc())
+        .limit(1)
+    ).first()
+    return _event(row) if row else None
+
+
 def get(conn: Connection, event_id: int) -> Event | None:
     row = conn.execute(select(inbox).where(inbox.c.id == event_id)).first()
     return _event(row) if row else None

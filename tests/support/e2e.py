@@ -11,6 +11,7 @@ import yaml
 
 from syncd.sandbox.crm_app import SandboxCrm
 from syncd.sandbox.erp_schema import EXCHANGE_PLAN
+from tests.conftest import wait_until
 from tests.support.daemon import ROOT, syncd
 from tests.support.erp import ORDERS, STATES, erp_env, erp_sandbox
 from tests.support.serve import serving
@@ -94,3 +95,33 @@ def e2e_env(erp_url: str, crm_url: str) -> dict[str, str]:
 def status(config: Path, env: dict) -> dict:
     done = syncd("status", "--json", "--config", str(config), env=env)
     return json.loads(done.stdout)
+
+
+def crm_order(crm, ref):  # noqa: ANN001, ANN201
+    return crm.state.find("order", ref, "externalId", None)
+
+
+def erp_writes(erp, ref: str) -> list[str]:  # noqa: ANN001
+    return [m + " " + p.rsplit("/", 1)[-1] for m, p in erp.requests if ref in p and m != "GET"]
+
+
+def erp_data_writes(requests: list) -> list:
+    """Requests that change data in 1C (reading the exchange plan is not one)."""
+    reads = ("SelectChanges", "NotifyChangesReceived")
+    return [r for r in requests if r[0] != "GET" and not r[1].endswith(reads)]
+
+
+def cycles_pass(config, env, n: int = 2) -> None:  # noqa: ANN001
+    """Wait until every stream has run ``n`` more times (no sleeping on a guess)."""
+
+    def attempts():  # noqa: ANN202
+        streams = status(config, env)["streams"]
+        return {name: s.get("last_attempt") or 0 for name, s in streams.items()}
+
+    seen = attempts()
+    for _ in range(n):
+        before = dict(seen)
+        seen = wait_until(
+            lambda b=before: (a := attempts()) and all(a[k] > b.get(k, 0) for k in a) and a,
+            what="the streams to run again",
+        )
