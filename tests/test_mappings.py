@@ -126,3 +126,40 @@ def test_preview_shows_the_crm_order_syncd_would_write(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "not in the CRM yet" in done.stdout and f'"number": "{number}"' in done.stdout
     assert '"status": "new"' in done.stdout
+
+
+@pytest.mark.slow
+def test_a_reload_with_a_broken_mapping_keeps_the_running_mappings(tmp_path):
+    import signal
+
+    from tests.conftest import wait_until
+    from tests.support.daemon import logged, start_daemon, stop
+    from tests.support.e2e import crm_order
+
+    folder = copy_mappings(tmp_path)
+    with both_sandboxes(orders=1) as (erp, erp_url, crm, crm_url):
+        config = order_config(tmp_path, f"sqlite:///{tmp_path}/r.db", erp)
+        data = yaml.safe_load(config.read_text())
+        data["mappings_dir"] = str(folder)
+        config.write_text(yaml.safe_dump(data, allow_unicode=True))
+        daemon = start_daemon(config, env=e2e_env(erp_url, crm_url))
+        log = config.with_suffix(".log")
+        try:
+            first = erp.state.rows("Document_ЗаказКлиента")[0]["Ref_Key"]
+            wait_until(lambda: crm_order(crm, first), what="the first order in the CRM")
+            edit(folder / "orders.yaml", "    owner: crm", "    owner: crmm")
+            daemon.send_signal(signal.SIGHUP)
+            refused = wait_until(
+                lambda: logged(log, "reload refused"), what="the refused reload in the log"
+            )
+            line = line_of(folder / "orders.yaml", "owner: crmm")
+            assert f"orders.yaml:{line}:5: fields[4].owner" in refused["msg"]
+            # still running on the mappings it had: a new site order still reaches the CRM
+            new = erp.trade.new_site_order(
+                erp.state.rows("Catalog_Партнеры")[0]["Ref_Key"],
+                [(erp.state.rows("Catalog_Номенклатура")[0]["Ref_Key"], 1, 100.0)],
+            )
+            created = wait_until(lambda: crm_order(crm, new["Ref_Key"]), what="the new order")
+            assert created["status"] == "new"
+        finally:
+            stop(daemon)
