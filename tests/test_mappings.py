@@ -103,7 +103,11 @@ def test_validate_checks_against_1c_metadata_and_the_crm_statuses(tmp_path):
 
 
 def test_validate_without_the_systems_says_what_it_could_not_check(tmp_path):
-    config = order_config(tmp_path, f"sqlite:///{tmp_path}/v.db", type("E", (), {"node": "x"}))
+    config = order_config(
+        tmp_path,
+        f"sqlite:///{tmp_path}/v.db",
+        type("E", (), {"node": "00000000-0000-0000-0000-000000000001"}),
+    )
     env = e2e_env("http://127.0.0.1:9/odata/standard.odata/", "http://127.0.0.1:9")
     done = syncd("mappings", "validate", "--config", str(config), env=env)
     assert done.returncode == 0, done.stderr

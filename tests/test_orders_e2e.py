@@ -35,6 +35,16 @@ def test_orders_travel_both_ways_and_settle_with_no_echo(tmp_path, db_url):
                 created["items"][0]["offer"]["externalId"] == order["Товары"][0]["Номенклатура_Key"]
             )
 
+            # its customer came along, phone in E.164, and the order points at it
+            partner = erp.state.get("Catalog_Партнеры", (order["Партнер_Key"],))
+            customer = wait_until(
+                lambda: crm.state.find("customer", order["Партнер_Key"], "externalId", None),
+                what="the customer in the CRM",
+            )
+            assert created["customer"]["externalId"] == order["Партнер_Key"]
+            assert customer["lastName"] == partner["Description"].split()[0]
+            assert customer["phones"][0]["number"].startswith("+79")
+
             # the manager agrees it: 1C gets the status, posted, with one PATCH and one Post
             crm.state.edit("order", created, {"status": "client-confirmed"}, author="user")
             agreed = wait_until(

@@ -31,6 +31,7 @@ PART_MODULES = (
     "syncd.connectors.onec.sink",
     "syncd.flows.copy",
     "syncd.flows.orders",
+    "syncd.flows.customers",
 )
 
 

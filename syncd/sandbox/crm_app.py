@@ -205,6 +205,8 @@ class SandboxCrm:
         if f.get("name"):
             needle = f["name"].lower()
             items = [o for o in items if needle in _searchable(o)]
+        if f.get("email"):
+            items = [o for o in items if str(o.get("email", "")).lower() == f["email"].lower()]
         limit, page = _paging(p)
         return {
             "success": True,
@@ -353,7 +355,13 @@ def _pagination(total: int, limit: int, page: int) -> dict:
 
 
 def _searchable(obj: dict) -> str:
+    """What filter[name] searches: names and phones (phones also as bare digits)."""
     phones = " ".join(str(p.get("number", "")) for p in obj.get("phones") or [])
+    digits = [
+        "".join(ch for ch in str(p.get("number", "")) if ch.isdigit())
+        for p in obj.get("phones") or []
+    ]
+    phones += " " + " ".join(digits)
     names = f"{obj.get('firstName', '')} {obj.get('lastName', '')}"
     return f"{names} {obj.get('phone', '')} {phones}".lower()
 

@@ -17,6 +17,7 @@ from tests.support.erp import ORDERS, STATES, erp_env, erp_sandbox
 from tests.support.serve import serving
 
 CRM_KEY = "e2e-crm-key-0000000000000"
+PARTNERS = "Catalog_Партнеры"
 
 
 @contextmanager
@@ -51,7 +52,7 @@ def order_config(tmp: Path, db_url: str, erp, *, interval: float = 0.2) -> Path:
                 "options": {
                     "plan": EXCHANGE_PLAN,
                     "node": erp.node,
-                    "sets": {ORDERS: "order", STATES: "order_state"},
+                    "sets": {ORDERS: "order", STATES: "order_state", PARTNERS: "customer"},
                 },
             },
             {
@@ -63,6 +64,13 @@ def order_config(tmp: Path, db_url: str, erp, *, interval: float = 0.2) -> Path:
             },
         ],
         "flows": [
+            {
+                "name": "customers_from_erp",
+                "kind": "customer_sync",
+                "source_system": "erp",
+                "entities": ["customer"],
+                "target": "crm",
+            },
             {
                 "name": "orders_from_erp",
                 "kind": "order_sync",

@@ -140,6 +140,9 @@ class CrmClient:
         """RetailCRM searches name *or phone* in ``filter[name]``."""
         return list(self.customers({"name": phone}, limit=20))
 
+    def customers_by_email(self, email: str) -> list[dict]:
+        return list(self.customers({"email": email}, limit=20))
+
     def upload_customers(self, customers: list[dict], *, site: str | None = None) -> UploadResult:
         return self._upload("customers/upload", "customers", customers, site)
 

@@ -22,10 +22,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from syncd.connectors.retailcrm.client import client_for
-from syncd.connectors.retailcrm.errors import CrmError
+from syncd.connectors.retailcrm.errors import CrmError, CrmNotFound
 from syncd.engine.contracts import Result, Sink
 from syncd.engine.pipeline import register
 from syncd.errors import PermanentError
+from syncd.mappings.transforms import phone_e164
 from syncd.model import Command
 
 
@@ -95,6 +96,8 @@ class CrmSink(Sink):
             if cmd.action == "edit" and cmd.entity == "customer":
                 body = self.client.edit_customer(cmd.key, cmd.payload)
                 return Result.applied(cmd, _text(body.get("id")))
+            if cmd.action == "link_or_create" and cmd.entity == "customer":
+                return self._link_or_create(cmd)
             if cmd.action == "fix_external_id" and cmd.entity in ("order", "customer"):
                 pair = [{"id": cmd.payload["id"], "externalId": cmd.key}]
                 if cmd.entity == "order":
@@ -107,6 +110,37 @@ class CrmSink(Sink):
         return Result.failed(
             cmd, f"the CRM sink cannot {cmd.action} a {cmd.entity}", permanent=True
         )
+
+    def _link_or_create(self, cmd: Command) -> Result:
+        """The customer bound to ``cmd.key``, else one with the same phone or e-mail
+        (given ``cmd.key`` as externalId), else a new one."""
+        customer, match = cmd.payload["customer"], cmd.payload.get("match") or {}
+        try:
+            body = self.client.edit_customer(cmd.key, customer)
+            return Result.applied(cmd, _text(body.get("id")))
+        except CrmNotFound:
+            pass
+        found = self._same_person(match)
+        if found is not None:
+            self.client.fix_customer_external_ids([{"id": found["id"], "externalId": cmd.key}])
+            body = self.client.edit_customer(cmd.key, customer)
+            return Result.applied(cmd, _text(found["id"]))
+        body = self.client.create_customer({**customer, "externalId": cmd.key})
+        return Result.applied(cmd, _text(body.get("id")))
+
+    def _same_person(self, match: dict) -> dict | None:
+        """A CRM customer with one of these phones (compared in E.164) or this e-mail."""
+        for number in match.get("phones") or []:
+            digits = number.lstrip("+")
+            for candidate in self.client.customers_by_phone(digits):
+                phones = [phone_e164(p.get("number")) for p in candidate.get("phones") or []]
+                if number in phones:
+                    return candidate
+        if match.get("email"):
+            for candidate in self.client.customers_by_email(match["email"]):
+                if str(candidate.get("email", "")).lower() == match["email"]:
+                    return candidate
+        return None
 
 
 def _text(value: Any) -> str | None:
