@@ -1,4 +1,4 @@
-# Two commands: `make run` (demo daemon on embedded defaults) and `make test`.
+# Two commands: `make run` (the demo: both sandboxes, the daemon, a day of orders) and `make test`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/syncd run --config config/demo.yaml
+	$(BIN)/syncd demo
 
 test: $(STAMP)
 	bash scripts/ensure-postgres

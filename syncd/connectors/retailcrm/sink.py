@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from syncd.connectors.retailcrm.client import client_for
-from syncd.connectors.retailcrm.errors import CrmError, CrmNotFound
+from syncd.connectors.retailcrm.errors import CrmError
 from syncd.engine.contracts import Result, Sink
 from syncd.engine.pipeline import register
 from syncd.errors import PermanentError
@@ -51,8 +51,13 @@ class CrmSink(Sink):
             upserts = [c for c in commands if c.action == "upsert" and c.entity == entity]
             if upserts:
                 results += self._upsert(entity, upserts)
+        links = [c for c in commands if c.action == "link_or_create" and c.entity == "customer"]
+        if links:
+            results += self._link_batch(links)
         for cmd in commands:
             if cmd.action == "upsert" and cmd.entity in ("order", "customer"):
+                continue
+            if cmd in links:
                 continue
             results.append(self._one(cmd))
         return results
@@ -96,8 +101,6 @@ class CrmSink(Sink):
             if cmd.action == "edit" and cmd.entity == "customer":
                 body = self.client.edit_customer(cmd.key, cmd.payload)
                 return Result.applied(cmd, _text(body.get("id")))
-            if cmd.action == "link_or_create" and cmd.entity == "customer":
-                return self._link_or_create(cmd)
             if cmd.action == "fix_external_id" and cmd.entity in ("order", "customer"):
                 pair = [{"id": cmd.payload["id"], "externalId": cmd.key}]
                 if cmd.entity == "order":
@@ -111,34 +114,66 @@ class CrmSink(Sink):
             cmd, f"the CRM sink cannot {cmd.action} a {cmd.entity}", permanent=True
         )
 
-    def _link_or_create(self, cmd: Command) -> Result:
-        """The customer bound to ``cmd.key``, else one with the same phone or e-mail
-        (given ``cmd.key`` as externalId), else a new one."""
-        customer, match = cmd.payload["customer"], cmd.payload.get("match") or {}
+    def _link_batch(self, commands: list[Command]) -> list[Result]:
+        """Customers bound to these partners are edited; the others are linked to a customer
+        with the same phone or e-mail (given the partner's externalId) or uploaded new, 50 a call.
+        """
         try:
-            body = self.client.edit_customer(cmd.key, customer)
-            return Result.applied(cmd, _text(body.get("id")))
-        except CrmNotFound:
-            pass
-        found = self._same_person(match)
-        if found is not None:
-            self.client.fix_customer_external_ids([{"id": found["id"], "externalId": cmd.key}])
-            body = self.client.edit_customer(cmd.key, customer)
-            return Result.applied(cmd, _text(found["id"]))
-        body = self.client.create_customer({**customer, "externalId": cmd.key})
-        return Result.applied(cmd, _text(body.get("id")))
+            bound = {
+                str(c.get("externalId")): c
+                for c in self.client.customers({"externalIds": [c.key for c in commands]})
+            }
+        except CrmError as exc:
+            return [
+                Result.failed(c, str(exc), permanent=isinstance(exc, PermanentError))
+                for c in commands
+            ]
+        results, new = [], []
+        for cmd in commands:
+            customer, match = cmd.payload["customer"], cmd.payload.get("match") or {}
+            try:
+                found = bound.get(cmd.key) or self._same_person(match)
+                if found is None:
+                    new.append(cmd)
+                    continue
+                if found.get("externalId") != cmd.key:
+                    pair = [{"id": found["id"], "externalId": cmd.key}]
+                    self.client.fix_customer_external_ids(pair)
+                self.client.edit_customer(cmd.key, customer)
+                results.append(Result.applied(cmd, _text(found["id"])))
+            except CrmError as exc:
+                results.append(
+                    Result.failed(cmd, str(exc), permanent=isinstance(exc, PermanentError))
+                )
+        if new:
+            upserts = [
+                Command(
+                    c.target,
+                    c.entity,
+                    c.key,
+                    "upsert",
+                    c.payload["customer"],
+                    c.idempotency_key,
+                    id=c.id,
+                )
+                for c in new
+            ]
+            results += self._upsert("customer", upserts)
+        return results
 
     def _same_person(self, match: dict) -> dict | None:
-        """A CRM customer with one of these phones (compared in E.164) or this e-mail."""
+        """A CRM customer not bound to another 1C partner, with one of these phones
+        (compared in E.164) or this e-mail."""
         for number in match.get("phones") or []:
             digits = number.lstrip("+")
             for candidate in self.client.customers_by_phone(digits):
                 phones = [phone_e164(p.get("number")) for p in candidate.get("phones") or []]
-                if number in phones:
+                if number in phones and not candidate.get("externalId"):
                     return candidate
         if match.get("email"):
             for candidate in self.client.customers_by_email(match["email"]):
-                if str(candidate.get("email", "")).lower() == match["email"]:
+                same = str(candidate.get("email", "")).lower() == match["email"]
+                if same and not candidate.get("externalId"):
                     return candidate
         return None
 

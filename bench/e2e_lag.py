@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Lag from a change in 1C to the CRM, and from a change in the CRM to 1C, end to end.
+
+    .venv/bin/python bench/e2e_lag.py [--changes 120] [--poll 2] [--mode both|webhooks|polling]
+
+Both sandboxes on loopback and the daemon as its own process (``syncd run``)
+on a configuration like the demo's.  After the initial load, changes are made
+at a steady pace, alternating: a new site order in 1C (lag until the order is
+in the CRM) and a manager agreeing an order in the CRM (lag until 1C has it
+agreed and posted).  Lags are read by watching both sandboxes every 5 ms.
+
+- webhooks: each change also nudges the daemon (1C's event subscription,
+  RetailCRM's trigger); target **p99 < 1 s**;
+- polling only: target **p99 < poll interval + 1 s**.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from syncd.demo.day import CRM_TO_ERP, ERP_TO_CRM, DayPlayer  # noqa: E402
+from syncd.demo.runner import Webhooks  # noqa: E402
+from syncd.demo.world import World  # noqa: E402
+
+SECRET = "bench-webhook-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def config_for(folder: Path, poll: float, port: int) -> Path:
+    config = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text(encoding="utf-8"))
+    config["state_dir"] = str(folder / "state")
+    config["mappings_dir"] = str(ROOT / "mappings")
+    config["http"] = {"listen": f"127.0.0.1:{port}", "webhook_secret": SECRET}
+    config["engine"] = {"tick_seconds": 0.05}
+    config["log"] = {"level": "WARNING", "format": "json"}
+    for source in config["sources"]:
+        source["interval_seconds"] = poll
+    path = folder / "syncd.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def watch(player: DayPlayer, seconds: float) -> None:
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        player.observe()
+        time.sleep(0.005)
+
+
+def run(mode: str, changes: int, poll: float, pace: float) -> dict:
+    folder = Path(tempfile.mkdtemp(prefix="syncd-lag-"))
+    port = free_port()
+    config = config_for(folder, poll, port)
+    world = World(customers=60, items=30, orders=40, seed=3)
+    world.start()
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "cli", "run", "--config", str(config)],
+        cwd=ROOT,
+        env={**os.environ, **world.env()},
+        stdout=(folder / "syncd.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    hooks = Webhooks(f"127.0.0.1:{port}", SECRET) if mode == "webhooks" else None
+    player = DayPlayer(world, seed=11, notify=hooks.post if hooks else None, per_hour=1)
+    try:
+        player.expect_initial_orders()
+        deadline = time.monotonic() + 120
+        while not player.settled() and time.monotonic() < deadline:
+            watch(player, 0.2)
+        for i in range(changes):
+            if i % 2 == 0:
+                player.new_site_order()
+            else:
+                waiting = player.crm_orders_waiting()
+                if waiting:
+                    player.agree(waiting[0])
+            watch(player, pace)
+        deadline = time.monotonic() + poll * 3 + 30
+        while not player.settled() and time.monotonic() < deadline:
+            watch(player, 0.1)
+        return player.stats()
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=30)
+        world.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--changes", type=int, default=120)
+    parser.add_argument("--poll", type=float, default=2.0, help="streams' interval_seconds")
+    parser.add_argument("--pace", type=float, default=0.4, help="seconds between changes")
+    parser.add_argument("--mode", choices=["both", "webhooks", "polling"], default="both")
+    args = parser.parse_args()
+    modes = ["webhooks", "polling"] if args.mode == "both" else [args.mode]
+    ok = True
+    print(f"{args.changes} changes, one every {args.pace} s; streams poll every {args.poll} s")
+    for mode in modes:
+        stats = run(mode, args.changes, args.poll, args.pace)
+        bound = 1.0 if mode == "webhooks" else args.poll + 1.0
+        for direction in (ERP_TO_CRM, CRM_TO_ERP):
+            lag = stats["lag"][direction]
+            p50, p99 = lag["p50"], lag["p99"]
+            met = p99 is not None and p99 < bound
+            ok = ok and met
+            print(
+                f"{mode:<9} {direction}  n={stats['synced'][direction]:<4} "
+                f"p50 {p50 or float('nan'):.3f} s  p99 {p99 or float('nan'):.3f} s  "
+                f"target p99 < {bound:.1f} s: {'MET' if met else 'NOT MET'}"
+            )
+        if stats["waiting"]:
+            ok = False
+            print(f"{mode:<9} {stats['waiting']} change(s) never arrived")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

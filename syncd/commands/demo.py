@@ -1,0 +1,107 @@
+"""``syncd demo``: the order path end to end on two sandboxes (what ``make run`` runs)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+from syncd.commands.common import settings_or_exit
+
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"
+
+
+@click.command("demo")
+@click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=str(DEFAULT_CONFIG),
+    show_default=True,
+    help="The demo's configuration.",
+)
+@click.option("--hours", default=24, show_default=True, help="Hours of business to play.")
+@click.option("--hour-seconds", default=2.0, show_default=True, help="Real seconds per hour.")
+@click.option("--keep-running", is_flag=True, help="After the day, keep running until Ctrl-C.")
+@click.option("--no-webhooks", is_flag=True, help="Polling only: no nudges from 1C or the CRM.")
+@click.option("--erp-port", default=8791, show_default=True, help="Port of the sandbox 1C.")
+@click.option("--crm-port", default=8790, show_default=True, help="Port of the sandbox CRM.")
+def demo_command(
+    config_path: str,
+    hours: int,
+    hour_seconds: float,
+    keep_running: bool,
+    no_webhooks: bool,
+    erp_port: int,
+    crm_port: int,
+) -> None:
+    """Play a day: site orders from 1C reach the CRM as "new", a manager agrees most and
+    cancels a few, 1C posts the agreed ones for the warehouse, shipments reach the CRM."""
+    from syncd.demo.runner import Demo
+
+    settings = settings_or_exit(config_path)
+    demo = Demo(settings, Path(config_path), webhooks=not no_webhooks, echo=click.echo)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        demo.start(erp_port, crm_port)
+    except OSError as exc:
+        click.echo(f"cannot start the demo: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"sandbox 1C   {demo.world.erp_url}\nsandbox CRM  {demo.world.crm_url}")
+    click.echo(f"daemon       http://{settings.http.listen} (log: {demo.log_path})")
+    click.echo(
+        f"playing {hours} hours of business, {hour_seconds:g} s each"
+        + ("" if not no_webhooks else ", polling only")
+    )
+    code = 0
+    try:
+        took = demo.initial_load()
+        loaded = demo.player.stats()["initial"]
+        click.echo(
+            f"initial load: {loaded} sample orders and their customers in the CRM in {took:.1f} s"
+        )
+        summary = demo.play(hours, hour_seconds)
+        code = _print_summary(summary, settings, config_path, demo)
+        if keep_running:
+            click.echo("still running: Ctrl-C stops the daemon and the sandboxes")
+            while not stop.wait(5) and demo.daemon_alive():
+                demo.player.observe()
+    except KeyboardInterrupt:
+        click.echo("\nstopping")
+    finally:
+        demo.stop()
+    sys.exit(code)
+
+
+def _print_summary(summary: dict, settings, config_path: str, demo) -> int:  # noqa: ANN001
+    player, store = summary["player"], summary["store"]
+    lag = player["lag"]
+    click.echo("\nsummary")
+    for what, n in player["actions"].items():
+        click.echo(f"  {what:<12} {n}")
+    click.echo(
+        f"  orders synced 1C→CRM {player['synced']['1C→CRM']}, "
+        f"CRM→1C {player['synced']['CRM→1C']}, still waiting {player['waiting']}"
+    )
+    for direction, values in lag.items():
+        if values["p50"] is not None:
+            click.echo(
+                f"  lag {direction}: p50 {values['p50']:.2f} s, p99 {values['p99']:.2f} s, "
+                f"max {values['max']:.2f} s"
+            )
+    click.echo(
+        f"  dead letters {store.get('dead_letters', '?')}, conflicts {store.get('conflicts', '?')}"
+    )
+    click.echo("\nwhere to look")
+    click.echo(f"  metrics      http://{settings.http.listen}/metrics")
+    click.echo(f"  status       .venv/bin/syncd status -c {config_path}")
+    click.echo(f"  daemon log   {demo.log_path}")
+    ok = player["waiting"] == 0 and demo.daemon_alive()
+    if not ok:
+        click.echo("  the day did not settle: see the daemon log", err=True)
+    return 0 if ok else 1

@@ -1,0 +1,1 @@
+"""The demo: both sandboxes with sample data, the daemon against them, a day of business."""

@@ -1,0 +1,173 @@
+"""Playing the demo: the world, the daemon (a real ``syncd run``), a day, progress, a summary.
+
+The daemon runs as its own process on the demo configuration, with its log in
+``state/demo/syncd.log``; this process serves the sandboxes, acts as their
+users and watches what syncd does.  The demo starts from a clean
+``state/demo`` each time (its sandboxes start fresh too).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+from syncd.config import Settings
+from syncd.demo.day import DayPlayer
+from syncd.demo.world import World
+from syncd.status import status_report
+from syncd.store import Store
+
+
+class Webhooks:
+    """Nudges the daemon as 1C's event subscription and RetailCRM's trigger would."""
+
+    def __init__(self, listen: str, secret: str) -> None:
+        self.base, self.secret, self.failed = f"http://{listen}", secret, 0
+        self.session = requests.Session()
+
+    def post(self, system: str, body: dict) -> None:
+        try:
+            if system == "1c":
+                self.session.post(
+                    f"{self.base}/webhooks/1c",
+                    json=body,
+                    timeout=2,
+                    headers={"X-Syncd-Token": self.secret},
+                )
+            else:
+                self.session.post(
+                    f"{self.base}/webhooks/retailcrm",
+                    data={**body, "token": self.secret},
+                    timeout=2,
+                )
+        except requests.RequestException:
+            self.failed += 1
+
+
+class Demo:
+    def __init__(
+        self,
+        settings: Settings,
+        config_path: Path,
+        *,
+        webhooks: bool = True,
+        echo: Callable[[str], None] = print,
+        world: World | None = None,
+    ) -> None:
+        self.settings, self.config_path, self.echo = settings, config_path, echo
+        self.world = world or World()
+        self.webhooks = (
+            Webhooks(settings.http.listen, settings.http.webhook_secret.get_secret_value())
+            if webhooks and settings.http.webhook_secret
+            else None
+        )
+        self.player = DayPlayer(self.world, notify=self.webhooks.post if self.webhooks else None)
+        self.daemon: subprocess.Popen | None = None
+        self.log_path = settings.state_dir / "syncd.log"
+
+    # -- the parts ---------------------------------------------------------------
+    def start(self, erp_port: int, crm_port: int) -> None:
+        shutil.rmtree(self.settings.state_dir, ignore_errors=True)
+        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
+        self.world.start(erp_port, crm_port)
+        env = {**os.environ, **self.world.env()}
+        log = self.log_path.open("ab")
+        self.daemon = subprocess.Popen(
+            [sys.executable, "-m", "cli", "run", "--config", str(self.config_path)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        self.player.expect_initial_orders()
+
+    def stop(self) -> None:
+        if self.daemon is not None and self.daemon.poll() is None:
+            self.daemon.send_signal(signal.SIGTERM)
+            try:
+                self.daemon.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.daemon.kill()
+        self.world.stop()
+
+    def daemon_alive(self) -> bool:
+        return self.daemon is not None and self.daemon.poll() is None
+
+    # -- playing -----------------------------------------------------------------
+    def initial_load(self, timeout: float = 120.0) -> float:
+        """Wait until the sample orders are in the CRM; returns how long it took."""
+        started = time.monotonic()
+        while not self.player.settled() and self.daemon_alive():
+            if time.monotonic() - started > timeout:
+                break
+            self._watch(1.0, "initial load")
+        return time.monotonic() - started
+
+    def play(self, hours: int, hour_seconds: float, settle_seconds: float = 60.0) -> dict:
+        for hour in range(hours):
+            self.player.hour(8 + hour)
+            self._watch(hour_seconds, f"hour {hour + 1}/{hours}")
+        deadline = time.monotonic() + settle_seconds
+        while not self.player.settled() and time.monotonic() < deadline and self.daemon_alive():
+            self._watch(0.5, "settling")
+        return self.summary()
+
+    def _watch(self, seconds: float, label: str) -> None:
+        until = time.monotonic() + seconds
+        while True:
+            self.player.observe()
+            if time.monotonic() >= until:
+                break
+            time.sleep(min(0.05, max(0.0, until - time.monotonic())))
+        self.echo(self.progress_line(label))
+
+    def store_report(self) -> dict:
+        try:
+            store = Store.open(self.settings.database_url)
+        except Exception:  # noqa: BLE001 - not created yet
+            return {}
+        try:
+            return status_report(store)
+        except Exception:  # noqa: BLE001 - tables not migrated yet
+            return {}
+        finally:
+            store.dispose()
+
+    def progress_line(self, label: str) -> str:
+        s = self.player.stats()
+        report = self.store_report()
+        lag = s["lag"]
+        errors = report.get("dead_letters", {}) if report else {}
+        return (
+            f"{label:>12} | 1C→CRM {s['synced']['1C→CRM']:>4} | CRM→1C {s['synced']['CRM→1C']:>4}"
+            f" | waiting {s['waiting']:>3} | lag p99 {_s(lag['1C→CRM']['p99'])} / "
+            f"{_s(lag['CRM→1C']['p99'])} | dead letters {_count(errors)}"
+            f" | conflicts {report.get('conflicts', 0) if report else 0}"
+        )
+
+    def summary(self) -> dict:
+        self.player.observe()
+        report = self.store_report()
+        return {
+            "player": self.player.stats(),
+            "store": report,
+            "webhooks_failed": self.webhooks.failed if self.webhooks else 0,
+        }
+
+
+def _s(value: float | None) -> str:
+    return "   -  " if value is None else f"{value:5.2f}s"
+
+
+def _count(letters) -> int:  # noqa: ANN001
+    if isinstance(letters, dict):
+        return sum(int(v) for v in letters.values())
+    return int(letters or 0)

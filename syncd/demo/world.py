@@ -1,0 +1,59 @@
+"""The demo's world: a sandbox 1C and a sandbox RetailCRM on loopback, with sample data.
+
+world = World(customers=300, items=120, orders=200)
+world.start(erp_port=8791, crm_port=8790)
+world.env()        # SYNCD_* variables pointing a daemon at both
+world.stop()
+"""
+
+from __future__ import annotations
+
+from syncd.sandbox.crm_app import SandboxCrm
+from syncd.sandbox.erp_app import PREFIX, SandboxErp
+from syncd.web import HttpServer
+
+ERP_USER, ERP_PASSWORD = "Обмен", "demo-erp-password"
+CRM_KEY = "demo-crm-api-key-000000000000"
+
+
+class World:
+    def __init__(
+        self, *, customers: int = 300, items: int = 120, orders: int = 200, seed: int = 1
+    ) -> None:
+        self.erp = SandboxErp(user=ERP_USER, password=ERP_PASSWORD)
+        self.erp.trade.seed(customers=customers, items=items, orders=orders, seed=seed)
+        self.crm = SandboxCrm([CRM_KEY], requests_per_second=None)
+        self._servers: list[HttpServer] = []
+
+    def start(self, erp_port: int = 0, crm_port: int = 0) -> None:
+        """Serve both; OSError naming the port when it is taken."""
+        for app, port, what in ((self.erp, erp_port, "1C"), (self.crm, crm_port, "CRM")):
+            server = HttpServer(app, f"127.0.0.1:{port}", threads=8)
+            try:
+                server.start()
+            except OSError as exc:
+                self.stop()
+                raise OSError(f"cannot serve the sandbox {what} on port {port}: {exc}") from None
+            self._servers.append(server)
+
+    @property
+    def erp_url(self) -> str:
+        return f"http://127.0.0.1:{self._servers[0].port}{PREFIX}"
+
+    @property
+    def crm_url(self) -> str:
+        return f"http://127.0.0.1:{self._servers[1].port}"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "SYNCD_ERP_ODATA_URL": self.erp_url,
+            "SYNCD_ERP_USER": ERP_USER,
+            "SYNCD_ERP_PASSWORD": ERP_PASSWORD,
+            "SYNCD_CRM_URL": self.crm_url,
+            "SYNCD_CRM_API_KEY": CRM_KEY,
+        }
+
+    def stop(self) -> None:
+        for server in self._servers:
+            server.stop()
+        self._servers = []

@@ -1,0 +1,48 @@
+"""``syncd demo`` (what ``make run`` runs): a short day on both sandboxes settles with no errors."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import yaml
+
+from tests.support.daemon import ROOT, syncd
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_short_demo_day_settles_and_says_where_to_look(tmp_path):
+    config = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text(encoding="utf-8"))
+    config["state_dir"] = str(tmp_path / "state")
+    config["mappings_dir"] = str(ROOT / "mappings")
+    config["http"]["listen"] = f"127.0.0.1:{free_port()}"
+    path = tmp_path / "demo.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    done = syncd(
+        "demo",
+        "--config",
+        str(path),
+        "--hours",
+        "3",
+        "--hour-seconds",
+        "1",
+        "--erp-port",
+        "0",
+        "--crm-port",
+        "0",
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "initial load: 200 sample orders" in out
+    assert "still waiting 0" in out and "dead letters 0, conflicts 0" in out
+    assert "lag 1C→CRM" in out and "lag CRM→1C" in out
+    assert f"http://{config['http']['listen']}/metrics" in out and "syncd status" in out
+    assert (tmp_path / "state" / "syncd.log").exists()
