@@ -90,12 +90,12 @@ def test_no_match_creates_one_and_the_next_write_edits_it(tmp_path):
 
 
 def test_the_flow_splits_the_name_and_writes_phones_in_e164(tmp_path):
-    from tests.support.e2e import e2e_env, order_config
+    from tests.support.e2e import NO_ERP, e2e_env, order_config
 
     config = order_config(
         tmp_path,
         f"sqlite:///{tmp_path}/f.db",
-        type("E", (), {"node": "00000000-0000-0000-0000-000000000001"}),
+        NO_ERP,
     )
     from syncd.config import load_settings
     from syncd.engine.contracts import PartContext

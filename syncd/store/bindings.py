@@ -142,15 +142,10 @@ def record_writes(
     if new_targets:  # an upsert, in case the row appeared since we looked
         written = ["fingerprint", "written_at", "remote_id", "updated_at"]
         conn.execute(upsert(conn, bindings, key, written), new_targets)
-    same_ref = (
-        (bindings.c.system == bindparam("b_system"))
-        & (bindings.c.entity == bindparam("b_entity"))
-        & (bindings.c.external_id == bindparam("b_external_id"))
-    )
     if updates:
         conn.execute(
             update(bindings)
-            .where(same_ref)
+            .where(_same_ref())
             .values(fingerprint=bindparam("b_fingerprint"), written_at=now, updated_at=now),
             [
                 {
@@ -162,35 +157,30 @@ def record_writes(
                 for w in updates
             ],
         )
-    versions = [w for w in writes if w.version]
-    if versions:
-        conn.execute(
-            update(bindings).where(same_ref).values(version_seen=bindparam("b_version")),
-            [
-                {
-                    "b_system": w.ref[0],
-                    "b_entity": w.ref[1],
-                    "b_external_id": w.ref[2],
-                    "b_version": w.version,
-                }
-                for w in versions
-            ],
-        )
-    with_ids = [w for w in updates if w.remote_id]
-    if with_ids:
-        conn.execute(
-            update(bindings).where(same_ref).values(remote_id=bindparam("b_remote_id")),
-            [
-                {
-                    "b_system": w.ref[0],
-                    "b_entity": w.ref[1],
-                    "b_external_id": w.ref[2],
-                    "b_remote_id": w.remote_id,
-                }
-                for w in with_ids
-            ],
-        )
+    _set_each(conn, [(w.ref, w.version) for w in writes if w.version], "version_seen")
+    _set_each(conn, [(w.ref, w.remote_id) for w in updates if w.remote_id], "remote_id")
     return links
+
+
+def _same_ref():  # noqa: ANN202 - an SQLAlchemy clause
+    return (
+        (bindings.c.system == bindparam("b_system"))
+        & (bindings.c.entity == bindparam("b_entity"))
+        & (bindings.c.external_id == bindparam("b_external_id"))
+    )
+
+
+def _set_each(conn: Connection, values: list[tuple[Ref, object]], column: str) -> None:
+    """``column`` = value on each ref's row, in one statement."""
+    if not values:
+        return
+    conn.execute(
+        update(bindings).where(_same_ref()).values({column: bindparam("b_value")}),
+        [
+            {"b_system": ref[0], "b_entity": ref[1], "b_external_id": ref[2], "b_value": value}
+            for ref, value in values
+        ],
+    )
 
 
 def remember(conn: Connection, facts: dict[Ref, dict], now: float | None = None) -> None:
@@ -205,22 +195,16 @@ def remember(conn: Connection, facts: dict[Ref, dict], now: float | None = None)
         key = ["external_id", "system", "entity"]
         conn.execute(insert_ignoring_duplicates(conn, bindings, key), fresh)
     conn.execute(
-        update(bindings)
-        .where(
-            (bindings.c.system == bindparam("b_system"))
-            & (bindings.c.entity == bindparam("b_entity"))
-            & (bindings.c.external_id == bindparam("b_external_id"))
-        )
-        .values(facts=bindparam("b_facts"), updated_at=now),
+        update(bindings).where(_same_ref()).values(updated_at=now),
+        [{"b_system": r[0], "b_entity": r[1], "b_external_id": r[2]} for r in refs],
+    )
+    _set_each(
+        conn,
         [
-            {
-                "b_system": ref[0],
-                "b_entity": ref[1],
-                "b_external_id": ref[2],
-                "b_facts": json.dumps(value, ensure_ascii=False, sort_keys=True, default=str),
-            }
+            (ref, json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
             for ref, value in facts.items()
         ],
+        "facts",
     )
 
 

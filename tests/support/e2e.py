@@ -6,13 +6,12 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import yaml
+from types import SimpleNamespace
 
 from syncd.sandbox.crm_app import SandboxCrm
 from syncd.sandbox.erp_schema import EXCHANGE_PLAN
 from tests.conftest import wait_until
-from tests.support.daemon import ROOT, syncd
+from tests.support.daemon import ROOT, syncd, write_config
 from tests.support.erp import ORDERS, STATES, erp_env, erp_sandbox
 from tests.support.serve import serving
 
@@ -30,70 +29,65 @@ def both_sandboxes(orders: int = 3) -> Iterator[tuple]:
 
 
 def order_config(tmp: Path, db_url: str, erp, *, interval: float = 0.2) -> Path:  # noqa: ANN001
-    config = {
-        "state_dir": str(tmp / "state"),
-        "mappings_dir": str(ROOT / "mappings"),
-        "store": {"url": db_url},
-        "log": {"level": "INFO", "format": "json"},
-        "http": {"listen": "127.0.0.1:0", "webhook_secret": "test-webhook-secret-123"},
-        "engine": {
-            "tick_seconds": 0.05,
-            "lease_ttl_seconds": 5,
-            "shutdown_timeout_seconds": 5,
-            "retry": {"initial_seconds": 0.05, "max_seconds": 0.2, "jitter_seconds": 0.01},
+    """The demo's pipeline (customers, orders both ways) against ``erp``'s node."""
+    sources = [
+        {
+            "name": "erp_changes",
+            "kind": "erp_exchange",
+            "system": "erp",
+            "interval_seconds": interval,
+            "options": {
+                "plan": EXCHANGE_PLAN,
+                "node": erp.node,
+                "sets": {ORDERS: "order", STATES: "order_state", PARTNERS: "customer"},
+            },
         },
-        "erp": {"requests_per_second": 200, "max_concurrency": 4},
-        "sources": [
-            {
-                "name": "erp_changes",
-                "kind": "erp_exchange",
-                "system": "erp",
-                "interval_seconds": interval,
-                "options": {
-                    "plan": EXCHANGE_PLAN,
-                    "node": erp.node,
-                    "sets": {ORDERS: "order", STATES: "order_state", PARTNERS: "customer"},
-                },
-            },
-            {
-                "name": "crm_orders",
-                "kind": "retailcrm_history",
-                "system": "crm",
-                "interval_seconds": interval,
-                "options": {"start": "2000-01-01 00:00:00", "requests_per_second": 200},
-            },
-        ],
-        "flows": [
-            {
-                "name": "customers_from_erp",
-                "kind": "customer_sync",
-                "source_system": "erp",
-                "entities": ["customer"],
-                "target": "crm",
-            },
-            {
-                "name": "orders_from_erp",
-                "kind": "order_sync",
-                "source_system": "erp",
-                "entities": ["order", "order_state"],
-                "target": "crm",
-            },
-            {
-                "name": "orders_from_crm",
-                "kind": "order_sync",
-                "source_system": "crm",
-                "entities": ["order"],
-                "target": "erp",
-            },
-        ],
-        "sinks": {
-            "crm": {"kind": "retailcrm", "system": "crm", "options": {"requests_per_second": 200}},
-            "erp": {"kind": "erp", "system": "erp"},
+        {
+            "name": "crm_orders",
+            "kind": "retailcrm_history",
+            "system": "crm",
+            "interval_seconds": interval,
+            "options": {"start": "2000-01-01 00:00:00", "requests_per_second": 200},
         },
+    ]
+    flows = [
+        {
+            "name": "customers_from_erp",
+            "kind": "customer_sync",
+            "source_system": "erp",
+            "entities": ["customer"],
+            "target": "crm",
+        },
+        {
+            "name": "orders_from_erp",
+            "kind": "order_sync",
+            "source_system": "erp",
+            "entities": ["order", "order_state"],
+            "target": "crm",
+        },
+        {
+            "name": "orders_from_crm",
+            "kind": "order_sync",
+            "source_system": "crm",
+            "entities": ["order"],
+            "target": "erp",
+        },
+    ]
+    sinks = {
+        "crm": {"kind": "retailcrm", "system": "crm", "options": {"requests_per_second": 200}},
+        "erp": {"kind": "erp", "system": "erp"},
     }
-    path = tmp / "syncd.yaml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    return path
+    extra = {
+        "mappings_dir": str(ROOT / "mappings"),
+        "erp": {"requests_per_second": 200, "max_concurrency": 4},
+        "flows": flows,
+        "sinks": sinks,
+    }
+    return write_config(tmp, db_url, sources=sources, extra=extra)
+
+
+# for configs that are built but never connect: a node Ref_Key of the right shape
+NO_ERP = SimpleNamespace(node="00000000-0000-0000-0000-000000000001")
 
 
 def e2e_env(erp_url: str, crm_url: str) -> dict[str, str]:
