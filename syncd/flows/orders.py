@@ -26,6 +26,7 @@ wrote is dropped by planning (the bindings' fingerprints).
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -64,7 +65,7 @@ class OrderSync(MappedFlow, Flow):
             ref = self.mapper.erp_ref(event)[0]
             if ref is None:
                 return Plan(Outcome.UNCHANGED, note="not an order")
-        facts = ctx.facts("erp", "order", ref) or {}
+        facts = copy.deepcopy(ctx.facts("erp", "order", ref) or {})  # ours to change
         # a change on the other side in the same cycle is decided together with this one
         for other in self._pending_elsewhere(ref, facts, event, ctx):
             self._take(facts, other)
