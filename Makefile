@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/engine_throughput.py
 	$(BIN)/python bench/crm_upload.py --orders 5000
 	$(BIN)/python bench/erp_read.py

@@ -174,3 +174,43 @@ leases = Table(
     Column("expires_at", Float, nullable=False),
     Column("acquired_at", Float, nullable=False),
 )
+
+# -- identity: one customer across 1C, the CRM and the stores (syncd/identity) -------------
+
+# A customer ("golden record"): the best value of each field, with its source.
+identities = Table(
+    "identities",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # from identity_seq
+    Column("name", String(255), nullable=False, server_default=""),  # normalised, for scoring
+    Column("golden", Text, nullable=False),
+    Column("merged_into", BigInteger),  # set when folded into another customer
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+# Blocking keys: "p:+79123456789", "e:anna@example.ru", "c:0012345678" -> customer.
+identity_keys = Table(
+    "identity_keys",
+    metadata,
+    Column("key", String(320), primary_key=True),
+    Column("identity_id", BigInteger, nullable=False, index=True),
+)
+
+# Every record bound to a customer, with why (``syncd customers explain``).
+identity_records = Table(
+    "identity_records",
+    metadata,
+    Column("source_id", String(255), primary_key=True),
+    Column("source", String(100), primary_key=True),
+    Column("identity_id", BigInteger, nullable=False, index=True),
+    Column("reason", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+identity_seq = Table(
+    "identity_seq",
+    metadata,
+    Column("name", String(20), primary_key=True),
+    Column("next_id", BigInteger, nullable=False),
+)

@@ -1,0 +1,7 @@
+"""Who is who: every purchase tied to one customer across 1C, the CRM and the stores.
+
+``keys`` normalises what identifies a person (phone, e-mail, loyalty card) and
+names; ``match`` decides, purely, which known customer a record belongs to;
+``index`` keeps customers, their keys and the records bound to them in the
+store (indexed blocking keys); ``resolver`` matches batches incrementally.
+"""

@@ -1,0 +1,75 @@
+"""What identifies a person, in one spelling each.
+
+- phones: E.164 with phonenumbers, default region RU — ``8 (912) 345-67-89``,
+  ``+7 912 3456789``, ``79123456789`` and ``89123456789`` are one number;
+- e-mails: trimmed, lower case (a plausible address only);
+- loyalty cards: letters and digits only, upper case, at least 4 of them;
+- names: lower case, ``ё`` as ``е``, words sorted — for fuzzy scoring only,
+  never a key.
+
+A key is ``kind:value`` (``p:+79123456789``, ``e:anna@example.ru``,
+``c:0012345678``); the store indexes them as blocking keys.
+
+    keys_of(Record("pos", "r-1", phones=["89123456789"]))   # ["p:+79123456789"]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import phonenumbers
+
+STRENGTH = {"c": 3, "p": 2, "e": 1}  # a card names one person best, then a phone, an e-mail
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass
+class Record:
+    """One sighting of a person: an ERP partner, a CRM customer, a receipt's buyer."""
+
+    source: str  # "erp", "crm", "pos:<group>"
+    source_id: str
+    name: str = ""
+    phones: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    cards: list[str] = field(default_factory=list)
+
+
+def phone(raw: object, region: str = "RU") -> str | None:
+    text = str(raw or "").strip()
+    if not text:
+        return None
+    digits = re.sub(r"\D", "", text)
+    if region == "RU" and len(digits) == 11 and digits[0] in "78" and not text.startswith("+"):
+        text = "+7" + digits[1:]  # 8 912… and 7 912… written without +
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def email(raw: object) -> str | None:
+    text = str(raw or "").strip().lower()
+    return text if EMAIL.match(text) else None
+
+
+def card(raw: object) -> str | None:
+    text = re.sub(r"[^0-9A-Za-z]", "", str(raw or "")).upper()
+    return text if len(text) >= 4 else None
+
+
+def name(raw: object) -> str:
+    text = str(raw or "").lower().replace("ё", "е")
+    return " ".join(sorted(re.findall(r"\w+", text)))
+
+
+def keys_of(record: Record, region: str = "RU") -> list[str]:
+    """The record's blocking keys, strongest first, each once."""
+    found = [f"c:{v}" for v in map(card, record.cards) if v]
+    found += [f"p:{v}" for v in (phone(p, region) for p in record.phones) if v]
+    found += [f"e:{v}" for v in map(email, record.emails) if v]
+    return list(dict.fromkeys(found))
