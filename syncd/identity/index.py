@@ -14,12 +14,22 @@ import json
 import time
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
-from syncd.store.schema import identities, identity_keys, identity_records, identity_seq
-from syncd.store.sql import insert_ignoring_duplicates
+from syncd.store.schema import identities, identity_keys, identity_records
 
 CHUNK = 500
+
+
+def _cursor(conn: Connection) -> tuple:
+    """The DBAPI cursor inside the caller's transaction, and its placeholder.
+
+    The hot path (lookups and inserts of whole batches) goes straight to the
+    driver: SQLAlchemy's per-row parameter handling would cost more than the
+    database does here.
+    """
+    placeholder = "?" if conn.dialect.name == "sqlite" else "%s"
+    return conn.connection.dbapi_connection.cursor(), placeholder
 
 
 def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
@@ -29,13 +39,11 @@ def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
 
 def lookup(conn: Connection, keys: Iterable[str]) -> dict[str, int]:
     wanted, found = sorted(set(keys)), {}
+    cursor, ph = _cursor(conn)
     for chunk in _chunks(wanted):
-        rows = conn.execute(
-            select(identity_keys.c.key, identity_keys.c.identity_id).where(
-                identity_keys.c.key.in_(chunk)
-            )
-        )
-        found.update({k: i for k, i in rows})
+        marks = ",".join([ph] * len(chunk))
+        cursor.execute(f"SELECT key, identity_id FROM identity_keys WHERE key IN ({marks})", chunk)
+        found.update(dict(cursor.fetchall()))
     return found
 
 
@@ -44,42 +52,45 @@ def bound(conn: Connection, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, 
     for source, source_id in set(refs):
         by_source.setdefault(source, []).append(source_id)
     found = {}
+    cursor, ph = _cursor(conn)
     for source, ids in by_source.items():
         for chunk in _chunks(sorted(ids)):
-            rows = conn.execute(
-                select(identity_records.c.source_id, identity_records.c.identity_id).where(
-                    identity_records.c.source == source, identity_records.c.source_id.in_(chunk)
-                )
+            marks = ",".join([ph] * len(chunk))
+            cursor.execute(
+                "SELECT source_id, identity_id FROM identity_records "
+                f"WHERE source = {ph} AND source_id IN ({marks})",
+                [source, *chunk],
             )
-            found.update({(source, s): i for s, i in rows})
+            found.update({(source, s): i for s, i in cursor.fetchall()})
     return found
 
 
 def customers(conn: Connection, ids: Iterable[int]) -> dict[int, tuple[str, dict]]:
     """id -> (normalised name, golden record)."""
     found = {}
+    cursor, ph = _cursor(conn)
     for chunk in _chunks(sorted(set(ids))):
-        rows = conn.execute(
-            select(identities.c.id, identities.c.name, identities.c.golden).where(
-                identities.c.id.in_(chunk)
-            )
-        )
-        found.update({i: (n, json.loads(g)) for i, n, g in rows})
+        marks = ",".join([ph] * len(chunk))
+        cursor.execute(f"SELECT id, name, golden FROM identities WHERE id IN ({marks})", chunk)
+        found.update({i: (n, json.loads(g)) for i, n, g in cursor.fetchall()})
     return found
 
 
 def allocate(conn: Connection, n: int) -> int:
     """The first of ``n`` fresh customer ids (the row lock serialises writers)."""
-    updated = conn.execute(
-        update(identity_seq)
-        .where(identity_seq.c.name == "identity")
-        .values(next_id=identity_seq.c.next_id + n)
-        .returning(identity_seq.c.next_id)
-    ).scalar_one_or_none()
-    if updated is None:
-        conn.execute(insert(identity_seq).values(name="identity", next_id=1 + n))
+    cursor, ph = _cursor(conn)
+    cursor.execute(
+        f"UPDATE identity_seq SET next_id = next_id + {ph} "
+        "WHERE name = 'identity' RETURNING next_id",
+        [n],
+    )
+    row = cursor.fetchone()
+    if row is None:
+        cursor.execute(
+            f"INSERT INTO identity_seq (name, next_id) VALUES ('identity', {ph})", [1 + n]
+        )
         return 1
-    return updated - n
+    return row[0] - n
 
 
 def save(
@@ -95,33 +106,27 @@ def save(
     A record dict carrying ``known: True`` was bound before and is updated.
     """
     now = time.time()
+    cursor, ph = _cursor(conn)
     if new:
-        conn.execute(
-            insert(identities),
+        cursor.executemany(
+            "INSERT INTO identities (id, name, golden, created_at, updated_at) "
+            f"VALUES ({ph}, {ph}, {ph}, {ph}, {ph})",
             [
-                {
-                    "id": i,
-                    "name": n[:255],
-                    "golden": json.dumps(g, ensure_ascii=False),
-                    "created_at": now,
-                    "updated_at": now,
-                }
+                (i, n[:255], json.dumps(g, ensure_ascii=False), now, now)
                 for i, (n, g) in new.items()
             ],
         )
     if changed:
-        conn.execute(
-            update(identities)
-            .where(identities.c.id == bindparam("b_id"))
-            .values(name=bindparam("b_name"), golden=bindparam("b_golden"), updated_at=now),
-            [
-                {"b_id": i, "b_name": n[:255], "b_golden": json.dumps(g, ensure_ascii=False)}
-                for i, (n, g) in changed.items()
-            ],
+        cursor.executemany(
+            f"UPDATE identities SET name = {ph}, golden = {ph}, updated_at = {ph} WHERE id = {ph}",
+            [(n[:255], json.dumps(g, ensure_ascii=False), now, i) for i, (n, g) in changed.items()],
         )
     if keys:  # keys new to the index (known ones are moved by merges below)
-        rows = [{"key": k, "identity_id": i} for k, i in keys.items()]
-        conn.execute(insert_ignoring_duplicates(conn, identity_keys, ["key"]), rows)
+        cursor.executemany(
+            f"INSERT INTO identity_keys (key, identity_id) VALUES ({ph}, {ph}) "
+            "ON CONFLICT (key) DO NOTHING",
+            list(keys.items()),
+        )
     for loser, winner in merged.items():
         conn.execute(
             update(identity_keys)
@@ -134,13 +139,15 @@ def save(
             .values(identity_id=winner)
         )
         conn.execute(update(identities).where(identities.c.id == loser).values(merged_into=winner))
-    fresh = [r for r in records if not r.pop("known", False)]
+    fresh, moved = [], []
+    for r in records:
+        (moved if r.pop("known", False) else fresh).append(r)
     if fresh:
-        conn.execute(
-            insert_ignoring_duplicates(conn, identity_records, ["source_id", "source"]),
-            [{**r, "created_at": now} for r in fresh],
+        cursor.executemany(
+            "INSERT INTO identity_records (source_id, source, identity_id, reason, created_at) "
+            f"VALUES ({ph}, {ph}, {ph}, {ph}, {ph}) ON CONFLICT (source_id, source) DO NOTHING",
+            [(r["source_id"], r["source"], r["identity_id"], r["reason"], now) for r in fresh],
         )
-    moved = [r for r in records if r not in fresh]
     if moved:  # a record seen before, now bound elsewhere (after a merge) or explained anew
         conn.execute(
             update(identity_records)

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import phonenumbers
 
 STRENGTH = {"c": 3, "p": 2, "e": 1}  # a card names one person best, then a phone, an e-mail
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+NON_DIGITS = re.compile(r"\D")
+LETTERS = re.compile(r"[^\W\d_]")  # an extension written in words, a name in the field
 
 
 @dataclass
@@ -36,13 +38,18 @@ class Record:
     cards: list[str] = field(default_factory=list)
 
 
+@lru_cache(maxsize=65536)  # cashiers' files repeat the same numbers
 def phone(raw: object, region: str = "RU") -> str | None:
     text = str(raw or "").strip()
     if not text:
         return None
-    digits = re.sub(r"\D", "", text)
-    if region == "RU" and len(digits) == 11 and digits[0] in "78" and not text.startswith("+"):
-        text = "+7" + digits[1:]  # 8 912… and 7 912… written without +
+    digits = NON_DIGITS.sub("", text)
+    if region == "RU" and not LETTERS.search(text):
+        # the usual Russian forms, without the general parser: 8 912…, 7 912…, +7 912…
+        if len(digits) == 11 and digits[0] in "78":
+            return "+7" + digits[1:]
+        if len(digits) == 10 and not text.startswith("+"):
+            return "+7" + digits
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
@@ -54,11 +61,19 @@ def phone(raw: object, region: str = "RU") -> str | None:
 
 def email(raw: object) -> str | None:
     text = str(raw or "").strip().lower()
-    return text if EMAIL.match(text) else None
+    local, at, domain = text.partition("@")
+    if not (local and at and "." in domain[1:-1]) or " " in text or "@" in domain:
+        return None
+    return text
+
+
+CARD_NOISE = str.maketrans("", "", " -./_")
 
 
 def card(raw: object) -> str | None:
-    text = re.sub(r"[^0-9A-Za-z]", "", str(raw or "")).upper()
+    text = str(raw or "").translate(CARD_NOISE).upper()
+    if not text.isascii() or not text.isalnum():
+        text = re.sub(r"[^0-9A-Z]", "", text)
     return text if len(text) >= 4 else None
 
 

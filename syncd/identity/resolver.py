@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from sqlalchemy import Connection
 
 from syncd.identity import index
-from syncd.identity.keys import Record, card, email, keys_of, name, phone
+from syncd.identity.keys import Record, keys_of, name
 from syncd.identity.match import decide
 
 
@@ -57,7 +58,8 @@ class Resolver:
             if not keys and was is None:
                 out.append(Assignment(record, None, reason=["no card, phone or e-mail"]))
                 continue
-            decision = decide(keys, name(record.name), hits, names, was, self.same_name)
+            own_name = name(record.name)
+            decision = decide(keys, own_name, hits, names, was, self.same_name)
             created = decision.identity is None
             identity = next_id if created else decision.identity
             if created:
@@ -71,8 +73,9 @@ class Resolver:
                 for key, owner in list(hits.items()):
                     if owner == loser:
                         hits[key] = identity
-            golden[identity] = _add(golden[identity], record, self.region)
-            names[identity] = name(golden[identity].get("name", {}).get("value", ""))
+            golden[identity] = _add(golden[identity], record, keys)
+            if golden[identity].get("name", {}).get("source") == record.source:
+                names[identity] = own_name  # the record's name became the customer's
             for key in keys:
                 if key not in hits:
                     hits[key] = new_keys[key] = identity
@@ -82,7 +85,7 @@ class Resolver:
                     "source": record.source,
                     "source_id": record.source_id,
                     "identity_id": identity,
-                    "reason": json.dumps(decision.reason, ensure_ascii=False),
+                    "reason": _reason_json(tuple(decision.reason)),
                     "known": was is not None,
                 }
             )
@@ -99,27 +102,31 @@ class Resolver:
         return out
 
 
-def _add(golden: dict, record: Record, region: str) -> dict:
-    """The record's fields joined to the customer's, each with its source."""
+FIELDS = {"p": "phones", "e": "emails", "c": "cards"}
+
+
+def _add(golden: dict, record: Record, keys: list[str]) -> dict:
+    """The record's fields (its normalised keys) joined to the customer's, with sources."""
     golden = dict(golden)
+    source = record.source
     if record.name and len(record.name.split()) >= len(
         str(golden.get("name", {}).get("value", "")).split()
     ):
-        golden["name"] = {"value": record.name.strip(), "source": record.source}
-    for field_name, values, norm in (
-        ("phones", record.phones, lambda v: phone(v, region)),
-        ("emails", record.emails, email),
-        ("cards", record.cards, card),
-    ):
-        have = list(golden.get(field_name, []))
-        known = {entry["value"] for entry in have}
-        for value in filter(None, map(norm, values)):
-            if value not in known:
-                have.append({"value": value, "source": record.source})
-                known.add(value)
-        if have:
-            golden[field_name] = have
+        golden["name"] = {"value": record.name.strip(), "source": source}
+    for key in keys:
+        field_name = FIELDS[key[0]]
+        have = golden.get(field_name)
+        value = key[2:]
+        if have is None:
+            golden[field_name] = [{"value": value, "source": source}]
+        elif all(entry["value"] != value for entry in have):
+            golden[field_name] = [*have, {"value": value, "source": source}]
     return golden
+
+
+@lru_cache(maxsize=1024)  # most reasons repeat ("new: …", "same phone …" differ by value)
+def _reason_json(reason: tuple[str, ...]) -> str:
+    return json.dumps(list(reason), ensure_ascii=False)
 
 
 def _fold(into: dict, other: dict) -> dict:
