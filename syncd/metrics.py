@@ -72,6 +72,18 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.pos_files = Counter(
+            "syncd_pos_files",
+            "POS export files finished, by stream and outcome (done, duplicate, empty).",
+            ["stream", "outcome"],
+            registry=r,
+        )
+        self.pos_rows_rejected = Counter(
+            "syncd_pos_rows_rejected",
+            "POS export rows refused (written to the file's .rejects.csv), by stream and field.",
+            ["stream", "field"],
+            registry=r,
+        )
         self.http_requests = Counter(
             "syncd_http_requests",
             "Outgoing HTTP requests, by system and status code (or 'error').",

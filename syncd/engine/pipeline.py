@@ -29,6 +29,7 @@ PART_MODULES = (
     "syncd.connectors.onec.exchange_source",
     "syncd.connectors.onec.window_source",
     "syncd.connectors.onec.sink",
+    "syncd.connectors.pos.source",
     "syncd.flows.copy",
     "syncd.flows.orders",
     "syncd.flows.customers",

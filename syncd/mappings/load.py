@@ -77,6 +77,18 @@ def _validate(
         return None
 
 
+def load_one(path: Path, model: type[BaseModel]) -> BaseModel:
+    """One mapping file of ``model``; MappingError with every problem found."""
+    problems: list[ConfigProblem] = []
+    data, positions = _read(path.parent, path.name, problems)
+    parsed = None
+    if data is not None:
+        parsed = _validate(model, data, str(path), positions, problems)
+    if problems or parsed is None:
+        raise MappingError(problems)
+    return parsed
+
+
 def load_mappings(folder: Path) -> Mappings:
     """The three mapping files of ``folder``; MappingError with every problem found."""
     problems: list[ConfigProblem] = []

@@ -117,6 +117,50 @@ class CustomersMapping(_Strict):
     match_by: list[Literal["phone", "email"]] = Field(default_factory=lambda: ["phone", "email"])
 
 
+class PosCsvMapping(_Strict):
+    """A store group's CSV export: which column holds what (one row per receipt line)."""
+
+    columns: dict[
+        Literal[
+            "receipt_id",
+            "store",
+            "datetime",
+            "date",
+            "time",
+            "item",
+            "sku",
+            "quantity",
+            "price",
+            "amount",
+            "total",
+            "phone",
+            "email",
+            "card",
+            "name",
+            "operation",
+        ],
+        str,
+    ] = Field(..., description="syncd's field -> the column's header in the file")
+    required: list[str] = Field(
+        default_factory=lambda: ["receipt_id", "datetime", "amount"],
+        description="rows missing one of these are rejected",
+    )
+    date_formats: list[str] = Field(
+        default_factory=lambda: [
+            "%d.%m.%Y %H:%M:%S",
+            "%d.%m.%Y %H:%M",
+            "%Y-%m-%d %H:%M:%S",
+            "%Y-%m-%dT%H:%M:%S",
+            "%d.%m.%Y",
+        ],
+    )
+    timezone: str = Field("Europe/Moscow", description="the stores' zone (receipts carry none)")
+    returns: list[str] = Field(
+        default_factory=lambda: ["возврат", "return", "2"],
+        description="values of the operation column that mean a return",
+    )
+
+
 FILES: dict[str, type[BaseModel]] = {
     "orders.yaml": OrdersMapping,
     "statuses.yaml": StatusesMapping,
@@ -128,7 +172,7 @@ def write_schemas(folder: Path) -> list[Path]:
     """The JSON Schema of each file, as editors read them."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, model in FILES.items():
+    for name, model in {**FILES, "pos_csv.yaml": PosCsvMapping}.items():
         schema = model.model_json_schema()
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["title"] = f"syncd {name}"

@@ -1,0 +1,1 @@
+"""Offline stores: POS exports from drop folders (CSV, FNS/OFD fiscal JSON)."""
