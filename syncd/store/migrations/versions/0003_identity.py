@@ -17,7 +17,12 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "identities",
-        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=False,
+        ),
         sa.Column("name", sa.String(255), nullable=False, server_default=""),
         sa.Column("golden", sa.Text, nullable=False),
         sa.Column("merged_into", sa.BigInteger),
@@ -28,6 +33,7 @@ def upgrade() -> None:
         "identity_keys",
         sa.Column("key", sa.String(320), primary_key=True),
         sa.Column("identity_id", sa.BigInteger, nullable=False),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_identity_keys_identity_id", "identity_keys", ["identity_id"])
     op.create_table(
