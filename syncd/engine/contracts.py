@@ -112,6 +112,15 @@ class FlowContext(ABC):
     def pending(self, system: str, entity: str, external_id: str) -> Event | None:
         """The newest change of an object not planned yet (a change made in the same cycle)."""
 
+    def identify(self, records: list) -> list:  # noqa: ANN401 - identity.Record -> Assignment
+        """Tie records to customers (syncd/identity).  The one write a flow may cause: the
+        identity index is idempotent (a record resolves to the same customer every time)."""
+        raise NotImplementedError
+
+    def customer_ids(self, identity: int) -> list[tuple[str, str]]:
+        """(source, id) of every record bound to a customer, oldest first."""
+        raise NotImplementedError
+
 
 class Flow(Part):
     def __init__(

@@ -33,6 +33,7 @@ PART_MODULES = (
     "syncd.flows.copy",
     "syncd.flows.orders",
     "syncd.flows.customers",
+    "syncd.flows.purchases",
 )
 
 

@@ -71,6 +71,18 @@ class StoreView(FlowContext):
         with self.store.read() as conn:
             return inbox.newest_pending(conn, system, entity, external_id)
 
+    def identify(self, records: list) -> list:
+        from syncd.identity.resolver import Resolver
+
+        with self.store.begin() as conn:
+            return Resolver().resolve(conn, records)
+
+    def customer_ids(self, identity: int) -> list[tuple[str, str]]:
+        from syncd.identity import index
+
+        with self.store.read() as conn:
+            return index.records_of(conn, identity)
+
     def remember(self, facts: dict) -> None:
         """Facts a plan keeps: seen at once by the next events of this batch."""
         self.remembered.update(facts)

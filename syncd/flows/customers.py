@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict
 from syncd.engine.contracts import Flow, FlowContext
 from syncd.engine.pipeline import register
 from syncd.flows.mapped import MappedFlow
+from syncd.flows.purchases import crm_customer
+from syncd.identity.keys import Record
 from syncd.mappings.transforms import email, phone_e164
 from syncd.model import Command, Event, Outcome, Plan
 
@@ -45,6 +47,20 @@ class CustomerSync(MappedFlow, Flow):
         if data is None:
             return Plan(Outcome.UNCHANGED, note="partner deleted in 1C: the CRM customer stays")
         customer = self.crm_customer(event.external_id, data)
+        record = Record(
+            "erp",
+            event.external_id,
+            " ".join(customer.get(k, "") for k in ("firstName", "lastName")).strip(),
+            phones=[p["number"] for p in customer.get("phones", [])],
+            emails=[customer["email"]] if customer.get("email") else [],
+        )
+        (assignment,) = ctx.identify([record])
+        external, aliases = (
+            crm_customer(ctx, assignment.identity)
+            if assignment.identity is not None
+            else (event.external_id, [])
+        )
+        customer["externalId"] = external
         match: dict[str, Any] = {}
         if "phone" in self.mappings.customers.match_by:
             match["phones"] = [p["number"] for p in customer.get("phones", [])]
@@ -53,8 +69,8 @@ class CustomerSync(MappedFlow, Flow):
         command = Command.for_event(
             target=self.target,
             entity="customer",
-            key=event.external_id,
-            payload={"customer": customer, "match": match},
+            key=external,
+            payload={"customer": customer, "match": match, "aliases": aliases},
             cause=event,
             flow=self.name,
             action="link_or_create",

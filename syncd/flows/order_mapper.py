@@ -59,6 +59,8 @@ class OrderMapper:
             and bool(cancelled)
             and all(line.get(cancelled) for line in lines),
             "customer": data.get(orders.customer_field),
+            "total": float(data.get(orders.total_field) or 0),
+            "date": str(data.get("Date") or ""),
         }
 
     def erp_stage(self, erp: dict) -> str | None:

@@ -33,9 +33,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from syncd.engine.contracts import Flow, FlowContext
 from syncd.engine.pipeline import register
+from syncd.flows import figures
 from syncd.flows.mapped import MappedFlow
 from syncd.flows.order_mapper import OrderMapper, newer_version
 from syncd.flows.order_rules import Decision, reconcile
+from syncd.flows.purchases import crm_customer, figures_fields
+from syncd.identity.keys import Record
 from syncd.mappings.transforms import set_path, to_erp
 from syncd.model import Command, Conflict, Event, Outcome, Plan
 
@@ -73,7 +76,56 @@ class OrderSync(MappedFlow, Flow):
             return Plan(Outcome.UNCHANGED, note="older than what syncd has seen of that side")
         own = ctx.binding("erp", "order", ref) if event.system == "erp" else None
         echo = own is not None and own.version_seen == event.version and not facts.get("take")
-        return self._decide(ref, facts, event, echo=echo)
+        stage_before = (facts.get("base") or {}).get("stage")
+        plan = self._decide(ref, facts, event, ctx, echo=echo)
+        if not echo and facts.get("created") and facts["base"].get("stage") != stage_before:
+            self._customer_figures(plan, ref, facts, event, ctx)
+        return plan
+
+    def _customer_figures(
+        self, plan: Plan, ref: str, facts: dict, event: Event, ctx: FlowContext
+    ) -> None:
+        """The order's customer's figures change with its stage: recompute, write them."""
+        erp = facts.get("erp") or {}
+        identity = self._identity(ctx, erp.get("customer"))
+        if identity is None:
+            return
+        key = ("identity", "customer", str(identity))
+        figs = figures.with_online(
+            ctx.facts(*key) or {},
+            ref,
+            facts["base"]["stage"],
+            erp.get("total") or 0,
+            str(erp.get("date") or ""),
+        )
+        fields = figures_fields(self, figs)
+        external, aliases = crm_customer(ctx, identity)
+        payload = {"customer": {"customFields": fields}, "match": {}, "aliases": aliases}
+        plan.commands.append(  # an upsert: the customer may not be in the CRM yet
+            Command.for_event(
+                target=self.options.crm_sink,
+                entity="customer",
+                key=external,
+                cause=event,
+                flow=self.name,
+                action="link_or_create",
+                payload=payload,
+                seq=2,
+            )
+        )
+        plan.remember[key] = figs
+
+    def _identity(self, ctx: FlowContext, partner: str | None) -> int | None:
+        if not partner:
+            return None
+        (assignment,) = ctx.identify([Record("erp", str(partner).lower())])
+        return assignment.identity
+
+    def _customer_external(self, ctx: FlowContext, partner: str | None) -> str | None:
+        identity = self._identity(ctx, partner)
+        if identity is None:
+            return str(partner).lower() if partner else None
+        return crm_customer(ctx, identity)[0]
 
     def _pending_elsewhere(
         self, ref: str, facts: dict, event: Event, ctx: FlowContext
@@ -117,12 +169,12 @@ class OrderSync(MappedFlow, Flow):
         return True
 
     # -- deciding ----------------------------------------------------------------
-    def _decide(self, ref: str, facts: dict, event: Event, *, echo: bool) -> Plan:
+    def _decide(self, ref: str, facts: dict, event: Event, ctx: FlowContext, *, echo: bool) -> Plan:
         if echo:
             remember = {("erp", "order", ref): facts}
             return Plan(Outcome.SKIPPED_ECHO, note="syncd's own 1C write", remember=remember)
         if not facts.get("created"):
-            return self._create(ref, facts, event)
+            return self._create(ref, facts, event, ctx)
         decision = reconcile(facts, self.mappings.orders, self.mappings.statuses, self._to_erp)
         facts["base"] = decision.base
         commands = self._crm_edit(ref, facts, decision, event) + self._erp_write(
@@ -142,7 +194,7 @@ class OrderSync(MappedFlow, Flow):
         )
         return Plan(outcome, commands, conflicts, remember={("erp", "order", ref): facts})
 
-    def _create(self, ref: str, facts: dict, event: Event) -> Plan:
+    def _create(self, ref: str, facts: dict, event: Event, ctx: FlowContext) -> Plan:
         erp = facts.get("erp")
         if not erp or erp.get("version") is None:
             return Plan(
@@ -153,6 +205,9 @@ class OrderSync(MappedFlow, Flow):
         stage = erp.get("stage") or self.mappings.statuses.new_order_stage
         status = self.mapper.crm_status_for(stage)
         payload = self.mapper.crm_order(erp, status)
+        customer = self._customer_external(ctx, erp.get("customer"))
+        if customer:
+            payload["customer"] = {"externalId": customer}
         facts["created"] = True
         facts["base"] = {"stage": stage, "fields": dict(erp.get("fields") or {})}
         facts["crm"] = {"status": status, "stage": stage, "fields": dict(erp.get("fields") or {})}

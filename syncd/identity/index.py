@@ -200,6 +200,15 @@ def explain(conn: Connection, identity_id: int) -> dict | None:
     }
 
 
+def records_of(conn: Connection, identity_id: int) -> list[tuple[str, str]]:
+    rows = conn.execute(
+        select(identity_records.c.source, identity_records.c.source_id)
+        .where(identity_records.c.identity_id == identity_id)
+        .order_by(identity_records.c.created_at)
+    )
+    return [(s, i) for s, i in rows]
+
+
 def count(conn: Connection) -> int:
     return conn.execute(
         select(func.count()).select_from(identities).where(identities.c.merged_into.is_(None))

@@ -57,6 +57,7 @@ class OrdersMapping(_Strict):
     order_type: str | None = Field(None, description="CRM orderType of orders syncd creates")
     order_method: str | None = Field(None, description="CRM orderMethod of orders syncd creates")
     customer_field: str = Field("Партнер_Key", description="1C field -> customer.externalId")
+    total_field: str = Field("СуммаДокумента", description="1C field with the order's total")
     fields: list[FieldMap] = Field(default_factory=list)
     items: ItemsMap = Field(default_factory=ItemsMap)
 
@@ -115,6 +116,31 @@ class CustomersMapping(_Strict):
     name: str = Field("Description", description="1C field with the full name")
     default_region: str = Field("RU", description="region for phones written without +")
     match_by: list[Literal["phone", "email"]] = Field(default_factory=lambda: ["phone", "email"])
+    figures: dict[
+        Literal[
+            "redemption_rate",
+            "ltv",
+            "online_orders",
+            "offline_orders",
+            "average_check",
+            "last_purchase",
+        ],
+        str,
+    ] = Field(
+        default_factory=lambda: {
+            "redemption_rate": "redemption_rate",
+            "ltv": "ltv",
+            "online_orders": "online_orders",
+            "offline_orders": "offline_orders",
+            "average_check": "average_check",
+            "last_purchase": "last_purchase",
+        },
+        description="customer figure -> the CRM custom field (code) it is written to",
+    )
+    offline_site: str | None = Field(
+        None, description="CRM site of offline purchases (default: crm.site)"
+    )
+    offline_order_method: str = Field("offline", description="orderMethod of offline purchases")
 
 
 class PosCsvMapping(_Strict):

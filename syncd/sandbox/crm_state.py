@@ -107,7 +107,13 @@ class CrmState:
                 raise CrmRefusal(400, "Errors in the entity format", {"status": "Status not found"})
             self._next_id[entity] += 1
             new_id = self._next_id[entity]
-            obj = {**copy.deepcopy(data), "id": new_id, "site": site, "createdAt": _now()}
+            created = data.get("createdAt") if entity == "order" else None  # API: settable
+            obj = {
+                **copy.deepcopy(data),
+                "id": new_id,
+                "site": site,
+                "createdAt": created or _now(),
+            }
             obj["customFields"] = obj.get("customFields") or []
             if entity == "order":
                 number = data.get("number") or f"{new_id}{site[0].upper()}"  # API: optional

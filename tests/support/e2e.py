@@ -28,7 +28,14 @@ def both_sandboxes(orders: int = 3) -> Iterator[tuple]:
             yield erp, erp_url, crm, crm_url
 
 
-def order_config(tmp: Path, db_url: str, erp, *, interval: float = 0.2) -> Path:  # noqa: ANN001
+def order_config(
+    tmp: Path,
+    db_url: str,
+    erp,
+    *,
+    interval: float = 0.2,
+    pos: Path | None = None,  # noqa: ANN001
+) -> Path:
     """The demo's pipeline (customers, orders both ways) against ``erp``'s node."""
     sources = [
         {
@@ -73,6 +80,25 @@ def order_config(tmp: Path, db_url: str, erp, *, interval: float = 0.2) -> Path:
             "target": "erp",
         },
     ]
+    if pos is not None:  # a store group's drop folder and its purchase history
+        sources.append(
+            {
+                "name": "pos_msk",
+                "kind": "pos_drop",
+                "system": "pos",
+                "interval_seconds": interval,
+                "options": {"path": str(pos), "group": "msk", "settle_seconds": 0},
+            }
+        )
+        flows.append(
+            {
+                "name": "purchases",
+                "kind": "purchase_history",
+                "source_system": "pos",
+                "entities": ["receipt"],
+                "target": "crm",
+            }
+        )
     sinks = {
         "crm": {"kind": "retailcrm", "system": "crm", "options": {"requests_per_second": 200}},
         "erp": {"kind": "erp", "system": "erp"},

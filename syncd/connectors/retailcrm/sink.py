@@ -46,14 +46,18 @@ class CrmSink(Sink):
         self.client = client_for(self.context, self.options.requests_per_second)
 
     def apply(self, commands: list[Command]) -> list[Result]:
+        """Customers first (linked, then uploaded), then orders, which may point at them."""
         results: list[Result] = []
-        for entity in ("order", "customer"):
-            upserts = [c for c in commands if c.action == "upsert" and c.entity == entity]
-            if upserts:
-                results += self._upsert(entity, upserts)
         links = [c for c in commands if c.action == "link_or_create" and c.entity == "customer"]
         if links:
             results += self._link_batch(links)
+        for entity in ("customer", "order"):
+            upserts = [c for c in commands if c.action == "upsert" and c.entity == entity]
+            by_site: dict[str | None, list[Command]] = {}
+            for c in upserts:  # orders/upload takes one site per call
+                by_site.setdefault(c.payload.get("site"), []).append(c)
+            for site, group in by_site.items():
+                results += self._upsert(entity, group, site)
         for cmd in commands:
             if cmd.action == "upsert" and cmd.entity in ("order", "customer"):
                 continue
@@ -62,12 +66,17 @@ class CrmSink(Sink):
             results.append(self._one(cmd))
         return results
 
-    def _upsert(self, entity: str, commands: list[Command]) -> list[Result]:
-        items = [{**c.payload, "externalId": c.key} for c in commands]
+    def _upsert(
+        self, entity: str, commands: list[Command], site: str | None = None
+    ) -> list[Result]:
+        items = [
+            {**{k: v for k, v in c.payload.items() if k != "site"}, "externalId": c.key}
+            for c in commands
+        ]
         if entity == "order":
-            outcome = self.client.upload_orders(items)
+            outcome = self.client.upload_orders(items, site=site)
         else:
-            outcome = self.client.upload_customers(items)
+            outcome = self.client.upload_customers(items, site=site)
         crm_ids = {str(u.get("externalId")): u.get("id") for u in outcome.uploaded}
         failures = {str(f.get("externalId")): f.get("errors") or [] for f in outcome.failed}
         results = []
@@ -118,10 +127,12 @@ class CrmSink(Sink):
         """Customers bound to these partners are edited; the others are linked to a customer
         with the same phone or e-mail (given the partner's externalId) or uploaded new, 50 a call.
         """
+        wanted = [c.key for c in commands]
+        wanted += [a for c in commands for a in c.payload.get("aliases") or []]
         try:
             bound = {
                 str(c.get("externalId")): c
-                for c in self.client.customers({"externalIds": [c.key for c in commands]})
+                for c in self.client.customers({"externalIds": list(dict.fromkeys(wanted))})
             }
         except CrmError as exc:
             return [
@@ -132,7 +143,11 @@ class CrmSink(Sink):
         for cmd in commands:
             customer, match = cmd.payload["customer"], cmd.payload.get("match") or {}
             try:
-                found = bound.get(cmd.key) or self._same_person(match)
+                aliases = [bound[a] for a in cmd.payload.get("aliases") or [] if a in bound]
+                # the same person under another externalId (e.g. syncd-<id> before its 1C
+                # partner was known) is renamed, not duplicated
+                found = bound.get(cmd.key) or (aliases[0] if aliases else None)
+                found = found or self._same_person(match)
                 if found is None:
                     new.append(cmd)
                     continue

@@ -1,0 +1,167 @@
+"""Purchase history: every offline receipt under one CRM customer, with the customer's figures.
+
+For a receipt (``pos_drop`` event): its buyer (card, phone, e-mail, name) is
+tied to a customer by the identity index; a receipt nobody can be recognised
+on is an anonymous sale and stays out of the CRM.  Then:
+
+- the CRM customer is linked or created (``link_or_create``): its externalId
+  is the 1C partner's when the person is one, else ``syncd-<customer>``;
+- the purchase becomes a CRM order (``pos-<group>-<receipt>``: site of the
+  store group, orderMethod offline, status complete, createdAt from the
+  receipt), uploaded 50 a call after the customer;
+- the customer's figures (redemption rate, LTV, order counts, average check,
+  last purchase) are recomputed and written to its custom fields.
+
+Returns are deducted from LTV and not loaded as orders.
+
+    flows:
+      - {name: purchases, kind: purchase_history, source_system: pos,
+         entities: [receipt], target: crm}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from syncd.engine.contracts import Flow, FlowContext
+from syncd.engine.pipeline import register
+from syncd.flows import figures
+from syncd.flows.mapped import MappedFlow
+from syncd.identity.keys import Record, email, phone
+from syncd.model import Command, Event, Outcome, Plan
+
+
+class PurchaseOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    complete_status: str = "complete"
+
+
+def crm_customer(ctx: FlowContext, identity: int) -> tuple[str, list[str]]:
+    """The customer's CRM externalId (the first 1C partner's, else syncd-<id>) and aliases."""
+    partners = [i for s, i in ctx.customer_ids(identity) if s == "erp"]
+    own = f"syncd-{identity}"
+    external = partners[0] if partners else own
+    aliases = [a for a in [own, *partners] if a != external]
+    return external, aliases
+
+
+def customer_payload(record: Record, region: str) -> dict[str, Any]:
+    parts = record.name.split()
+    customer: dict[str, Any] = {}
+    for key, value in zip(("lastName", "firstName", "patronymic"), parts, strict=False):
+        customer[key] = value
+    phones = list(dict.fromkeys(filter(None, (phone(p, region) for p in record.phones))))
+    if phones:
+        customer["phones"] = [{"number": p} for p in phones]
+    emails = list(filter(None, map(email, record.emails)))
+    if emails:
+        customer["email"] = emails[0]
+    return customer
+
+
+def figures_fields(flow: MappedFlow, figs: dict) -> dict[str, Any]:
+    statuses = flow.mappings.statuses
+    values = figures.compute(figs, {statuses.stages[-1]}, set(statuses.terminal))
+    return figures.custom_fields(values, flow.mappings.customers.figures)
+
+
+@register
+class PurchaseHistory(MappedFlow, Flow):
+    kind = "purchase_history"
+    Options = PurchaseOptions
+
+    def plan(self, event: Event, ctx: FlowContext) -> Plan:
+        receipt = event.payload
+        buyer = receipt.get("buyer") or {}
+        record = Record(
+            f"pos:{receipt.get('group', '')}",
+            str(receipt.get("receipt_id")),
+            str(buyer.get("name") or ""),
+            phones=[buyer.get("phone") or ""],
+            emails=[buyer.get("email") or ""],
+            cards=[buyer.get("card") or ""],
+        )
+        (assignment,) = ctx.identify([record])
+        if assignment.identity is None:
+            return Plan(Outcome.UNCHANGED, note="an anonymous purchase: no card, phone or e-mail")
+        identity = assignment.identity
+        external, aliases = crm_customer(ctx, identity)
+        ref = ("identity", "customer", str(identity))
+        figs = figures.with_offline(
+            ctx.facts(*ref) or {},
+            f"{receipt.get('group')}:{receipt.get('receipt_id')}",
+            receipt.get("total") or 0,
+            str(receipt.get("at") or ""),
+            receipt.get("operation") == "return",
+        )
+        customer = customer_payload(record, self.mappings.customers.default_region)
+        customer["customFields"] = figures_fields(self, figs)
+        match = {"phones": [p["number"] for p in customer.get("phones", [])]}
+        if customer.get("email"):
+            match["email"] = customer["email"]
+        commands = [
+            Command.for_event(
+                target=self.target,
+                entity="customer",
+                key=external,
+                cause=event,
+                flow=self.name,
+                action="link_or_create",
+                payload={"customer": customer, "match": match, "aliases": aliases},
+            )
+        ]
+        if receipt.get("operation") != "return":
+            commands.append(
+                Command.for_event(
+                    target=self.target,
+                    entity="order",
+                    cause=event,
+                    flow=self.name,
+                    seq=1,
+                    key=f"pos-{receipt.get('group')}-{receipt.get('receipt_id')}",
+                    payload=self.crm_order(receipt, external),
+                )
+            )
+        return Plan(Outcome.UPDATED, commands, remember={ref: figs})
+
+    def crm_order(self, receipt: dict, customer: str) -> dict[str, Any]:
+        mapping = self.mappings.customers
+        order: dict[str, Any] = {
+            "status": self.options.complete_status,
+            "orderMethod": mapping.offline_order_method,
+            "createdAt": _crm_time(str(receipt.get("at") or "")),
+            "customer": {"externalId": customer},
+            "items": [
+                {
+                    "offer": {"externalId": str(i.get("sku") or "")} if i.get("sku") else {},
+                    "productName": i.get("name") or "",
+                    "quantity": float(i.get("quantity") or 1),
+                    "initialPrice": round(
+                        float(i.get("price") or (i.get("amount") or 0) / (i.get("quantity") or 1)),
+                        2,
+                    ),
+                }
+                for i in receipt.get("items") or []
+            ],
+            "customFields": {"pos_store": receipt.get("store") or ""},
+        }
+        site = receipt.get("site") or mapping.offline_site
+        if site:
+            order["site"] = site
+        return order
+
+
+def _crm_time(iso: str) -> str:
+    """The receipt's time as RetailCRM writes dates (its account zone: Moscow by default)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(ZoneInfo("Europe/Moscow"))
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
