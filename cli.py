@@ -10,6 +10,7 @@ import click
 from syncd import __version__
 from syncd.commands.admin import check_config, db_group, inbox_group
 from syncd.commands.conflicts import conflicts_group
+from syncd.commands.customers import customers_group
 from syncd.commands.demo import demo_command
 from syncd.commands.inspect import dead_letters_group, status_command
 from syncd.commands.mappings import mappings_group
@@ -34,6 +35,7 @@ for command in (
     mappings_group,
     conflicts_group,
     demo_command,
+    customers_group,
 ):
     main.add_command(command)
 

@@ -147,6 +147,8 @@ class CrmSettings(_Strict):
     url: str | None = None
     api_key: SecretStr | None = None
     site: str | None = None
+    # let `syncd customers merge` combine CRM customers found to be one person
+    merge_duplicates: bool = False
 
 
 class ErpSoapSettings(_Strict):

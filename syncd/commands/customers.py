@@ -1,0 +1,98 @@
+"""``syncd customers explain ID | merge [--apply]``: who is who, and CRM duplicates."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from syncd.commands.common import config_option, open_store, settings_or_exit, with_store
+from syncd.store import Store
+
+
+@click.group("customers")
+def customers_group() -> None:
+    """Customers as syncd's identity resolution sees them."""
+
+
+@customers_group.command("explain")
+@click.argument("customer_id", type=int)
+@with_store
+def explain(store: Store, customer_id: int) -> None:
+    """Why records were merged into customer ID: each record with the keys that matched."""
+    from syncd.identity import index
+
+    with store.read() as conn:
+        told = index.explain(conn, customer_id)
+    if told is None:
+        click.echo(f"no customer {customer_id}", err=True)
+        sys.exit(1)
+    if told["merged_into"]:
+        click.echo(f"customer {customer_id} was folded into {told['merged_into']}")
+    click.echo(json.dumps(told, ensure_ascii=False, indent=2))
+
+
+class _DryRun(Exception):
+    pass
+
+
+@customers_group.command("merge")
+@config_option
+@click.option(
+    "--apply",
+    "apply_",
+    is_flag=True,
+    help="Combine them in the CRM (needs crm.merge_duplicates: true).",
+)
+@click.option("--dry-run", is_flag=True, help="Only report (the default).")
+def merge(config_path: str | None, apply_: bool, dry_run: bool) -> None:
+    """Find CRM customers that are one person (by card, phone, e-mail) and report them;
+    with --apply, combine each group into its oldest customer (customers/combine)."""
+    from syncd.connectors.retailcrm.client import client_for
+    from syncd.engine.contracts import PartContext
+    from syncd.identity.keys import Record
+    from syncd.identity.resolver import Resolver
+
+    settings = settings_or_exit(config_path)
+    if apply_ and dry_run:
+        raise click.UsageError("--apply and --dry-run exclude each other")
+    if apply_ and not settings.crm.merge_duplicates:
+        click.echo("combining customers is off: set crm.merge_duplicates: true", err=True)
+        sys.exit(2)
+    crm = client_for(PartContext(settings, None), 5.0)
+    records = [
+        Record(
+            "crm",
+            str(c["id"]),
+            f"{c.get('firstName', '')} {c.get('lastName', '')}".strip(),
+            phones=[p.get("number", "") for p in c.get("phones") or []],
+            emails=[c.get("email") or ""],
+        )
+        for c in crm.customers(limit=100)
+    ]
+    store = open_store(settings)
+    groups: dict[int, list[int]] = {}
+    try:
+        with store.begin() as conn:
+            for a in Resolver().resolve(conn, records):
+                if a.identity is not None:
+                    groups.setdefault(a.identity, []).append(int(a.record.source_id))
+            if not apply_:
+                raise _DryRun  # a report binds nothing
+    except _DryRun:
+        pass
+    finally:
+        store.dispose()
+    duplicates = {i: sorted(ids) for i, ids in groups.items() if len(ids) > 1}
+    if not duplicates:
+        click.echo(f"{len(records)} CRM customers, no duplicates found")
+        return
+    for identity, ids in sorted(duplicates.items()):
+        action = "combined into" if apply_ else "would be combined into"
+        click.echo(
+            f"customers {', '.join(map(str, ids[1:]))} {action} {ids[0]} (person #{identity})"
+        )
+        if apply_:
+            crm.combine_customers(ids[1:], ids[0])
+    click.echo(f"{len(duplicates)} group(s) of duplicates among {len(records)} CRM customers")
