@@ -9,6 +9,7 @@ import click
 
 from syncd import __version__
 from syncd.commands.admin import check_config, db_group, inbox_group
+from syncd.commands.backfill import backfill_group
 from syncd.commands.conflicts import conflicts_group
 from syncd.commands.customers import customers_group
 from syncd.commands.demo import demo_command
@@ -36,6 +37,7 @@ for command in (
     conflicts_group,
     demo_command,
     customers_group,
+    backfill_group,
 ):
     main.add_command(command)
 
