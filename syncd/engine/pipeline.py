@@ -30,6 +30,7 @@ PART_MODULES = (
     "syncd.connectors.onec.window_source",
     "syncd.connectors.onec.sink",
     "syncd.connectors.pos.source",
+    "syncd.connectors.onec.retail_source",
     "syncd.flows.copy",
     "syncd.flows.orders",
     "syncd.flows.customers",

@@ -55,7 +55,7 @@ class Trade:
                 row = self.state.create(set_name, body, data_load=data_load)
             else:
                 row = self.state.patch(set_name, key, body, data_load=data_load)
-            if set_name in (ORDERS, SALES) and not data_load:
+            if set_name in (ORDERS, SALES, "Document_ЧекККМ") and not data_load:
                 _recount(row)
                 if set_name == ORDERS:
                     row["Согласован"] = False  # ИзменитьПризнакСогласованностиДокумента
@@ -193,6 +193,42 @@ class Trade:
             order = self.state.get(ORDERS, (ref,))
             lines = [{**line, "Отменено": True} for line in order["Товары"]]
             return self.manager_edit(ref, {"Товары": lines, "Статус": "Закрыт"})
+
+    def pos_receipt(
+        self,
+        lines: list[tuple[str, float, float]],
+        *,
+        phone: str = "",
+        email: str = "",
+        card: str = "",
+        status: str = "Пробитый",
+        operation: str = "Продажа",
+    ) -> dict:
+        """A cashier's receipt in a 1C:Розница store base (with its discount card, if any)."""
+        with self.state.lock:
+            card_ref = None
+            if card:
+                found = self.state.find("Catalog_ИнформационныеКарты", КодКарты=card)
+                found = found or self.state.create(
+                    "Catalog_ИнформационныеКарты", {"Description": card, "КодКарты": card}
+                )
+                card_ref = found["Ref_Key"]
+            count = len(self.state.rows("Document_ЧекККМ")) + 1
+            body = {
+                "НомерЧекаККМ": count,
+                "СтатусЧекаККМ": status,
+                "ВидОперации": operation,
+                "Телефон": phone,
+                "АдресЭП": email,
+                "Товары": [
+                    {"LineNumber": i, "Номенклатура_Key": item, "Количество": qty, "Цена": price}
+                    for i, (item, qty, price) in enumerate(lines, start=1)
+                ],
+            }
+            if card_ref:
+                body["ДисконтнаяКарта_Key"] = card_ref
+            row = self.write("Document_ЧекККМ", None, body, data_load=False)
+            return self.post("Document_ЧекККМ", (row["Ref_Key"],))
 
     def receive_stock(self, item: str, warehouse: str, quantity: float) -> None:
         doc = {"Ref_Key": str(uuid.uuid4()), "Date": self.state.stamp()}

@@ -42,6 +42,7 @@ ENUMS = {
     ],
     "СтатусыРеализацийТоваровУслуг": ["КПредоплате", "ВПути", "Отгружено"],
     "ВидыДвиженийНакопления": ["Receipt", "Expense"],
+    "СтатусыЧековККМ": ["Отложенный", "Аннулированный", "Пробитый", "Архивный"],
 }
 
 
@@ -185,6 +186,34 @@ _OBJECTS = [
                 "ВНаличии": "Edm.Double",
             }
         },
+    ),
+    # 1C:Розница 2 store base objects (reference §5.1): receipts with card, phone, e-mail
+    ObjectSchema(
+        "Catalog_ИнформационныеКарты",
+        "catalog",
+        {
+            **CATALOG,
+            "КодКарты": "Edm.String",
+            "ВладелецКарты": "Edm.String",
+            "ВладелецКарты_Type": "Edm.String",
+        },
+    ),
+    ObjectSchema(
+        "Document_ЧекККМ",
+        "document",
+        {
+            **DOCUMENT,
+            "Магазин_Key": "Edm.Guid",
+            "КассаККМ_Key": "Edm.Guid",
+            "НомерЧекаККМ": "Edm.Int64",
+            "СтатусЧекаККМ": "Edm.String",
+            "ВидОперации": "Edm.String",
+            "ДисконтнаяКарта_Key": "Edm.Guid",
+            "Телефон": "Edm.String",
+            "АдресЭП": "Edm.String",
+            "СуммаДокумента": "Edm.Double",
+        },
+        tabular={"Товары": GOODS_ROW},
     ),
     ObjectSchema(
         EXCHANGE_PLAN,
