@@ -77,9 +77,12 @@ def card(raw: object) -> str | None:
     return text if len(text) >= 4 else None
 
 
+NAME_NOISE = str.maketrans({c: " " for c in ".,;:-_'\"()/\\"})
+
+
 def name(raw: object) -> str:
-    text = str(raw or "").lower().replace("ё", "е")
-    return " ".join(sorted(re.findall(r"\w+", text)))
+    text = str(raw or "").lower().replace("ё", "е").translate(NAME_NOISE)
+    return " ".join(sorted(text.split()))
 
 
 def keys_of(record: Record, region: str = "RU") -> list[str]:

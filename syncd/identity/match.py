@@ -22,6 +22,7 @@ from rapidfuzz import fuzz
 from syncd.identity.keys import STRENGTH
 
 KIND = {"p": "phone", "e": "e-mail", "c": "card"}
+NEW = ("new: no known card, phone or e-mail",)
 
 
 @dataclass
@@ -43,6 +44,8 @@ def decide(
     bound: int | None = None,
     same_name: float = 90.0,
 ) -> Decision:
+    if bound is None and not any(key in hits for key in keys):
+        return Decision(None, reason=list(NEW))  # the common case in a first load: no block
     score: dict[int, int] = {}
     why: dict[int, list[str]] = {}
     for key in keys:
@@ -56,7 +59,7 @@ def decide(
         score[bound] = score.get(bound, 0) + 100  # a record seen before stays where it was
         why.setdefault(bound, []).insert(0, "the same record, seen before")
     if not score:
-        return Decision(None, reason=["new: no known card, phone or e-mail"])
+        return Decision(None, reason=list(NEW))
     best = max(score, key=lambda i: (score[i], -i))
     decision = Decision(best, reason=list(why[best]))
     for other in sorted(score):
