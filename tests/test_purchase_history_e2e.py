@@ -38,7 +38,15 @@ def test_an_online_order_and_an_offline_receipt_of_one_person_meet_under_one_cus
                     ]
                 ).encode("cp1251")
             )
+            # and junk beside it: the daemon rejects it and keeps going
+            (incoming / "zero.csv").write_bytes(b"")
+            (incoming / "junk.json").write_bytes(b'[{"fiscalDriveNumber": 1, "tot')
             offline = wait_until(lambda: crm_order(crm, "pos-msk-R1"), what="the offline order")
+            wait_until(
+                lambda: (tmp_path / "pos" / "done" / "junk.json.rejects.csv").exists(),
+                what="the junk file rejected",
+            )
+            assert daemon.poll() is None  # still running
             # the online order runs its course: agreed, shipped, closed
             crm.state.edit("order", crm_order(crm, ref), {"status": "client-confirmed"}, "user")
             wait_until(lambda: erp.state.get(ORDERS, (ref,))["Согласован"], what="agreed in 1C")

@@ -125,7 +125,7 @@ def save(
         cursor.executemany(
             f"INSERT INTO identity_keys (key, identity_id) VALUES ({ph}, {ph}) "
             "ON CONFLICT (key) DO NOTHING",
-            list(keys.items()),
+            sorted(keys.items()),  # in key order: the B-tree is walked once, not jumped about
         )
     for loser, winner in merged.items():
         conn.execute(
