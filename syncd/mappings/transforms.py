@@ -19,8 +19,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import phonenumbers
-
+from syncd.identity import keys
 from syncd.mappings.model import CodeMap
 
 EMPTY_DATE = "0001-01-01T00:00:00"
@@ -34,20 +33,12 @@ class Zones:
 
 
 def phone_e164(raw: Any, region: str = "RU") -> str | None:
-    if not raw:
-        return None
-    try:
-        number = phonenumbers.parse(str(raw), region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    """One spelling of a phone for the whole of syncd (the identity keys' own)."""
+    return keys.phone(raw, region)
 
 
 def email(raw: Any) -> str | None:
-    text = str(raw or "").strip().lower()
-    return text if "@" in text else None
+    return keys.email(raw)
 
 
 def to_crm(value: Any, transform: str | CodeMap, zones: Zones) -> Any:
