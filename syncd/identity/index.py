@@ -19,6 +19,7 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from syncd.store.schema import identities, identity_keys, identity_records
 
 CHUNK = 500
+GOLDEN = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 
 def _cursor(conn: Connection) -> tuple:
@@ -111,15 +112,12 @@ def save(
         cursor.executemany(
             "INSERT INTO identities (id, name, golden, created_at, updated_at) "
             f"VALUES ({ph}, {ph}, {ph}, {ph}, {ph})",
-            [
-                (i, n[:255], json.dumps(g, ensure_ascii=False), now, now)
-                for i, (n, g) in new.items()
-            ],
+            [(i, n[:255], GOLDEN.encode(g), now, now) for i, (n, g) in new.items()],
         )
     if changed:
         cursor.executemany(
             f"UPDATE identities SET name = {ph}, golden = {ph}, updated_at = {ph} WHERE id = {ph}",
-            [(n[:255], json.dumps(g, ensure_ascii=False), now, i) for i, (n, g) in changed.items()],
+            [(n[:255], GOLDEN.encode(g), now, i) for i, (n, g) in changed.items()],
         )
     if keys:  # keys new to the index (known ones are moved by merges below)
         cursor.executemany(
