@@ -2,6 +2,7 @@
 
 ``keys`` normalises what identifies a person (phone, e-mail, loyalty card) and
 names; ``match`` decides, purely, which known customer a record belongs to;
-``index`` keeps customers, their keys and the records bound to them in the
-store (indexed blocking keys); ``resolver`` matches batches incrementally.
+``index`` keeps customers, their keys (each with its source: together the
+golden record) and the records bound to them in the store (indexed blocking
+keys); ``resolver`` matches batches incrementally.
 """

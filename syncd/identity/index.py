@@ -19,7 +19,7 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from syncd.store.schema import identities, identity_keys, identity_records
 
 CHUNK = 500
-GOLDEN = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+FIELDS = {"p": "phones", "e": "emails", "c": "cards"}
 
 
 def _cursor(conn: Connection) -> tuple:
@@ -66,14 +66,16 @@ def bound(conn: Connection, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, 
     return found
 
 
-def customers(conn: Connection, ids: Iterable[int]) -> dict[int, tuple[str, dict]]:
-    """id -> (normalised name, golden record)."""
+def customers(conn: Connection, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """id -> (normalised name, the name as written)."""
     found = {}
     cursor, ph = _cursor(conn)
     for chunk in _chunks(sorted(set(ids))):
         marks = ",".join([ph] * len(chunk))
-        cursor.execute(f"SELECT id, name, golden FROM identities WHERE id IN ({marks})", chunk)
-        found.update({i: (n, json.loads(g)) for i, n, g in cursor.fetchall()})
+        cursor.execute(
+            f"SELECT id, name, display_name FROM identities WHERE id IN ({marks})", chunk
+        )
+        found.update({i: (n, d) for i, n, d in cursor.fetchall()})
     return found
 
 
@@ -96,34 +98,38 @@ def allocate(conn: Connection, n: int) -> int:
 
 def save(
     conn: Connection,
-    new: dict[int, tuple[str, dict]],
-    changed: dict[int, tuple[str, dict]],
-    keys: dict[str, int],
+    new: dict[int, tuple[str, str, str]],
+    renamed: dict[int, tuple[str, str, str]],
+    keys: dict[str, tuple[int, str]],
     records: list[dict],
     merged: dict[int, int],
 ) -> None:
-    """Write a resolved batch: new and changed customers, new keys, records, merges.
+    """Write a resolved batch: new and renamed customers, new keys, records, merges.
 
-    A record dict carrying ``known: True`` was bound before and is updated.
+    Customers are ``id -> (normalised name, name as written, its source)``; keys
+    ``key -> (customer, source)``.  A record dict with ``known: True`` was bound
+    before and is updated.
     """
     now = time.time()
     cursor, ph = _cursor(conn)
     if new:
         cursor.executemany(
-            "INSERT INTO identities (id, name, golden, created_at, updated_at) "
-            f"VALUES ({ph}, {ph}, {ph}, {ph}, {ph})",
-            [(i, n[:255], GOLDEN.encode(g), now, now) for i, (n, g) in new.items()],
+            "INSERT INTO identities (id, name, display_name, name_source, created_at, updated_at)"
+            f" VALUES ({ph}, {ph}, {ph}, {ph}, {ph}, {ph})",
+            [(i, n[:255], d[:255], src[:100], now, now) for i, (n, d, src) in new.items()],
         )
-    if changed:
+    if renamed:
         cursor.executemany(
-            f"UPDATE identities SET name = {ph}, golden = {ph}, updated_at = {ph} WHERE id = {ph}",
-            [(n[:255], GOLDEN.encode(g), now, i) for i, (n, g) in changed.items()],
+            f"UPDATE identities SET name = {ph}, display_name = {ph}, name_source = {ph}, "
+            f"updated_at = {ph} WHERE id = {ph}",
+            [(n[:255], d[:255], src[:100], now, i) for i, (n, d, src) in renamed.items()],
         )
     if keys:  # keys new to the index (known ones are moved by merges below)
         cursor.executemany(
-            f"INSERT INTO identity_keys (key, identity_id) VALUES ({ph}, {ph}) "
+            f"INSERT INTO identity_keys (key, identity_id, source) VALUES ({ph}, {ph}, {ph}) "
             "ON CONFLICT (key) DO NOTHING",
-            sorted(keys.items()),  # in key order: the B-tree is walked once, not jumped about
+            # in key order: the B-tree is walked once, not jumped about
+            sorted((k, i, src[:100]) for k, (i, src) in keys.items()),
         )
     for loser, winner in merged.items():
         conn.execute(
@@ -181,16 +187,21 @@ def explain(conn: Connection, identity_id: int) -> dict | None:
         .where(identity_records.c.identity_id == identity_id)
         .order_by(identity_records.c.created_at)
     ).all()
-    keys = (
-        conn.execute(select(identity_keys.c.key).where(identity_keys.c.identity_id == identity_id))
-        .scalars()
-        .all()
-    )
+    keys = conn.execute(
+        select(identity_keys.c.key, identity_keys.c.source).where(
+            identity_keys.c.identity_id == identity_id
+        )
+    ).all()
+    golden: dict = {}  # derived: the name here, every key with the source that told it
+    if row.display_name:
+        golden["name"] = {"value": row.display_name, "source": row.name_source}
+    for key, source in sorted(keys):
+        golden.setdefault(FIELDS[key[0]], []).append({"value": key[2:], "source": source})
     return {
         "id": row.id,
         "merged_into": row.merged_into,
-        "golden": json.loads(row.golden),
-        "keys": sorted(keys),
+        "golden": golden,
+        "keys": sorted(k for k, _ in keys),
         "folded_in": list(folded),
         "records": [
             {"source": r.source, "id": r.source_id, "why": json.loads(r.reason)} for r in records

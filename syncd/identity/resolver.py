@@ -3,7 +3,9 @@
 For a batch: every key and record id is looked up in one pass, then records
 are decided one after another against the known customers *and* the ones
 this batch has just made (so two receipts of a new person in one batch make
-one customer), and everything is written with a few statements.  Resolving
+one customer), and everything is written with a few statements.  The
+customer's golden record is not rewritten per record: it is the fullest name
+seen (with its source) and every key with the source that brought it.  Resolving
 the same record again gives the same customer (records are bound), so a
 replay or a crash in the middle is harmless.
 
@@ -42,12 +44,13 @@ class Resolver:
         hits = index.lookup(conn, [k for _, ks in keyed for k in ks])
         bound = index.bound(conn, [(r.source, r.source_id) for r in records])
         known = index.customers(conn, set(hits.values()) | set(bound.values()))
-        names = {i: n for i, (n, _) in known.items()}
-        golden = {i: g for i, (_, g) in known.items()}
+        names = {i: n for i, (n, _) in known.items()}  # normalised, for scoring
+        shown = {i: d for i, (_, d) in known.items()}  # as written
         fresh = [r for r, ks in keyed if ks and (r.source, r.source_id) not in bound]
         next_id = index.allocate(conn, len(fresh)) if fresh else 0
-        new_ids: set[int] = set()
-        new_keys: dict[str, int] = {}
+        new: dict[int, tuple[str, str, str]] = {}
+        renamed: dict[int, tuple[str, str, str]] = {}
+        new_keys: dict[str, tuple[int, str]] = {}
         merged: dict[int, int] = {}
         rows, out = [], []
         for record, keys in keyed:
@@ -62,23 +65,32 @@ class Resolver:
             decision = decide(keys, own_name, hits, names, was, self.same_name)
             created = decision.identity is None
             identity = next_id if created else decision.identity
+            written = record.name.strip()
             if created:
                 next_id += 1
-                new_ids.add(identity)
-                golden[identity] = {}
+                new[identity] = (own_name, written, record.source if written else "")
+                names[identity], shown[identity] = own_name, written
+            elif written and len(written.split()) > len(shown.get(identity, "").split()):
+                # a fuller name than the customer had (e.g. a partner after a receipt)
+                names[identity], shown[identity] = own_name, written
+                (new if identity in new else renamed)[identity] = (own_name, written, record.source)
             for loser in decision.merge:
                 merged[loser] = identity
-                golden[identity] = _fold(golden[identity], golden.pop(loser, {}))
+                if not shown.get(identity) and shown.get(loser):
+                    names[identity], shown[identity] = names[loser], shown[loser]
+                    (new if identity in new else renamed)[identity] = (
+                        names[loser],
+                        shown[loser],
+                        "merged",
+                    )
                 names.pop(loser, None)
                 for key, owner in list(hits.items()):
                     if owner == loser:
                         hits[key] = identity
-            golden[identity] = _add(golden[identity], record, keys)
-            if golden[identity].get("name", {}).get("source") == record.source:
-                names[identity] = own_name  # the record's name became the customer's
             for key in keys:
                 if key not in hits:
-                    hits[key] = new_keys[key] = identity
+                    hits[key] = identity
+                    new_keys[key] = (identity, record.source)
             bound[ref] = identity
             rows.append(
                 {
@@ -90,11 +102,10 @@ class Resolver:
                 }
             )
             out.append(Assignment(record, identity, created, decision.reason))
-        live = {i: (names.get(i, ""), g) for i, g in golden.items() if i not in merged}
         index.save(
             conn,
-            new={i: v for i, v in live.items() if i in new_ids},
-            changed={i: v for i, v in live.items() if i not in new_ids},
+            new={i: v for i, v in new.items() if i not in merged},
+            renamed={i: v for i, v in renamed.items() if i not in merged},
             keys=new_keys,
             records=rows,
             merged=merged,
@@ -102,41 +113,6 @@ class Resolver:
         return out
 
 
-FIELDS = {"p": "phones", "e": "emails", "c": "cards"}
-
-
-def _add(golden: dict, record: Record, keys: list[str]) -> dict:
-    """The record's fields (its normalised keys) joined to the customer's, with sources."""
-    golden = dict(golden)
-    source = record.source
-    if record.name and len(record.name.split()) >= len(
-        str(golden.get("name", {}).get("value", "")).split()
-    ):
-        golden["name"] = {"value": record.name.strip(), "source": source}
-    for key in keys:
-        field_name = FIELDS[key[0]]
-        have = golden.get(field_name)
-        value = key[2:]
-        if have is None:
-            golden[field_name] = [{"value": value, "source": source}]
-        elif all(entry["value"] != value for entry in have):
-            golden[field_name] = [*have, {"value": value, "source": source}]
-    return golden
-
-
 @lru_cache(maxsize=1024)  # most reasons repeat ("new: …", "same phone …" differ by value)
 def _reason_json(reason: tuple[str, ...]) -> str:
     return json.dumps(list(reason), ensure_ascii=False)
-
-
-def _fold(into: dict, other: dict) -> dict:
-    result = dict(into)
-    if not result.get("name") and other.get("name"):
-        result["name"] = other["name"]
-    for field_name in ("phones", "emails", "cards"):
-        have = list(result.get(field_name, []))
-        known = {e["value"] for e in have}
-        have += [e for e in other.get(field_name, []) if e["value"] not in known]
-        if have:
-            result[field_name] = have
-    return result

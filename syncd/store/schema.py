@@ -177,13 +177,15 @@ leases = Table(
 
 # -- identity: one customer across 1C, the CRM and the stores (syncd/identity) -------------
 
-# A customer ("golden record"): the best value of each field, with its source.
+# A customer. Its "golden record" is derived: the best name (``display_name`` and
+# where it came from) here, every phone, e-mail and card in identity_keys with its source.
 identities = Table(
     "identities",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=False),  # from identity_seq
     Column("name", String(255), nullable=False, server_default=""),  # normalised, for scoring
-    Column("golden", Text, nullable=False),
+    Column("display_name", String(255), nullable=False, server_default=""),
+    Column("name_source", String(100), nullable=False, server_default=""),
     Column("merged_into", BigInteger),  # set when folded into another customer
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
@@ -195,6 +197,7 @@ identity_keys = Table(
     metadata,
     Column("key", String(320), primary_key=True),
     Column("identity_id", BigInteger, nullable=False, index=True),
+    Column("source", String(100), nullable=False, server_default=""),  # who told us this key
     sqlite_with_rowid=False,  # one B-tree, not a table and an index: inserts cost half
 )
 

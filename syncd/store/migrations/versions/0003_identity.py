@@ -1,4 +1,4 @@
-"""Identity: customers (golden records), their blocking keys, the records bound to them.
+"""Identity: customers, their blocking keys (with sources), the records bound to them.
 
 Revision ID: 0003
 Revises: 0002
@@ -24,7 +24,8 @@ def upgrade() -> None:
             autoincrement=False,
         ),
         sa.Column("name", sa.String(255), nullable=False, server_default=""),
-        sa.Column("golden", sa.Text, nullable=False),
+        sa.Column("display_name", sa.String(255), nullable=False, server_default=""),
+        sa.Column("name_source", sa.String(100), nullable=False, server_default=""),
         sa.Column("merged_into", sa.BigInteger),
         sa.Column("created_at", sa.Float, nullable=False),
         sa.Column("updated_at", sa.Float, nullable=False),
@@ -33,6 +34,7 @@ def upgrade() -> None:
         "identity_keys",
         sa.Column("key", sa.String(320), primary_key=True),
         sa.Column("identity_id", sa.BigInteger, nullable=False),
+        sa.Column("source", sa.String(100), nullable=False, server_default=""),
         sqlite_with_rowid=False,
     )
     op.create_index("ix_identity_keys_identity_id", "identity_keys", ["identity_id"])
