@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,8 @@ class PosArchiveBackfill(Source):
                     continue  # rejected lines are the live source's business
                 if datetime.fromisoformat(item.data["at"]).replace(tzinfo=None) < self.since:
                     continue
-                events.append(self.reader._event(item, path.name))  # noqa: SLF001
+                event = self.reader._event(item, path.name)  # noqa: SLF001
+                events.append(replace(event, stream=self.name))  # the backfill's own stream
             finished.append(digest)
             yield SourceBatch(events, {"files": finished})
             self.progress(1)

@@ -94,6 +94,6 @@ def test_pos_backfill_reads_an_archive_in_place_from_a_date(tmp_path):
     assert sorted(p.name for p in archive.iterdir()) == ["new.csv", "old.csv"]  # left in place
     store = Store.open(f"sqlite:///{tmp_path}/b.db")
     try:
-        assert sorted(inbox(store, "pos_msk")) == ["msk:R2", "msk:R3"]  # as the live stream's
+        assert sorted(inbox(store, "backfill_pos_msk")) == ["msk:R2", "msk:R3"]
     finally:
         store.dispose()
