@@ -2,6 +2,7 @@
 """Identity resolution: incremental match latency, batch throughput, memory, and quality.
 
     .venv/bin/python bench/identity.py [--sizes 100000,1000000] [--probes 2000]
+    .venv/bin/python bench/identity.py --sizes 100000 --pg postgresql+psycopg://postgres@127.0.0.1/postgres
 
 For each size N, N customers are loaded into a fresh SQLite store through the
 batch resolver (1,000 records a batch, one transaction each) — the batch
@@ -21,13 +22,19 @@ names are scored within a block).
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import combinations
 from pathlib import Path
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -144,19 +151,45 @@ def febrl_quality() -> list[str]:
     return lines
 
 
+@contextmanager
+def scratch_store(pg: str | None) -> Iterator[Store]:
+    if pg is None:
+        with tempfile.TemporaryDirectory() as folder:
+            store = Store.open(f"sqlite:///{folder}/identity.db")
+            store.upgrade()
+            yield store
+            store.dispose()
+        return
+    admin = create_engine(pg, isolation_level="AUTOCOMMIT")
+    name = f"syncd_identity_bench_{os.getpid()}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    store = Store.open(make_url(pg).set(database=name).render_as_string(hide_password=False))
+    try:
+        store.upgrade()
+        yield store
+    finally:
+        store.dispose()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE {name}")
+        admin.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--probes", type=int, default=2000)
+    parser.add_argument(
+        "--pg",
+        help="a PostgreSQL server URL: measure there (a scratch database "
+        "is created and dropped) instead of in a temporary SQLite file",
+    )
     args = parser.parse_args()
     ok = True
     for n in (int(s) for s in args.sizes.split(",")):
-        with tempfile.TemporaryDirectory() as folder:
-            store = Store.open(f"sqlite:///{folder}/identity.db")
-            store.upgrade()
+        with scratch_store(args.pg) as store:
             rate = build(store, n)
             took = probes(store, n, args.probes)
-            store.dispose()
         p50, p99 = pct(took, 0.5) * 1000, pct(took, 0.99) * 1000
         memory = rss_mb()
         print(
