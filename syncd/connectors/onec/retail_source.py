@@ -22,13 +22,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from syncd.connectors.onec.changes import entity_path
+from syncd.connectors.onec.changes import content_hash, entity_path
+from syncd.connectors.onec.date_window import DATE, DateWindow
 from syncd.connectors.onec.errors import ErpNotFound
 from syncd.connectors.onec.odata import ODataClient
 from syncd.connectors.onec.values import EMPTY_GUID, literal
@@ -36,8 +37,6 @@ from syncd.engine.contracts import Source, SourceBatch
 from syncd.engine.pipeline import register
 from syncd.logs import register_secret
 from syncd.model import Event, fingerprint
-
-DATE = "%Y-%m-%dT%H:%M:%S"
 
 
 class RetailOptions(BaseModel):
@@ -80,37 +79,19 @@ class RetailReceiptsSource(Source):
         self.zone = ZoneInfo(o.timezone)
         self.cards: dict[str, str] = {}
         self.now = lambda: datetime.now(self.zone).replace(tzinfo=None, microsecond=0)
+        self.window = DateWindow(o.overlap_seconds, o.first_lookback_seconds)
 
     def poll(self, cursor: Any) -> Iterator[SourceBatch]:
-        state = dict(cursor or {})
-        high, seen = state.get("high"), dict(state.get("seen") or {})
-        now = self.now()
-        if high:
-            start = datetime.strptime(high, DATE) - timedelta(seconds=self.options.overlap_seconds)
-        else:
-            start = now - timedelta(seconds=self.options.first_lookback_seconds)
+        run = self.window.run(cursor, self.now())
         meta = self.client.metadata()
-        found, events, newest = {}, [], high
+        events = []
         for entry in self.client.entities(
-            self.options.receipts_set, meta, filter=f"Date ge {literal(start)}"
+            self.options.receipts_set, meta, filter=f"Date ge {literal(run.start)}"
         ):
-            ref, stamp = str(entry["Ref_Key"]), str(entry.get("Date") or "")[:19]
-            digest = fingerprint({k: v for k, v in entry.items() if k != "DataVersion"})
-            found[ref] = (digest, stamp)
-            if stamp and (newest is None or stamp > newest):
-                newest = min(stamp, now.strftime(DATE))
-            if seen.get(ref) == digest or entry.get("СтатусЧекаККМ") not in self.options.statuses:
-                continue
-            events.append(self._event(entry))
-        keep_from = (
-            (
-                datetime.strptime(newest, DATE) - timedelta(seconds=self.options.overlap_seconds)
-            ).strftime(DATE)
-            if newest
-            else ""
-        )
-        kept = {r: d for r, (d, stamp) in found.items() if stamp >= keep_from}
-        yield SourceBatch(events, {"high": newest, "seen": kept})
+            news = run.saw(str(entry["Ref_Key"]), content_hash(entry), str(entry.get("Date") or ""))
+            if news and entry.get("СтатусЧекаККМ") in self.options.statuses:
+                events.append(self._event(entry))
+        yield SourceBatch(events, run.cursor())
 
     def _card(self, ref: str | None) -> str:
         if not ref or ref == EMPTY_GUID:

@@ -26,18 +26,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from syncd.connectors.onec.changes import EntryReader, Nudges, content_hash, key_text, reread
 from syncd.connectors.onec.connection import erp_client_for, erp_zone
+from syncd.connectors.onec.date_window import DateWindow
 from syncd.connectors.onec.values import field, literal
 from syncd.engine.contracts import Source, SourceBatch, WebhookRoute
 from syncd.engine.pipeline import register
-
-DATE = "%Y-%m-%dT%H:%M:%S"
 
 
 class WindowOptions(BaseModel):
@@ -66,6 +65,8 @@ class ErpWindowSource(Source):
         self.nudges = Nudges(self.sets, self.options.webhook_path)
         self._reader: EntryReader | None = None
         self.now = lambda: datetime.now(self.zone).replace(tzinfo=None, microsecond=0)
+        o = self.options
+        self.window = DateWindow(o.overlap_seconds, o.first_lookback_seconds, o.revisit_seconds)
 
     @property
     def reader(self) -> EntryReader:
@@ -75,17 +76,8 @@ class ErpWindowSource(Source):
             self._reader = EntryReader(self.system, self.name, self.sets, meta)
         return self._reader
 
-    def window_start(self, high: str | None, now: datetime) -> datetime:
-        if high is None:
-            return now - timedelta(seconds=self.options.first_lookback_seconds)
-        start = datetime.strptime(high, DATE) - timedelta(seconds=self.options.overlap_seconds)
-        if self.options.revisit_seconds:
-            start = min(start, now - timedelta(seconds=self.options.revisit_seconds))
-        return start
-
     def poll(self, cursor: Any) -> Iterator[SourceBatch]:
         state = dict(cursor or {})
-        high, seen = state.get("high"), dict(state.get("seen") or {})
         seen_at = f"poll:{time.time():.3f}"
         nudged = self.nudges.drain()
         if nudged:
@@ -94,30 +86,23 @@ class ErpWindowSource(Source):
             except Exception:
                 self.nudges.put_back(nudged)
                 raise
-        now = self.now()
-        start = self.window_start(high, now)
-        flt = f"{self.options.date_field} ge {literal(start)}"
+        run = self.window.run(cursor, self.now())
+        flt = f"{self.options.date_field} ge {literal(run.start)}"
         if self.options.filter:
             flt = f"({flt}) and ({self.options.filter})"
         reader, set_name = self.reader, self.options.set
-        newest, found, batch = high, {}, []
+        batch = []
         for entry in self.client.entities(set_name, reader.meta, filter=flt):
             data = reader.meta.entity(set_name).normalize(entry)
             key = reader.key_of(set_name, data)
-            digest, ident = content_hash(data), key_text(key)
-            stamp = str(data.get(self.options.date_field) or "")[:19]
-            found[ident] = (digest, stamp)
-            if stamp and (newest is None or stamp > newest):
-                newest = min(stamp, now.strftime(DATE))
-            if seen.get(ident) == digest:
+            stamp = str(data.get(self.options.date_field) or "")
+            if not run.saw(key_text(key), content_hash(data), stamp):
                 continue  # in the window already, unchanged
             batch.append(reader.event(set_name, key, data, seen_at))
             if len(batch) >= 200:
                 yield SourceBatch(batch, state or None)  # the cursor moves at the end only
                 batch = []
-        keep_from = self.window_start(newest, now).strftime(DATE)
-        kept = {k: d for k, (d, stamp) in found.items() if stamp >= keep_from}
-        yield SourceBatch(batch, {"high": newest, "seen": kept})
+        yield SourceBatch(batch, run.cursor())
 
     def webhooks(self) -> list[WebhookRoute]:
         return [self.nudges.route()]
