@@ -14,16 +14,13 @@ so the same person is never entered twice.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict
 
 from syncd.engine.contracts import Flow, FlowContext
 from syncd.engine.pipeline import register
 from syncd.flows.mapped import MappedFlow
-from syncd.flows.purchases import crm_customer
+from syncd.flows.purchases import crm_customer, customer_payload, match_of
 from syncd.identity.keys import Record
-from syncd.mappings.transforms import email, phone_e164
 from syncd.model import Command, Event, Outcome, Plan
 
 PHONE_KINDS = ("телефон", "phone")
@@ -46,26 +43,15 @@ class CustomerSync(MappedFlow, Flow):
         data = event.payload.get("data")
         if data is None:
             return Plan(Outcome.UNCHANGED, note="partner deleted in 1C: the CRM customer stays")
-        customer = self.crm_customer(event.external_id, data)
-        record = Record(
-            "erp",
-            event.external_id,
-            " ".join(customer.get(k, "") for k in ("firstName", "lastName")).strip(),
-            phones=[p["number"] for p in customer.get("phones", [])],
-            emails=[customer["email"]] if customer.get("email") else [],
-        )
+        record = self.partner_record(event.external_id, data)
         (assignment,) = ctx.identify([record])
         external, aliases = (
             crm_customer(ctx, assignment.identity)
             if assignment.identity is not None
             else (event.external_id, [])
         )
-        customer["externalId"] = external
-        match: dict[str, Any] = {}
-        if "phone" in self.mappings.customers.match_by:
-            match["phones"] = [p["number"] for p in customer.get("phones", [])]
-        if "email" in self.mappings.customers.match_by and customer.get("email"):
-            match["email"] = customer["email"]
+        customer = {**customer_payload(record, mapping.default_region), "externalId": external}
+        match = match_of(customer, mapping.match_by)
         command = Command.for_event(
             target=self.target,
             entity="customer",
@@ -77,28 +63,20 @@ class CustomerSync(MappedFlow, Flow):
         )
         return Plan(Outcome.UPDATED, [command])
 
-    def crm_customer(self, ref: str, data: dict) -> dict:
+    def partner_record(self, ref: str, data: dict) -> Record:
+        """The 1C partner as an identity record: its name, phones and e-mails as written."""
         mapping = self.mappings.customers
-        parts = str(data.get(mapping.name) or "").split()
-        customer: dict[str, Any] = {"externalId": ref}
-        for key, value in zip(("lastName", "firstName", "patronymic"), parts, strict=False):
-            customer[key] = value
-        if len(parts) > 3:
-            customer["patronymic"] = " ".join(parts[2:])
         phones, emails = [], []
         for row in data.get(mapping.contacts_section) or []:
             kind = str(row.get(mapping.contact_kind) or "").lower()
-            value = row.get(mapping.contact_value)
+            value = str(row.get(mapping.contact_value) or "")
             if kind in PHONE_KINDS:
-                number = phone_e164(value, mapping.default_region)
-                if number and number not in phones:
-                    phones.append(number)
+                phones.append(value)
             elif kind in EMAIL_KINDS:
-                address = email(value)
-                if address and address not in emails:
-                    emails.append(address)
-        if phones:
-            customer["phones"] = [{"number": n} for n in phones]
-        if emails:
-            customer["email"] = emails[0]
-        return customer
+                emails.append(value)
+        return Record("erp", ref, str(data.get(mapping.name) or ""), phones=phones, emails=emails)
+
+    def crm_customer(self, ref: str, data: dict) -> dict:
+        """The CRM customer a partner becomes (keyed by its own Ref_Key)."""
+        region = self.mappings.customers.default_region
+        return {"externalId": ref, **customer_payload(self.partner_record(ref, data), region)}

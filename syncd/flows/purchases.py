@@ -48,10 +48,13 @@ def crm_customer(ctx: FlowContext, identity: int) -> tuple[str, list[str]]:
 
 
 def customer_payload(record: Record, region: str) -> dict[str, Any]:
+    """A CRM customer from a record: "Фамилия Имя Отчество" split, E.164 phones, an e-mail."""
     parts = record.name.split()
     customer: dict[str, Any] = {}
     for key, value in zip(("lastName", "firstName", "patronymic"), parts, strict=False):
         customer[key] = value
+    if len(parts) > 3:
+        customer["patronymic"] = " ".join(parts[2:])
     phones = list(dict.fromkeys(filter(None, (phone(p, region) for p in record.phones))))
     if phones:
         customer["phones"] = [{"number": p} for p in phones]
@@ -59,6 +62,16 @@ def customer_payload(record: Record, region: str) -> dict[str, Any]:
     if emails:
         customer["email"] = emails[0]
     return customer
+
+
+def match_of(customer: dict[str, Any], match_by: list[str]) -> dict[str, Any]:
+    """What the CRM sink may look a customer up by, before creating one (customers.yaml)."""
+    match: dict[str, Any] = {}
+    if "phone" in match_by:
+        match["phones"] = [p["number"] for p in customer.get("phones", [])]
+    if "email" in match_by and customer.get("email"):
+        match["email"] = customer["email"]
+    return match
 
 
 def figures_fields(flow: MappedFlow, figs: dict) -> dict[str, Any]:
@@ -98,9 +111,7 @@ class PurchaseHistory(MappedFlow, Flow):
         )
         customer = customer_payload(record, self.mappings.customers.default_region)
         customer["customFields"] = figures_fields(self, figs)
-        match = {"phones": [p["number"] for p in customer.get("phones", [])]}
-        if customer.get("email"):
-            match["email"] = customer["email"]
+        match = match_of(customer, self.mappings.customers.match_by)
         commands = [
             Command.for_event(
                 target=self.target,
