@@ -9,7 +9,7 @@ import pytest
 from syncd.backfill import ErpOrdersBackfill, run_backfill
 from syncd.store import Store
 from tests.support.daemon import syncd
-from tests.support.e2e import NO_ERP, e2e_env, order_config
+from tests.support.e2e import NO_ERP, order_config, unreachable_env
 from tests.support.erp import ORDERS, erp_client, erp_sandbox
 
 
@@ -74,7 +74,7 @@ def test_pos_backfill_reads_an_archive_in_place_from_a_date(tmp_path):
         encoding="utf-8",
     )
     config = order_config(tmp_path, f"sqlite:///{tmp_path}/b.db", NO_ERP, pos=tmp_path / "pos")
-    env = e2e_env("http://127.0.0.1:9/odata/standard.odata/", "http://127.0.0.1:9")
+    env = unreachable_env()
     args = [
         "backfill",
         "pos",

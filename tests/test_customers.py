@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+from syncd.config import load_settings
+from syncd.engine.contracts import PartContext
+from syncd.engine.pipeline import build_pipeline
+from syncd.metrics import Metrics
 from syncd.model import Command
 from syncd.sandbox.crm_app import SandboxCrm
+from tests.support.daemon import write_config
+from tests.support.e2e import NO_ERP, order_config, unreachable_env
 from tests.support.serve import serving
 
 KEY = "customers-test-key-000000"
 
 
 def crm_sink(tmp_path, url):  # noqa: ANN001, ANN201
-    from syncd.config import load_settings
-    from syncd.engine.contracts import PartContext
-    from syncd.engine.pipeline import build_pipeline
-    from syncd.metrics import Metrics
-    from tests.support.daemon import write_config
-
     extra = {
         "flows": [],
         "sinks": {
@@ -90,20 +90,8 @@ def test_no_match_creates_one_and_the_next_write_edits_it(tmp_path):
 
 
 def test_the_flow_splits_the_name_and_writes_phones_in_e164(tmp_path):
-    from tests.support.e2e import NO_ERP, e2e_env, order_config
-
-    config = order_config(
-        tmp_path,
-        f"sqlite:///{tmp_path}/f.db",
-        NO_ERP,
-    )
-    from syncd.config import load_settings
-    from syncd.engine.contracts import PartContext
-    from syncd.engine.pipeline import build_pipeline
-    from syncd.metrics import Metrics
-
-    env = e2e_env("http://127.0.0.1:9/odata/standard.odata/", "http://127.0.0.1:9")
-    settings = load_settings(config, env)
+    config = order_config(tmp_path, f"sqlite:///{tmp_path}/f.db", NO_ERP)
+    settings = load_settings(config, unreachable_env())
     flow = next(
         f
         for f in build_pipeline(settings, PartContext(settings, Metrics())).flows

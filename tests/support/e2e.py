@@ -112,8 +112,13 @@ def order_config(
     return write_config(tmp, db_url, sources=sources, extra=extra)
 
 
-# for configs that are built but never connect: a node Ref_Key of the right shape
+# for configs that are built but never connect: a node Ref_Key of the right shape,
+# and both systems at a loopback port nothing listens on
 NO_ERP = SimpleNamespace(node="00000000-0000-0000-0000-000000000001")
+
+
+def unreachable_env() -> dict[str, str]:
+    return e2e_env("http://127.0.0.1:9/odata/standard.odata/", "http://127.0.0.1:9")
 
 
 def e2e_env(erp_url: str, crm_url: str) -> dict[str, str]:
