@@ -4,8 +4,12 @@ Auth (``X-API-KEY`` or ``apiKey``), the envelope, 201 on create, 400/403/404,
 460 partial uploads, the 50-item upload limit, page limits 20/50/100, history
 by ``sinceId`` with ``apiKey.current`` per reading key, and a per-key rate
 limit answered with 503 (10 requests/s by default, configurable).
+``GET /api/credentials`` (unversioned) answers each key's scopes and sites
+from ``access`` (every scope and site unless set).  Every answer carries a
+``Date`` header, ``date_skew_seconds`` off the host's clock if asked.
 
     app = SandboxCrm(api_keys=["demo-key"], requests_per_second=10)
+    app.access["demo-key"] = KeyAccess(scopes=["order_read"])   # a narrower key
     # serve with waitress, or call in-process; app.state holds the data
     app.state.edit("order", order, {"status": "client-confirmed"}, author="user")  # a manager
 """
@@ -16,11 +20,12 @@ import json
 import re
 import threading
 import time
+from email.utils import formatdate
 from urllib.parse import parse_qsl
 
 from syncd.sandbox.crm_faults import Faults
 from syncd.sandbox.crm_faults import error_body as _error
-from syncd.sandbox.crm_state import GROUP_OF, STATUS_GROUPS, CrmRefusal, CrmState
+from syncd.sandbox.crm_state import GROUP_OF, STATUS_GROUPS, CrmRefusal, CrmState, KeyAccess
 
 PAGE_LIMITS = (20, 50, 100)
 MANAGER_PREFIX = "/sandbox/manager/"
@@ -72,6 +77,8 @@ class SandboxCrm:
         self.account_exists = account_exists  # False: answer like a mistyped account URL
         self.html_503 = html_503  # True: the rate-limit page comes as HTML, as nginx may send it
         self.faults = Faults()
+        self.access: dict[str, KeyAccess] = {}  # per key; unset: every scope and site
+        self.date_skew_seconds = 0.0  # the Date header's offset from this host's clock
 
     # -- WSGI ------------------------------------------------------------------
     def __call__(self, environ: dict, start_response) -> list[bytes]:  # noqa: ANN001
@@ -83,7 +90,11 @@ class SandboxCrm:
             content_type = "application/json; charset=utf-8"
         start_response(
             f"{status} {'OK' if status < 400 else 'Error'}",
-            [("Content-Type", content_type), ("Content-Length", str(len(payload)))],
+            [
+                ("Content-Type", content_type),
+                ("Content-Length", str(len(payload))),
+                ("Date", formatdate(time.time() + self.date_skew_seconds, usegmt=True)),
+            ],
         )
         return [payload]
 
@@ -122,6 +133,8 @@ class SandboxCrm:
         injected = self.faults.roll()
         if injected is not None:
             return injected
+        if method == "GET" and path == "/api/credentials":
+            return 200, self.access.get(key, KeyAccess()).credentials(self.state.sites)
         if not path.startswith("/api/v5/"):
             return 404, _error("Not found")
         try:

@@ -10,7 +10,8 @@ It follows the facts in shared/reference/retailcrm-api.md:
 - ``number`` is the id plus the site's letter;
 - ``payments`` is a map keyed by id;
 - an empty ``customFields`` is ``[]``;
-- externalId is unique per site.
+- externalId is unique per site;
+- ``/api/credentials`` tells a key its scopes and sites (``KeyAccess``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 STATUS_GROUPS = {
@@ -36,6 +38,19 @@ STATUS_GROUPS = {
         "abandoned-cart",
     ],
 }
+# What a sandbox key may do unless told otherwise: every scope syncd's parts use.
+DEFAULT_SCOPES = (
+    "order_read",
+    "order_write",
+    "customer_read",
+    "customer_write",
+    "reference_read",
+    "reference_write",
+    "store_read",
+    "store_write",
+    "custom_fields_read",
+    "custom_fields_write",
+)
 GROUP_OF = {status: group for group, codes in STATUS_GROUPS.items() for status in codes}
 SNAKE = {
     "firstName": "first_name",
@@ -53,6 +68,29 @@ class CrmRefusal(Exception):
     def __init__(self, status: int, message: str, errors: Any = None) -> None:
         super().__init__(message)
         self.status, self.message, self.errors = status, message, errors
+
+
+@dataclass
+class KeyAccess:
+    """What ``/api/credentials`` answers for one key: its scopes and the sites it reaches.
+
+    ``sites`` None means every site of the account.
+    """
+
+    scopes: list[str] = field(default_factory=lambda: list(DEFAULT_SCOPES))
+    site_access: str = "access_full"  # or access_selective
+    sites: list[str] | None = None
+
+    def credentials(self, account_sites: list[str]) -> dict:
+        available = list(account_sites if self.sites is None else self.sites)
+        return {
+            "success": True,
+            # the deprecated list of method paths the key may call
+            "credentials": ["/api/reference/statuses", "/api/orders", "/api/customers"],
+            "scopes": list(self.scopes),
+            "siteAccess": self.site_access,
+            "sitesAvailable": available,
+        }
 
 
 def _now() -> str:

@@ -13,6 +13,8 @@ login with an HTML page and status 200, as a misconfigured publication does.
 ``/sandbox/user/…`` acts as a 1C user (no auth; sandbox only): POST
 ``orders`` (a new site order), ``orders/<ref>/ship|close|cancel|edit``.
 ``in_flight``/``peak`` count concurrent requests, for the read benchmark.
+Every answer carries a ``Date`` header, ``date_skew_seconds`` off the host's
+clock if asked (as a 1C server with a wrong clock would).
 
     app = SandboxErp(user="Обмен", password="secret"); app.trade.seed(customers=50)
 """
@@ -24,6 +26,7 @@ import json
 import random
 import threading
 import time
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -71,6 +74,7 @@ class SandboxErp:
         self.requests: list[tuple[str, str]] = []  # (method, path) of every OData request
         self.data_load_headers = 0
         self.soap = soap_service(self.trade, user, password)  # /ws/SyncdExchange.1cws
+        self.date_skew_seconds = 0.0  # the Date header's offset from this host's clock
 
     # -- WSGI ------------------------------------------------------------------
     def __call__(self, environ: dict, start_response) -> list[bytes]:  # noqa: ANN001
@@ -82,6 +86,8 @@ class SandboxErp:
         finally:
             with self._count_lock:
                 self.in_flight -= 1
+        date = formatdate(time.time() + self.date_skew_seconds, usegmt=True)
+        headers = [*(h for h in headers if h[0].lower() != "date"), ("Date", date)]
         start_response(f"{status} {_REASONS.get(status, 'Status')}", headers)
         return [body]
 
