@@ -10,6 +10,7 @@ import click
 from syncd import __version__
 from syncd.commands.admin import check_config, db_group, inbox_group
 from syncd.commands.backfill import backfill_group
+from syncd.commands.check import check_command
 from syncd.commands.conflicts import conflicts_group
 from syncd.commands.customers import customers_group
 from syncd.commands.demo import demo_command
@@ -31,6 +32,7 @@ for command in (
     dead_letters_group,
     db_group,
     check_config,
+    check_command,
     inbox_group,
     sandbox_group,
     mappings_group,
