@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import socket
+import time
 
 import pytest
 import requests
@@ -151,23 +152,54 @@ def test_systemd_hears_ready_watchdog_reloading_and_stopping(tmp_path, db_url, d
     sock.setblocking(False)
     received: list[str] = []
 
-    def heard(text: str) -> bool:
+    def drain() -> list[str]:
         try:
-            for _ in range(1000):  # drain what has arrived; never wait here
+            for _ in range(1000):  # what has arrived; never wait here
                 received.append(sock.recv(4096).decode())
         except BlockingIOError:
             pass
-        return any(text in message for message in received)
+        return received
+
+    def count(line: str) -> int:
+        return sum(line in message.splitlines() for message in drain())
+
+    def position(line: str, after: int = -1) -> int | None:
+        """Index of the first message holding ``line`` after message ``after``."""
+        found = (i for i, m in enumerate(drain()) if i > after and line in m.splitlines())
+        return next(found, None)
+
+    def wait_for(line: str, after: int = -1) -> int:
+        wait_until(lambda: position(line, after) is not None, what=line)
+        return position(line, after)
+
+    def monotonic_usec() -> int:
+        return time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
 
     config = write_config(tmp_path, db_url)
     write_feed(tmp_path, [])
     proc = daemon(config, env={"NOTIFY_SOCKET": str(notify_path), "WATCHDOG_USEC": "400000"})
-    wait_until(lambda: heard("READY=1"), what="READY=1")
-    wait_until(lambda: heard("WATCHDOG=1"), what="WATCHDOG=1")
+    ready = wait_for("READY=1")
+
+    # The watchdog is fed by the turning loop: pings keep coming while it does work.
+    wait_until(lambda: count("WATCHDOG=1") >= 3, what="several WATCHDOG=1")
+    pings = count("WATCHDOG=1")
+    write_feed(tmp_path, [change("order", "O1", 1, total=1)], append=True)
+    wait_until(lambda: outputs(tmp_path / "out").get("order/O1"), what="the loop to apply a change")
+    wait_until(lambda: count("WATCHDOG=1") >= pings + 3, what="WATCHDOG=1 after the work")
+
+    before = monotonic_usec()
     proc.send_signal(signal.SIGHUP)
-    wait_until(lambda: heard("RELOADING=1"), what="RELOADING=1")
-    reloading = next(m for m in received if "RELOADING=1" in m)
-    assert "MONOTONIC_USEC=" in reloading
-    assert stop(proc) == 0
-    wait_until(lambda: heard("STOPPING=1"), what="STOPPING=1")
+    reloading = wait_for("RELOADING=1", after=ready)
+    after = monotonic_usec()
+    fields = dict(line.split("=", 1) for line in received[reloading].splitlines())
+    # Type=notify-reload wants the CLOCK_MONOTONIC time the reload began
+    assert before <= int(fields["MONOTONIC_USEC"]) <= after
+    ready_again = wait_for("READY=1", after=reloading)
+    assert logged(config.with_suffix(".log"), "configuration reloaded")
+    wait_for("WATCHDOG=1", after=ready_again)
+
+    assert stop(proc, signal.SIGTERM) == 0
+    stopping = wait_for("STOPPING=1", after=ready_again)
+    assert count("STOPPING=1") == 1 and count("READY=1") == 2
+    assert position("READY=1", after=stopping) is None
     sock.close()
