@@ -197,8 +197,11 @@ def test_clock_skew_fails_beyond_the_limit_in_either_direction(world):
     run = doctor(world)
     assert run.code == 1
     assert set(failed(run)) == {"1C clock", "CRM clock"}
-    assert "1C's clock is about 95 s ahead of this host's" in failed(run)["1C clock"]
-    assert "the CRM's clock is about 300 s behind" in failed(run)["CRM clock"]
+    # Date has whole seconds and the request takes time: the figure is within a second or so
+    ahead = re.search(r"1C's clock is about (\d+) s ahead of this host's", failed(run)["1C clock"])
+    behind = re.search(r"the CRM's clock is about (\d+) s behind", failed(run)["CRM clock"])
+    assert ahead and abs(int(ahead.group(1)) - 95) <= 2
+    assert behind and abs(int(behind.group(1)) - 300) <= 2
     assert "fix: synchronise both clocks with NTP" in failed(run)["CRM clock"]
 
     relaxed = doctor(world, "--max-clock-skew", "400")
@@ -233,13 +236,22 @@ def test_systems_nobody_answers_fail_without_stopping_the_other_checks(world):
     assert marks(run)["1C credentials"] == marks(run)["CRM clock"] == "–"
 
 
+def test_a_mistyped_account_and_a_login_page_are_told_apart(world):
+    world.crm.account_exists = False
+    world.erp.html_auth_errors = True  # a refused login as an HTML page with status 200
+    run = doctor(world, SYNCD_ERP_PASSWORD="not-the-password")
+    assert set(failed(run)) == {"CRM reachable", "1C credentials"}
+    assert "no RetailCRM account at this address" in failed(run)["CRM reachable"]
+    assert "an HTML page instead of OData" in failed(run)["1C credentials"]
+    assert marks(run)["1C reachable"] == "✓"
+
+
 def test_a_system_that_hangs_is_given_up_after_the_timeout(world):
-    world.crm.faults = Faults(timeout=1.0, timeout_seconds=1.5)
-    run = doctor(world, "--timeout", "0.5")
+    world.crm.faults = Faults(timeout=1.0, timeout_seconds=2.0)
+    run = doctor(world, "--timeout", "1")
     assert run.code == 1
-    assert set(failed(run)) == {"CRM reachable"}
-    assert "no answer within 0.5 s" in failed(run)["CRM reachable"]
-    assert marks(run)["1C exchange node (erp_changes)"] == "✓"
+    assert "no answer within 1 s" in failed(run)["CRM reachable"]
+    assert marks(run)["store migrated"] == marks(run)["webhook secret"] == "✓"
 
 
 def test_an_unreadable_configuration_is_one_failed_row(tmp_path):
