@@ -22,7 +22,7 @@ from syncd.doctor.scopes import required_scopes
 from syncd.sandbox.crm_faults import Faults
 from syncd.sandbox.crm_state import DEFAULT_SCOPES, KeyAccess
 from syncd.store import Store
-from tests.support.daemon import ROOT
+from tests.support.daemon import ROOT, write_config
 from tests.support.e2e import CRM_KEY, both_sandboxes, e2e_env, order_config, unreachable_env
 from tests.support.erp import PASSWORD
 
@@ -297,3 +297,24 @@ def test_a_slow_answer_never_looks_like_skew():
     # the server said 100 while our request took from 95 to 105: skew anywhere in [-5, 6)
     low, high = ServerDate(date=100.0, sent=95.0, received=105.0).bounds
     assert (low, high) == (-5.0, 6.0)
+
+
+def test_only_what_the_configuration_uses_is_checked(tmp_path):
+    db_url = f"sqlite:///{tmp_path / 'syncd.db'}"
+    store = Store.open(db_url)
+    store.upgrade()
+    store.dispose()
+    (tmp_path / "feed.jsonl").touch()
+    config = write_config(tmp_path, db_url)  # a feed file copied into a folder: no 1C, no CRM
+    run = doctor(SimpleNamespace(config=config, env={}))
+    assert run.code == 0, run.output
+    assert marks(run) == {
+        "configuration": "✓",
+        "store reachable": "✓",
+        "store migrated": "✓",
+        "mapping files": "–",
+        "1C": "–",
+        "CRM": "–",
+        "webhook secret": "✓",  # the feed source takes pushes at /webhooks/feed
+    }
+    assert "/webhooks/feed" in run.rows["webhook secret"][1]
