@@ -13,6 +13,7 @@ from syncd.commands.backfill import backfill_group
 from syncd.commands.check import check_command
 from syncd.commands.conflicts import conflicts_group
 from syncd.commands.customers import customers_group
+from syncd.commands.db_copy import db_copy_command
 from syncd.commands.demo import demo_command
 from syncd.commands.inspect import dead_letters_group, status_command
 from syncd.commands.mappings import mappings_group
@@ -42,6 +43,7 @@ for command in (
     backfill_group,
 ):
     main.add_command(command)
+db_group.add_command(db_copy_command)
 
 if __name__ == "__main__":
     main()
