@@ -247,10 +247,12 @@ def test_passwords_in_the_urls_never_appear_in_the_output(tmp_path: Path, pg_tar
     # trust authentication on the test server: any password is accepted
     target = pg_target.replace("postgres@", f"postgres:{password}@", 1)
     assert password in target
+    config = write_config(tmp_path, "sqlite:///elsewhere.db")
 
-    done = syncd("db", "copy", "--from", source, "--to", target)
+    # --to left out: the configured store, here SYNCD_DB_URL as the environment file gives it
+    done = syncd("db", "copy", "-c", str(config), "--from", source, env={"SYNCD_DB_URL": target})
     assert done.returncode == 0, done.stderr
-    assert "postgres:***@" in done.stdout
+    assert "-> postgresql+psycopg://postgres:***@" in done.stdout
 
     again = syncd("db", "copy", "--from", source, "--to", target)  # refused: not empty
     nowhere = syncd(
@@ -260,3 +262,8 @@ def test_passwords_in_the_urls_never_appear_in_the_output(tmp_path: Path, pg_tar
         assert password not in result.stdout + result.stderr
     assert again.returncode == 1 and "refused: the target" in again.stderr
     assert nowhere.returncode == 1 and "copy failed, nothing was kept" in nowhere.stderr
+
+
+def test_one_side_must_be_given() -> None:
+    neither = syncd("db", "copy")
+    assert neither.returncode == 2 and "give --from, --to or both" in neither.stderr

@@ -1,10 +1,11 @@
 """``syncd db copy --from URL --to URL``: move the store to another database.
 
 The usual move is from the embedded SQLite file to PostgreSQL, with syncd
-stopped (docs/install.md has the whole procedure).  The work and every check
-live in ``syncd.store.transfer``; this command prints what it did.  Passwords
-given in the URLs never appear in its output: leave them out altogether and
-use ``PGPASSWORD`` or ``~/.pgpass``, which PostgreSQL's client library reads.
+stopped (docs/install.md has the whole procedure).  Either side may be left
+out: it is then the configured store (``store.url``, or ``SYNCD_DB_URL`` from
+the environment file), so a password need never be typed on a command line.
+The work and every check live in ``syncd.store.transfer``; this command
+prints what it did.  Passwords never appear in its output.
 """
 
 from __future__ import annotations
@@ -15,14 +16,23 @@ from urllib.parse import unquote, urlsplit
 
 import click
 
+from syncd.commands.common import config_option, settings_or_exit
 from syncd.store.transfer import CopyFailed, CopyRefused, copy_store
 
 PROGRESS_EVERY_SECONDS = 5.0
 
 
 @click.command("copy")
-@click.option("--from", "source", required=True, metavar="URL", help="The store to copy.")
-@click.option("--to", "target", required=True, metavar="URL", help="An empty, migrated database.")
+@config_option
+@click.option(
+    "--from", "source", metavar="URL", help="The store to copy (default: the configured one)."
+)
+@click.option(
+    "--to",
+    "target",
+    metavar="URL",
+    help="An empty, migrated database (default: the configured one).",
+)
 @click.option(
     "--batch-size",
     default=1000,
@@ -30,19 +40,29 @@ PROGRESS_EVERY_SECONDS = 5.0
     type=click.IntRange(1, 100_000),
     help="Rows read and written at a time.",
 )
-def db_copy_command(source: str, target: str, batch_size: int) -> None:
+def db_copy_command(
+    config_path: str | None, source: str | None, target: str | None, batch_size: int
+) -> None:
     """Copy every table of the store into another database (syncd stopped).
 
-    The target must be migrated to the same revision (`syncd db upgrade` with
-    SYNCD_DB_URL set to it) and hold no rows. Exit 0 when every table was
-    copied and its row count verified, 1 when refused or failed (the target
-    is then left as it was).
+    The target must be migrated to the same revision (`syncd db upgrade`)
+    and hold no rows. Leave out --from or --to to mean the configured store.
+    Exit 0 when every table was copied and its row count verified, 1 when
+    refused or failed (the target is then left as it was).
 
     \b
-    syncd db copy --from sqlite:////var/lib/syncd/syncd.db \\
-                  --to postgresql://syncd@db.example.internal:5432/syncd
+    # SYNCD_DB_URL (in /etc/syncd/syncd.env) already names the PostgreSQL database:
+    syncd db upgrade
+    syncd db copy --from sqlite:////var/lib/syncd/syncd.db
     """
-    secrets = _passwords(source, target)
+    secrets: list[str] = []
+    if source is None or target is None:
+        if source is None and target is None:
+            raise click.UsageError("give --from, --to or both (the other is the configured store)")
+        settings = settings_or_exit(config_path)
+        secrets += settings.secret_values()
+        source, target = source or settings.database_url, target or settings.database_url
+    secrets = sorted({*secrets, *_passwords(source, target)}, key=len, reverse=True)
     last = {"at": time.monotonic()}
 
     def progress(table: str, rows: int) -> None:
