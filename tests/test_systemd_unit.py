@@ -131,7 +131,7 @@ def test_verify_check_catches_a_misspelt_unit(tmp_path: Path, replace: str, by: 
     lines = text.splitlines()
     line_number = lines.index(replace) + 1
     unit = unit_copy(tmp_path, text.replace(replace, by, 1))
-    code, said = verify(unit)
+    _code, said = verify(unit)  # verify exits 0 for most of these: the lines tell
     assert any(line.startswith(f"{unit}:{line_number}:") for line in said), said
 
 
