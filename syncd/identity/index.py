@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, func, select, update
 
 from syncd.store.schema import identities, identity_keys, identity_records
 
@@ -118,14 +118,14 @@ def save(
     new: dict[int, tuple[str, str, str]],
     renamed: dict[int, tuple[str, str, str]],
     keys: dict[str, tuple[int, str]],
-    records: list[dict],
+    records: list[tuple[str, str, int, str, bool]],
     merged: dict[int, int],
 ) -> None:
     """Write a resolved batch: new and renamed customers, new keys, records, merges.
 
     Customers are ``id -> (normalised name, name as written, its source)``; keys
-    ``key -> (customer, source)``.  A record dict with ``known: True`` was bound
-    before and is updated.
+    ``key -> (customer, source)``; records ``(source_id, source, customer, reason
+    as JSON, known)``, where a known one was bound before and is updated.
     """
     now = time.time()
     cursor, ph = _cursor(conn)
@@ -160,32 +160,19 @@ def save(
             .values(identity_id=winner)
         )
         conn.execute(update(identities).where(identities.c.id == loser).values(merged_into=winner))
-    fresh, moved = [], []
-    for r in records:
-        (moved if r.pop("known", False) else fresh).append(r)
+    fresh = [(r[0], r[1], r[2], r[3], now) for r in records if not r[4]]
+    moved = [(r[2], r[3], r[1], r[0]) for r in records if r[4]]
     if fresh:
         cursor.executemany(
             "INSERT INTO identity_records (source_id, source, identity_id, reason, created_at) "
             f"VALUES ({ph}, {ph}, {ph}, {ph}, {ph}) ON CONFLICT (source_id, source) DO NOTHING",
-            [(r["source_id"], r["source"], r["identity_id"], r["reason"], now) for r in fresh],
+            fresh,
         )
     if moved:  # a record seen before, now bound elsewhere (after a merge) or explained anew
-        conn.execute(
-            update(identity_records)
-            .where(
-                identity_records.c.source == bindparam("b_source"),
-                identity_records.c.source_id == bindparam("b_source_id"),
-            )
-            .values(identity_id=bindparam("b_id"), reason=bindparam("b_reason")),
-            [
-                {
-                    "b_source": r["source"],
-                    "b_source_id": r["source_id"],
-                    "b_id": r["identity_id"],
-                    "b_reason": r["reason"],
-                }
-                for r in moved
-            ],
+        cursor.executemany(
+            f"UPDATE identity_records SET identity_id = {ph}, reason = {ph} "
+            f"WHERE source = {ph} AND source_id = {ph}",
+            moved,
         )
 
 

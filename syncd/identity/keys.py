@@ -87,7 +87,14 @@ def name(raw: object) -> str:
 
 def keys_of(record: Record, region: str = "RU") -> list[str]:
     """The record's blocking keys, strongest first, each once."""
-    found = [f"c:{v}" for v in map(card, record.cards) if v]
-    found += [f"p:{v}" for v in (phone(p, region) for p in record.phones) if v]
-    found += [f"e:{v}" for v in map(email, record.emails) if v]
+    found = []
+    for raw in record.cards:
+        if value := card(raw):
+            found.append("c:" + value)
+    for raw in record.phones:
+        if value := phone(raw, region):
+            found.append("p:" + value)
+    for raw in record.emails:
+        if value := email(raw):
+            found.append("e:" + value)
     return list(dict.fromkeys(found))

@@ -136,6 +136,10 @@ def _sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         # 16 MB of page cache per connection: the identity index stays warm
         cur.execute("PRAGMA cache_size=-16384")
+        # checkpoint every ~40 MB of WAL, not 4 MB: pages rewritten by several
+        # commits (the tails of appended tables, hot index pages) reach the
+        # database file once, which makes identity batches about a third faster
+        cur.execute("PRAGMA wal_autocheckpoint=10000")
         cur.close()
 
     @event.listens_for(engine, "begin")
