@@ -148,6 +148,15 @@ class Flow(Part):
     def plan(self, event: Event, ctx: FlowContext) -> Plan:
         """Decide what to write for ``event``. Pure: no I/O outside ``ctx``."""
 
+    def people(self, event: Event) -> list:  # noqa: ANN401 - identity.Record
+        """The records ``plan`` will pass to ``ctx.identify`` for this event.
+
+        The planner resolves a whole batch's records in one go before planning
+        it (a batch is much faster than one record at a time); ``identify``
+        then answers from that.  Pure; the default is none.
+        """
+        return []
+
 
 @dataclass(frozen=True)
 class Result:

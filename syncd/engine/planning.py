@@ -48,6 +48,7 @@ class StoreView(FlowContext):
         # a ref looked up but not found is cached as None: no second query
         self.cache = {ref: prefetched.get(ref) for ref in looked_up}
         self.remembered: dict = {}
+        self.identified: dict[tuple[str, str], object] = {}  # (source, id) -> Assignment
 
     def binding(self, system: str, entity: str, external_id: str) -> bindings.Binding | None:
         ref = (system, entity, external_id)
@@ -72,10 +73,24 @@ class StoreView(FlowContext):
             return inbox.newest_pending(conn, system, entity, external_id)
 
     def identify(self, records: list) -> list:
+        found = [self.identified.get((r.source, r.source_id)) for r in records]
+        if all(a is not None for a in found):
+            return found
+        return self._resolve(records)
+
+    def identify_ahead(self, records: list) -> None:
+        """Resolve a batch's records at once; ``identify`` answers from it."""
+        if records:
+            self._resolve(records)
+
+    def _resolve(self, records: list) -> list:
         from syncd.identity.resolver import Resolver
 
         with self.store.begin() as conn:
-            return Resolver().resolve(conn, records)
+            assigned = Resolver().resolve(conn, records)
+        for a in assigned:
+            self.identified[(a.record.source, a.record.source_id)] = a
+        return assigned
 
     def customer_ids(self, identity: int) -> list[tuple[str, str]]:
         from syncd.identity import index
@@ -112,8 +127,9 @@ def plan_pending(
     planned: list[tuple[Event, Plan]] = []
     failed: list[tuple[Event, str]] = []
     per_stream: Counter = Counter()
+    _identify_ahead(view, pipeline, [ev for ev in events if newest.get(_ref(ev), ev.id) == ev.id])
     for ev in events:
-        if newest.get((ev.system, ev.entity, ev.external_id), ev.id) != ev.id:
+        if newest.get(_ref(ev), ev.id) != ev.id:
             outcome_of[ev.id] = ("done", Outcome.UNCHANGED)  # superseded
             continue
         try:
@@ -160,6 +176,21 @@ def plan_pending(
         for (stream, outcome), n in per_stream.items():
             metrics.records.labels(stream, outcome).inc(n)
     return PlanningRound(len(events), len(commands), per_stream)
+
+
+def _ref(ev: Event) -> tuple[str, str, str]:
+    return (ev.system, ev.entity, ev.external_id)
+
+
+def _identify_ahead(view: StoreView, pipeline: Pipeline, events: list[Event]) -> None:
+    """The people of the whole batch in one resolution; on any error each event
+    identifies its own while planned (so a bad one dead-letters only itself)."""
+    try:
+        people = [r for ev in events for f in pipeline.flows if f.accepts(ev) for r in f.people(ev)]
+        view.identify_ahead(people)
+    except Exception as exc:
+        log.warning("identifying the batch at once failed (%s); one event at a time", exc)
+        view.identified.clear()
 
 
 def _merge(plans: list[Plan]) -> Plan:

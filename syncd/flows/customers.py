@@ -36,6 +36,12 @@ class CustomerSync(MappedFlow, Flow):
     kind = "customer_sync"
     Options = CustomerSyncOptions
 
+    def people(self, event: Event) -> list[Record]:
+        data = event.payload.get("data")
+        if event.payload.get("set") != self.mappings.customers.erp_set or data is None:
+            return []
+        return [self.partner_record(event.external_id, data)]
+
     def plan(self, event: Event, ctx: FlowContext) -> Plan:
         mapping = self.mappings.customers
         if event.payload.get("set") != mapping.erp_set:

@@ -85,17 +85,23 @@ class PurchaseHistory(MappedFlow, Flow):
     kind = "purchase_history"
     Options = PurchaseOptions
 
-    def plan(self, event: Event, ctx: FlowContext) -> Plan:
+    def people(self, event: Event) -> list[Record]:
         receipt = event.payload
         buyer = receipt.get("buyer") or {}
-        record = Record(
-            f"pos:{receipt.get('group', '')}",
-            str(receipt.get("receipt_id")),
-            str(buyer.get("name") or ""),
-            phones=[buyer.get("phone") or ""],
-            emails=[buyer.get("email") or ""],
-            cards=[buyer.get("card") or ""],
-        )
+        return [
+            Record(
+                f"pos:{receipt.get('group', '')}",
+                str(receipt.get("receipt_id")),
+                str(buyer.get("name") or ""),
+                phones=[buyer.get("phone") or ""],
+                emails=[buyer.get("email") or ""],
+                cards=[buyer.get("card") or ""],
+            )
+        ]
+
+    def plan(self, event: Event, ctx: FlowContext) -> Plan:
+        receipt = event.payload
+        (record,) = self.people(event)
         (assignment,) = ctx.identify([record])
         if assignment.identity is None:
             return Plan(Outcome.UNCHANGED, note="an anonymous purchase: no card, phone or e-mail")
