@@ -116,6 +116,15 @@ class Metrics:
         )
         self.build_info.labels(__version__, platform.python_version()).set(1)
 
+    def forget_streams(self, names: set[str]) -> None:
+        """Drop the per-stream gauges of sources a reload removed."""
+        for name in names:
+            for gauge in (self.stream_last_success, self.stream_last_attempt, self.lease_held):
+                try:
+                    gauge.remove(name)
+                except KeyError:  # never had a value
+                    pass
+
     def watch_store(self, store, directions: Callable[[], dict[str, set[str]]]) -> None:  # noqa: ANN001
         """Add the scrape-time figures read from ``store``."""
         self.registry.register(StoreCollector(store, directions))

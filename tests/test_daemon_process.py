@@ -13,6 +13,7 @@ from syncd.store import Store, inbox
 from tests.conftest import wait_until
 from tests.support.daemon import (
     change,
+    log_records,
     logged,
     outputs,
     start_daemon,
@@ -20,6 +21,7 @@ from tests.support.daemon import (
     write_config,
     write_feed,
 )
+from tests.support.probe import intervals
 
 SECRET = "test-webhook-secret-123"
 pytestmark = pytest.mark.slow
@@ -202,4 +204,75 @@ def test_systemd_hears_ready_watchdog_reloading_and_stopping(tmp_path, db_url, d
     stopping = wait_for("STOPPING=1", after=ready_again)
     assert count("STOPPING=1") == 1 and count("READY=1") == 2
     assert position("READY=1", after=stopping) is None
+    sock.close()
+
+
+def test_a_reload_waits_for_a_slow_read_while_the_loop_keeps_leases_and_the_watchdog(
+    tmp_path, db_url, daemon
+):
+    """SIGHUP during a long read: the new config applies when the read ends; meanwhile
+    the loop goes on (watchdog fed, leases renewed), and a stream the new config drops
+    leaves no series behind to alert on."""
+    notify_path = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(notify_path))
+    sock.setblocking(False)
+    received: list[tuple[float, str]] = []
+
+    def messages() -> list[tuple[float, str]]:
+        try:
+            for _ in range(1000):
+                received.append((time.time(), sock.recv(4096).decode()))
+        except BlockingIOError:
+            pass
+        return received
+
+    runs = tmp_path / "runs.txt"
+    feed = {
+        "name": "feed",
+        "kind": "feed_file",
+        "system": "demo",
+        "interval_seconds": 0.1,
+        "options": {"path": str(tmp_path / "feed.jsonl")},
+    }
+    probe = {
+        "name": "probe",
+        "kind": "test_probe",
+        "system": "demo",
+        "interval_seconds": 0.05,
+        "options": {"record": str(runs), "pause_seconds": 3},  # longer than the lease TTL
+    }
+    settings = {"engine": {"lease_ttl_seconds": 2}, "extra": {"plugins": ["tests.support.probe"]}}
+    config = write_config(tmp_path, db_url, sources=[feed, probe], **settings)
+    write_feed(tmp_path, [])
+    proc = daemon(config, env={"NOTIFY_SOCKET": str(notify_path), "WATCHDOG_USEC": "400000"})
+    port = port_of(config.with_suffix(".log"))
+    wait_until(lambda: runs.exists() and "start" in runs.read_text(), what="the slow read")
+    assert metric(port, 'syncd_lease_held{stream="probe"}') == 1.0
+
+    write_config(tmp_path, db_url, sources=[feed], **settings)
+    proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: any("RELOADING=1" in m for _, m in messages()), what="RELOADING=1")
+    reloading_at = next(t for t, m in received if "RELOADING=1" in m)
+    # drain while waiting: a message's time is when it was read, so read them as they come
+    wait_until(lambda: messages() and "end" in runs.read_text(), what="the slow read to end")
+    read_ended = intervals(str(runs))[0][2]
+    ready_at = wait_until(
+        lambda: next((t for t, m in messages() if t > reloading_at and "READY=1" in m), None),
+        what="READY=1 after the reload",
+    )
+    pings_while_waiting = [
+        t for t, m in received if "WATCHDOG=1" in m and reloading_at < t < read_ended
+    ]
+    assert len(pings_while_waiting) >= 3  # the loop turned while the read went on
+    assert ready_at >= read_ended  # the new config waited for the read in flight
+    log = config.with_suffix(".log")
+    took = [r for r in log_records(log) if r.get("msg", "").startswith("took lease source:probe")]
+    assert len(took) == 1  # renewed through the wait, never lost and taken again
+
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    assert 'stream="probe"' not in "\n".join(
+        line for line in text.splitlines() if not line.startswith("syncd_records_total")
+    )
+    assert stop(proc) == 0
     sock.close()

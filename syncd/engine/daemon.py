@@ -79,6 +79,7 @@ class Engine:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._reload = threading.Event()
+        self._staged: tuple[Settings, Pipeline] | None = None  # a reload waiting for work in flight
         self._sources_running: dict[str, Future] = {}
         self._source_started: dict[str, float] = {}
         self._next_run: dict[str, float] = {}
@@ -222,9 +223,16 @@ class Engine:
 
     def _iteration(self) -> bool:
         if self._reload.is_set():
-            self._apply_reload()
+            self._stage_reload()
         self.leases.refresh(self._lease_names(), self.settings.engine.lease_ttl_seconds)
         self._reap()
+        if self._staged is not None:
+            if self._sources_running or self._in_flight():
+                # the reload waits for reads and writes in flight, starting no more;
+                # the loop goes on meanwhile (leases renewed, watchdog fed)
+                self._cycle_done()
+                return False
+            self._swap_in(*self._staged)
         now = time.time()
         for name in self.pipeline.sources:
             if now >= self._next_run.get(name, 0.0):
@@ -232,10 +240,13 @@ class Engine:
         busy = False if self._hold_planning() else self._plan()
         busy = self._dispatch_sinks() or busy
         self._purge_if_due(now)
+        self._cycle_done()
+        return busy
+
+    def _cycle_done(self) -> None:
         self.last_cycle_at = time.time()
         self.metrics.engine_cycle.set(self.last_cycle_at)
         self.notifier.watchdog()
-        return busy
 
     def _hold_planning(self) -> bool:
         """While streams polled together are still reading (at most engine.cycle_wait_seconds),
@@ -342,7 +353,8 @@ class Engine:
             log.info("purged %d applied commands older than the retention period", purged)
 
     # -- reload and shutdown ---------------------------------------------
-    def _apply_reload(self) -> None:
+    def _stage_reload(self) -> None:
+        """Validate the file again; a good one waits (in ``_staged``) for work in flight."""
         self._reload.clear()
         self.notifier.reloading()
         log.info("reloading configuration from %s", self.config_path)
@@ -356,15 +368,22 @@ class Engine:
             log.error("reload refused, keeping the running configuration:\n%s", exc)
             self.notifier.ready("reload failed; running the previous configuration")
             return
-        self._wait_sources()
-        self._wait_sinks(self.settings.engine.shutdown_timeout_seconds)
-        for field in ("database_url",):
-            if getattr(new, field) != getattr(self.settings, field):
-                log.warning("%s changed; it takes effect only after a restart", field)
+        if self._staged is not None:  # a second SIGHUP before the first applied
+            self._staged[1].close()
+        self._staged = (new, pipeline)
+
+    def _swap_in(self, new: Settings, pipeline: Pipeline) -> None:
+        self._staged = None
+        if new.database_url != self.settings.database_url:
+            log.warning("database_url changed; it takes effect only after a restart")
         if new.http.listen != self.settings.http.listen:
             log.warning("http.listen changed; it takes effect only after a restart")
+        gone = set(self.pipeline.sources) - set(pipeline.sources)
         old, self.pipeline, self.settings = self.pipeline, pipeline, new
         old.close()
+        for name in gone:
+            self.leases.release(f"source:{name}")
+        self.metrics.forget_streams(gone)  # no alerts about streams that no longer exist
         self.policy = RetryPolicy.from_settings(new.engine.retry)
         for secret in new.secret_values():
             register_secret(secret)
