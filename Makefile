@@ -17,6 +17,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/ensure-postgres
+	bash scripts/ensure-ops-tools
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
