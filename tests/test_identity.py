@@ -114,3 +114,19 @@ def test_two_receipts_of_a_new_person_in_one_batch_make_one_customer(store):
 def test_emails_and_cards_are_normalised():
     keys = keys_of(Record("x", "1", emails=[" Anna@Example.RU "], cards=["ab-12 34"]))
     assert keys == ["c:AB1234", "e:anna@example.ru"]
+
+
+def test_a_fuller_name_renames_the_customer_and_a_record_seen_again_keeps_its_why(store):
+    (receipt,) = resolve(store, Record("pos:msk", "r-1", "Анна", phones=["89123456789"]))
+    (partner,) = resolve(
+        store, Record("erp", "p-1", "Иванова Анна Сергеевна", phones=["+7 912 345-67-89"])
+    )
+    assert partner.identity == receipt.identity
+    (again,) = resolve(store, Record("pos:msk", "r-1", "Анна", phones=["89123456789"]))
+    assert again.identity == receipt.identity
+    with store.read() as conn:
+        told = index.explain(conn, receipt.identity)
+    assert told["golden"]["name"] == {"value": "Иванова Анна Сергеевна", "source": "erp"}
+    why = {r["id"]: r["why"] for r in told["records"]}
+    assert why["r-1"] == ["the same record, seen before", "same phone +79123456789"]
+    assert why["p-1"] == ["same phone +79123456789"]

@@ -11,6 +11,7 @@ primary key); writes are ``executemany``.  Customer ids come from the
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterable
 
@@ -128,25 +129,35 @@ def save(
     as JSON, known)``, where a known one was bound before and is updated.
     """
     now = time.time()
-    cursor, ph = _cursor(conn)
+    cursor, _ = _cursor(conn)
+    pg = conn.dialect.name != "sqlite"
     if new:
-        cursor.executemany(
-            "INSERT INTO identities (id, name, display_name, name_source, created_at, updated_at)"
-            f" VALUES ({ph}, {ph}, {ph}, {ph}, {ph}, {ph})",
+        _insert(
+            cursor,
+            pg,
+            "identities (id, name, display_name, name_source, created_at, updated_at)",
+            ("bigint", "text", "text", "text", "float8", "float8"),
             [(i, n[:255], d[:255], src[:100], now, now) for i, (n, d, src) in new.items()],
         )
     if renamed:
-        cursor.executemany(
-            f"UPDATE identities SET name = {ph}, display_name = {ph}, name_source = {ph}, "
-            f"updated_at = {ph} WHERE id = {ph}",
+        _update(
+            cursor,
+            pg,
+            "identities",
+            "name = u.c0, display_name = u.c1, name_source = u.c2, updated_at = u.c3",
+            "t.id = u.c4",
+            ("text", "text", "text", "float8", "bigint"),
             [(n[:255], d[:255], src[:100], now, i) for i, (n, d, src) in renamed.items()],
         )
     if keys:  # keys new to the index (known ones are moved by merges below)
-        cursor.executemany(
-            f"INSERT INTO identity_keys (key, identity_id, source) VALUES ({ph}, {ph}, {ph}) "
-            "ON CONFLICT (key) DO NOTHING",
+        _insert(
+            cursor,
+            pg,
+            "identity_keys (key, identity_id, source)",
+            ("text", "bigint", "text"),
             # in key order: the B-tree is walked once, not jumped about
             sorted((k, i, src[:100]) for k, (i, src) in keys.items()),
+            "ON CONFLICT (key) DO NOTHING",
         )
     for loser, winner in merged.items():
         conn.execute(
@@ -163,17 +174,59 @@ def save(
     fresh = [(r[0], r[1], r[2], r[3], now) for r in records if not r[4]]
     moved = [(r[2], r[3], r[1], r[0]) for r in records if r[4]]
     if fresh:
-        cursor.executemany(
-            "INSERT INTO identity_records (source_id, source, identity_id, reason, created_at) "
-            f"VALUES ({ph}, {ph}, {ph}, {ph}, {ph}) ON CONFLICT (source_id, source) DO NOTHING",
+        _insert(
+            cursor,
+            pg,
+            "identity_records (source_id, source, identity_id, reason, created_at)",
+            ("text", "text", "bigint", "text", "float8"),
             fresh,
+            "ON CONFLICT (source_id, source) DO NOTHING",
         )
     if moved:  # a record seen before, now bound elsewhere (after a merge) or explained anew
-        cursor.executemany(
-            f"UPDATE identity_records SET identity_id = {ph}, reason = {ph} "
-            f"WHERE source = {ph} AND source_id = {ph}",
+        _update(
+            cursor,
+            pg,
+            "identity_records",
+            "identity_id = u.c0, reason = u.c1",
+            "t.source = u.c2 AND t.source_id = u.c3",
+            ("bigint", "text", "text", "text"),
             moved,
         )
+
+
+def _insert(cursor, pg: bool, into: str, types: tuple, rows: list, tail: str = "") -> None:  # noqa: ANN001
+    """Many rows in: ``executemany`` on SQLite; on PostgreSQL one statement over
+    arrays (``unnest``), not a statement per row."""
+    if not pg:
+        marks = ", ".join("?" * len(types))
+        cursor.executemany(f"INSERT INTO {into} VALUES ({marks}) {tail}", rows)
+        return
+    arrays = ", ".join(f"%s::{t}[]" for t in types)
+    cursor.execute(f"INSERT INTO {into} SELECT * FROM unnest({arrays}) {tail}", _columns(rows))
+
+
+def _update(cursor, pg: bool, table: str, sets: str, match: str, types: tuple, rows: list) -> None:  # noqa: ANN001
+    """Many rows changed; in ``sets`` and ``match`` ``u.cN`` is a row's N-th value and
+    ``t.`` the table's column.  PostgreSQL: one statement over arrays; SQLite: the
+    same statement with placeholders, ``executemany``."""
+    if pg:
+        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        names = ", ".join(f"c{n}" for n in range(len(types)))
+        cursor.execute(
+            f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) AS u({names}) WHERE {match}",
+            _columns(rows),
+        )
+        return
+    statement = re.sub(r"\bt\.", "", f"UPDATE {table} SET {sets} WHERE {match}")
+    order = [int(n) for n in _VALUE.findall(statement)]
+    cursor.executemany(_VALUE.sub("?", statement), [[row[n] for n in order] for row in rows])
+
+
+_VALUE = re.compile(r"\bu\.c(\d+)\b")
+
+
+def _columns(rows: list) -> list[list]:
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 def explain(conn: Connection, identity_id: int) -> dict | None:
