@@ -79,6 +79,32 @@ def bound(conn: Connection, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, 
     return found
 
 
+def look(
+    conn: Connection, keys: Iterable[str], refs: Iterable[tuple[str, str]]
+) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+    """``lookup`` and ``bound`` together: on PostgreSQL in one round trip."""
+    if conn.dialect.name == "sqlite":
+        return lookup(conn, keys), bound(conn, refs)
+    wanted, pairs = sorted(set(keys)), sorted(set(refs))
+    cursor, _ = _cursor(conn)
+    cursor.execute(
+        "SELECT 'k', key, '', identity_id FROM identity_keys WHERE key = ANY(%s) "
+        "UNION ALL "
+        "SELECT 'r', r.source, r.source_id, r.identity_id FROM identity_records AS r "
+        "JOIN unnest(%s::text[], %s::text[]) AS u(source, source_id) "
+        "ON r.source = u.source AND r.source_id = u.source_id",
+        [wanted, [s for s, _ in pairs], [i for _, i in pairs]],
+    )
+    hits: dict[str, int] = {}
+    found: dict[tuple[str, str], int] = {}
+    for kind, first, second, identity in cursor.fetchall():
+        if kind == "k":
+            hits[first] = identity
+        else:
+            found[(first, second)] = identity
+    return hits, found
+
+
 def customers(conn: Connection, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
     """id -> (normalised name, the name as written)."""
     found = {}
@@ -130,19 +156,15 @@ def save(
     """
     now = time.time()
     cursor, _ = _cursor(conn)
-    pg = conn.dialect.name != "sqlite"
+    writes = _Writes(cursor, conn.dialect.name != "sqlite")
     if new:
-        _insert(
-            cursor,
-            pg,
+        writes.insert(
             "identities (id, name, display_name, name_source, created_at, updated_at)",
             ("bigint", "text", "text", "text", "float8", "float8"),
             [(i, n[:255], d[:255], src[:100], now, now) for i, (n, d, src) in new.items()],
         )
     if renamed:
-        _update(
-            cursor,
-            pg,
+        writes.update(
             "identities",
             "name = u.c0, display_name = u.c1, name_source = u.c2, updated_at = u.c3",
             "t.id = u.c4",
@@ -150,15 +172,15 @@ def save(
             [(n[:255], d[:255], src[:100], now, i) for i, (n, d, src) in renamed.items()],
         )
     if keys:  # keys new to the index (known ones are moved by merges below)
-        _insert(
-            cursor,
-            pg,
+        writes.insert(
             "identity_keys (key, identity_id, source)",
             ("text", "bigint", "text"),
             # in key order: the B-tree is walked once, not jumped about
             sorted((k, i, src[:100]) for k, (i, src) in keys.items()),
             "ON CONFLICT (key) DO NOTHING",
         )
+    if merged:
+        writes.flush()  # a merge moves keys and records written above: they must be in
     for loser, winner in merged.items():
         conn.execute(
             update(identity_keys)
@@ -174,52 +196,65 @@ def save(
     fresh = [(r[0], r[1], r[2], r[3], now) for r in records if not r[4]]
     moved = [(r[2], r[3], r[1], r[0]) for r in records if r[4]]
     if fresh:
-        _insert(
-            cursor,
-            pg,
+        writes.insert(
             "identity_records (source_id, source, identity_id, reason, created_at)",
             ("text", "text", "bigint", "text", "float8"),
             fresh,
             "ON CONFLICT (source_id, source) DO NOTHING",
         )
     if moved:  # a record seen before, now bound elsewhere (after a merge) or explained anew
-        _update(
-            cursor,
-            pg,
+        writes.update(
             "identity_records",
             "identity_id = u.c0, reason = u.c1",
             "t.source = u.c2 AND t.source_id = u.c3",
             ("bigint", "text", "text", "text"),
             moved,
         )
+    writes.flush()
 
 
-def _insert(cursor, pg: bool, into: str, types: tuple, rows: list, tail: str = "") -> None:  # noqa: ANN001
-    """Many rows in: ``executemany`` on SQLite; on PostgreSQL one statement over
-    arrays (``unnest``), not a statement per row."""
-    if not pg:
-        marks = ", ".join("?" * len(types))
-        cursor.executemany(f"INSERT INTO {into} VALUES ({marks}) {tail}", rows)
-        return
-    arrays = ", ".join(f"%s::{t}[]" for t in types)
-    cursor.execute(f"INSERT INTO {into} SELECT * FROM unnest({arrays}) {tail}", _columns(rows))
+class _Writes:
+    """A batch's inserts and updates.
 
+    SQLite: each at once with ``executemany``.  PostgreSQL: each is one
+    statement over arrays (``unnest``), not a statement per row, and they are
+    sent together as one statement (data-modifying ``WITH``): one round trip.
+    In ``update``, ``u.cN`` is a row's N-th value and ``t.`` the table's column.
+    """
 
-def _update(cursor, pg: bool, table: str, sets: str, match: str, types: tuple, rows: list) -> None:  # noqa: ANN001
-    """Many rows changed; in ``sets`` and ``match`` ``u.cN`` is a row's N-th value and
-    ``t.`` the table's column.  PostgreSQL: one statement over arrays; SQLite: the
-    same statement with placeholders, ``executemany``."""
-    if pg:
+    def __init__(self, cursor, pg: bool) -> None:  # noqa: ANN001
+        self.cursor, self.pg = cursor, pg
+        self.parts: list[tuple[str, list]] = []
+
+    def insert(self, into: str, types: tuple, rows: list, tail: str = "") -> None:
+        if not self.pg:
+            marks = ", ".join("?" * len(types))
+            self.cursor.executemany(f"INSERT INTO {into} VALUES ({marks}) {tail}", rows)
+            return
+        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        sql = f"INSERT INTO {into} SELECT * FROM unnest({arrays}) {tail}"
+        self.parts.append((sql, _columns(rows)))
+
+    def update(self, table: str, sets: str, match: str, types: tuple, rows: list) -> None:
+        if not self.pg:
+            statement = re.sub(r"\bt\.", "", f"UPDATE {table} SET {sets} WHERE {match}")
+            order = [int(n) for n in _VALUE.findall(statement)]
+            params = [[row[n] for n in order] for row in rows]
+            self.cursor.executemany(_VALUE.sub("?", statement), params)
+            return
         arrays = ", ".join(f"%s::{t}[]" for t in types)
         names = ", ".join(f"c{n}" for n in range(len(types)))
-        cursor.execute(
-            f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) AS u({names}) WHERE {match}",
-            _columns(rows),
-        )
-        return
-    statement = re.sub(r"\bt\.", "", f"UPDATE {table} SET {sets} WHERE {match}")
-    order = [int(n) for n in _VALUE.findall(statement)]
-    cursor.executemany(_VALUE.sub("?", statement), [[row[n] for n in order] for row in rows])
+        sql = f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) AS u({names}) WHERE {match}"
+        self.parts.append((sql, _columns(rows)))
+
+    def flush(self) -> None:
+        if not self.parts:
+            return
+        *first, (last, _) = self.parts
+        head = ", ".join(f"w{n} AS ({sql})" for n, (sql, _) in enumerate(first))
+        params = [p for _, ps in self.parts for p in ps]
+        self.cursor.execute(f"WITH {head} {last}" if first else last, params)
+        self.parts = []
 
 
 _VALUE = re.compile(r"\bu\.c(\d+)\b")

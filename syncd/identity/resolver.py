@@ -50,8 +50,9 @@ class Resolver:
     def _resolve(self, conn: Connection, records: list[Record]) -> list[Assignment]:
         region = self.region
         keyed = [(r, keys_of(r, region)) for r in records]
-        hits = index.lookup(conn, [k for _, ks in keyed for k in ks])
-        bound = index.bound(conn, [(r.source, r.source_id) for r in records])
+        hits, bound = index.look(
+            conn, [k for _, ks in keyed for k in ks], [(r.source, r.source_id) for r in records]
+        )
         names: dict[int, str] = {}  # normalised, for scoring
         shown: dict[int, str] = {}  # as written
 
@@ -74,7 +75,7 @@ class Resolver:
                 wanted |= owners
         load(wanted)
         fresh = [r for r, ks in keyed if ks and (r.source, r.source_id) not in bound]
-        next_id = index.allocate(conn, len(fresh)) if fresh else 0
+        next_id = None  # ids are taken at the first new customer: none for known ones
         new: dict[int, tuple[str, str, str]] = {}
         renamed: dict[int, tuple[str, str, str]] = {}
         new_keys: dict[str, tuple[int, str]] = {}
@@ -91,7 +92,7 @@ class Resolver:
             own_name = name(record.name)
             block = [key for key in keys if key in hits]
             if was is None and not block:
-                identity, created, reason = next_id, True, NEW  # no block: somebody new
+                identity, created, reason = 0, True, NEW  # no block: somebody new
             elif was is None and len({hits[key] for key in block}) == 1:
                 # one customer has every key that is known: decide() would say the same
                 identity, created = hits[block[0]], False
@@ -102,12 +103,14 @@ class Resolver:
                     load(owners)
                 decision = decide(keys, own_name, hits, names, was, self.same_name)
                 created, reason = decision.identity is None, tuple(decision.reason)
-                identity = next_id if created else decision.identity
+                identity = 0 if created else decision.identity
                 for loser in decision.merge:
                     self._fold(loser, identity, merged, names, shown, new, renamed, hits)
             written = record.name.strip()
             if created:
-                next_id += 1
+                if next_id is None:
+                    next_id = index.allocate(conn, len(fresh))
+                identity, next_id = next_id, next_id + 1
                 new[identity] = (own_name, written, record.source if written else "")
                 names[identity], shown[identity] = own_name, written
             elif written and self._fuller(written, identity, load, shown):
