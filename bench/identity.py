@@ -103,16 +103,21 @@ def receipts(n: int, count: int) -> Iterator[tuple[Record, int | None]]:
         d = phone_digits(i)
         local = f"8 (9{d // 10**7:02d}) {d // 10**4 % 1000:03d}-{d % 10**4:04d}"
         if roll < 0.30:
-            yield Record("pos:msk", where, phones=[local]), i + 1
+            yield Record("pos:msk", where, phones=[local], receipt=True), i + 1
         elif roll < 0.55:
-            yield Record("pos:msk", where, cards=[card_number(i)]), i + 1
+            yield Record("pos:msk", where, cards=[card_number(i)], receipt=True), i + 1
         elif roll < 0.65:
-            yield Record("pos:msk", where, emails=[f"CLIENT{i}@EXAMPLE.RU"]), i + 1
+            yield Record("pos:msk", where, emails=[f"CLIENT{i}@EXAMPLE.RU"], receipt=True), i + 1
         elif roll < 0.75:
-            yield Record("pos:msk", where, phones=[local], emails=[f"new{j}@mail.example"]), i + 1
+            yield (
+                Record(
+                    "pos:msk", where, phones=[local], emails=[f"new{j}@mail.example"], receipt=True
+                ),
+                i + 1,
+            )
         else:
             phone = f"+79{phone_digits(n + 10_000 + j):09d}"
-            yield Record("pos:msk", where, "Новый Покупатель", phones=[phone]), None
+            yield Record("pos:msk", where, "Новый Покупатель", phones=[phone], receipt=True), None
 
 
 def batch(store: Store, n: int, count: int, size: int = 1000) -> tuple[float, int]:
@@ -143,12 +148,15 @@ def probes(store: Store, n: int, count: int) -> tuple[list[float], int]:
         if kind == 0:  # a known phone, written as a cashier would
             d = phone_digits(i)
             written = f"8 (9{d // 10**7:02d}) {d // 10**4 % 1000:03d}-{d % 10**4:04d}"
-            records.append((Record("pos:msk", f"r-{j}", phones=[written]), i + 1))
+            records.append((Record("pos:msk", f"r-{j}", phones=[written], receipt=True), i + 1))
         elif kind == 1:  # a known card
-            records.append((Record("pos:msk", f"r-{j}", cards=[card_number(i)]), i + 1))
+            records.append(
+                (Record("pos:msk", f"r-{j}", cards=[card_number(i)], receipt=True), i + 1)
+            )
         else:  # somebody new
             phone = f"+79{phone_digits(n + j):09d}"
-            records.append((Record("pos:msk", f"r-{j}", "Новый Покупатель", phones=[phone]), None))
+            buyer = Record("pos:msk", f"r-{j}", "Новый Покупатель", phones=[phone], receipt=True)
+            records.append((buyer, None))
     for chunk_start in range(0, count, 100):
         with store.begin() as conn:
             for record, expected in records[chunk_start : chunk_start + 100]:

@@ -128,5 +128,25 @@ def test_a_fuller_name_renames_the_customer_and_a_record_seen_again_keeps_its_wh
         told = index.explain(conn, receipt.identity)
     assert told["golden"]["name"] == {"value": "Иванова Анна Сергеевна", "source": "erp"}
     why = {r["id"]: r["why"] for r in told["records"]}
-    assert why["r-1"] == ["the same record, seen before", "same phone +79123456789"]
+    assert why["r-1"] == ["new: no known card, phone or e-mail"]  # how it joined, kept
     assert why["p-1"] == ["same phone +79123456789"]
+
+
+def test_a_repeat_receipt_is_matched_but_only_a_receipt_that_changes_the_customer_is_kept(store):
+    def receipt(number: str, **keys: list[str]) -> Record:
+        return Record("pos:msk", number, receipt=True, **keys)
+
+    (first,) = resolve(store, receipt("r-1", phones=["+79123456789"]))
+    (repeat,) = resolve(store, receipt("r-2", phones=["89123456789"]))
+    (new_mail,) = resolve(store, receipt("r-3", phones=["89123456789"], emails=["a@b.ru"]))
+    (by_mail,) = resolve(store, receipt("r-4", emails=["A@B.RU"]))
+    assert first.created and not repeat.created
+    assert first.identity == repeat.identity == new_mail.identity == by_mail.identity
+    assert repeat.reason == ["same phone +79123456789"]
+    with store.read() as conn:
+        told = index.explain(conn, first.identity)
+    # r-1 made the customer, r-3 brought the e-mail; r-2 and r-4 only matched
+    assert {r["id"] for r in told["records"]} == {"r-1", "r-3"}
+    assert told["golden"]["emails"] == [{"value": "a@b.ru", "source": "pos:msk"}]
+    (again,) = resolve(store, receipt("r-2", phones=["89123456789"]))
+    assert again.identity == first.identity and not again.created  # a replay: the same answer

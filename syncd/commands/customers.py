@@ -20,7 +20,13 @@ def customers_group() -> None:
 @click.argument("customer_id", type=int)
 @with_store
 def explain(store: Store, customer_id: int) -> None:
-    """Why records were merged into customer ID: each record with the keys that matched."""
+    """Why records were merged into customer ID: each record with the keys that matched.
+
+    Lists the records that made the customer what it is: 1C partners, CRM
+    customers, and receipts that made it, brought a key or a fuller name, or
+    merged two customers.  A repeat purchase matched by a known key is not
+    listed (its order in the CRM is under the customer).
+    """
     from syncd.identity import index
 
     with store.read() as conn:

@@ -96,6 +96,7 @@ class PurchaseHistory(MappedFlow, Flow):
                 phones=[buyer.get("phone") or ""],
                 emails=[buyer.get("email") or ""],
                 cards=[buyer.get("card") or ""],
+                receipt=True,
             )
         ]
 

@@ -36,6 +36,10 @@ class Record:
     phones: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
     cards: list[str] = field(default_factory=list)
+    # the buyer on a receipt: bound only when it changes the customer (makes it, brings a
+    # key or a fuller name, or merges two); a repeat purchase matched by a known key
+    # is not kept, so the identity tables grow with people, not with receipts
+    receipt: bool = False
 
 
 @lru_cache(maxsize=65536)  # cashiers' files repeat the same numbers

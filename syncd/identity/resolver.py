@@ -91,6 +91,7 @@ class Resolver:
                 continue
             own_name = name(record.name)
             block = [key for key in keys if key in hits]
+            changes = len(block) < len(keys)  # a key new to the customer (or a new customer)
             if was is None and not block:
                 identity, created, reason = 0, True, NEW  # no block: somebody new
             elif was is None and len({hits[key] for key in block}) == 1:
@@ -106,6 +107,7 @@ class Resolver:
                 identity = 0 if created else decision.identity
                 for loser in decision.merge:
                     self._fold(loser, identity, merged, names, shown, new, renamed, hits)
+                changes = changes or bool(decision.merge)
             written = record.name.strip()
             if created:
                 if next_id is None:
@@ -115,6 +117,7 @@ class Resolver:
                 names[identity], shown[identity] = own_name, written
             elif written and self._fuller(written, identity, load, shown):
                 # a fuller name than the customer had (e.g. a partner after a receipt)
+                changes = True
                 names[identity], shown[identity] = own_name, written
                 (new if identity in new else renamed)[identity] = (own_name, written, record.source)
             for key in keys:
@@ -122,9 +125,10 @@ class Resolver:
                     hits[key] = identity
                     new_keys[key] = (identity, record.source)
             bound[ref] = identity
-            rows.append(
-                (record.source_id, record.source, identity, _reason_json(reason), was is not None)
-            )
+            keep = was is None and (changes or not record.receipt)
+            if keep or (was is not None and was != identity):  # new, or bound elsewhere now
+                row = (record.source_id, record.source, identity, _reason_json(reason), not keep)
+                rows.append(row)
             out.append(Assignment(record, identity, created, list(reason)))
         index.save(
             conn,
