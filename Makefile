@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine_throughput.py
 	$(BIN)/python bench/crm_upload.py --orders 5000
 	$(BIN)/python bench/erp_read.py
+	$(BIN)/python bench/identity.py
 
 clean:
 	rm -rf $(VENV) state .pytest_cache
