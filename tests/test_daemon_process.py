@@ -276,3 +276,18 @@ def test_a_reload_waits_for_a_slow_read_while_the_loop_keeps_leases_and_the_watc
     )
     assert stop(proc) == 0
     sock.close()
+
+
+def test_sigusr1_prints_every_threads_stack_and_the_daemon_carries_on(tmp_path, db_url, daemon):
+    config = write_config(tmp_path, db_url)
+    write_feed(tmp_path, [])
+    proc = daemon(config)
+    log = config.with_suffix(".log")
+    wait_until(lambda: logged(log, "syncd started"), what="the daemon to start")
+    proc.send_signal(signal.SIGUSR1)
+    wait_until(lambda: "Current thread" in log.read_text(errors="replace"), what="the dump")
+    text = log.read_text(errors="replace")
+    assert "in run" in text and "Thread 0x" in text  # the main loop and the other threads
+    write_feed(tmp_path, [change("order", "O1", 1, total=1)], append=True)
+    wait_until(lambda: outputs(tmp_path / "out").get("order/O1"), what="work after the dump")
+    assert stop(proc) == 0

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -39,6 +41,9 @@ def run_command(
     if not (once or no_http):
         server = _serve(engine)
     engine.install_signal_handlers()
+    # `kill -USR1 <pid>` (systemctl kill -s USR1 syncd) prints every thread's stack to
+    # stderr (the journal): what a daemon that stopped making progress is waiting on
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         code = engine.run(once=once)
     finally:

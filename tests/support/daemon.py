@@ -108,9 +108,19 @@ def start_daemon(config: Path, *args: str, env: dict | None = None, log: Path | 
 
 
 def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+    """Signal the daemon and wait for it; one that hangs dumps its threads' stacks
+    (SIGUSR1, into its log) before the test fails, to show what it waited on."""
     if proc.poll() is None:
         proc.send_signal(sig)
-    return proc.wait(timeout=timeout)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGUSR1)
+        try:
+            proc.wait(timeout=2)  # a moment to write the dump; it is not expected to exit
+        except subprocess.TimeoutExpired:
+            pass
+        raise
 
 
 def outputs(out_dir: Path) -> dict[str, dict]:
