@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from click.testing import CliRunner
 
 from cli import main
@@ -148,3 +150,23 @@ def test_a_write_syncd_made_itself_is_recognised_as_an_echo(tmp_path, store, db_
     with store.read() as conn:
         row = conn.exec_driver_sql("SELECT outcome FROM inbox").scalar_one()
     assert row == "skipped_echo"
+
+
+def test_signal_handlers_take_no_lock_the_interrupted_main_thread_may_hold(tmp_path, store, db_url):
+    """A handler runs in the main thread between two bytecodes, maybe while it holds the
+    loop's wake-up lock; a handler that took that lock again would hang the daemon."""
+    config = write_config(tmp_path, db_url)
+    write_feed(tmp_path, [])
+    engine = Engine(load_settings(config, {}), config_path=str(config), store=store)
+    handled = threading.Event()
+
+    def signal_lands() -> None:
+        engine.request_reload()
+        engine.request_stop()
+        handled.set()
+
+    with engine._wake._cond:  # what the main thread holds inside Event.wait/clear/set
+        landing = threading.Thread(target=signal_lands, daemon=True)
+        landing.start()
+        assert handled.wait(5), "a signal handler waited for the lock"
+    assert engine.run() == 0  # and the loop sees the stop

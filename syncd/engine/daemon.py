@@ -77,8 +77,7 @@ class Engine:
         self.leases = LeaseKeeper(self.store, self.owner, self.metrics)
         self.last_cycle_at: float | None = None
         self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._reload = threading.Event()
+        self._stop_signalled = self._reload_signalled = False
         self._staged: tuple[Settings, Pipeline] | None = None  # a reload waiting for work in flight
         self._sources_running: dict[str, Future] = {}
         self._source_started: dict[str, float] = {}
@@ -98,13 +97,22 @@ class Engine:
         return PartContext(settings=settings, metrics=self.metrics, dry_run=self.dry_run)
 
     # -- control ---------------------------------------------------------
+    # The signal handlers only set a flag: a handler runs in the main thread between
+    # two bytecodes, maybe while that thread holds an Event's lock, and taking it
+    # again would deadlock.  The loop sees the flags within a tenth of a second.
     def request_stop(self, *_: object) -> None:
-        self._stop.set()
-        self._wake.set()
+        self._stop_signalled = True
 
     def request_reload(self, *_: object) -> None:
-        self._reload.set()
-        self._wake.set()
+        self._reload_signalled = True
+
+    def _pause(self, seconds: float) -> None:
+        """Until woken, signalled, or ``seconds`` pass."""
+        deadline = time.monotonic() + seconds
+        while not (self._stop_signalled or self._reload_signalled):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._wake.wait(min(0.1, remaining)):
+                return
 
     def nudge(self, stream: str | None = None) -> None:
         """Run ``stream``'s source at the next iteration (a webhook said something changed)."""
@@ -172,7 +180,7 @@ class Engine:
                 return self._run_once()
             self.notifier.ready(f"running as {self.owner}")
             log.info("syncd started", extra={"instance": self.owner, "dry_run": self.dry_run})
-            while not self._stop.is_set():
+            while not self._stop_signalled:
                 try:
                     busy = self._iteration()
                 except Exception as exc:  # e.g. the store is briefly unreachable
@@ -184,7 +192,7 @@ class Engine:
                     )
                     busy = False
                 if not busy:
-                    self._wake.wait(self.settings.engine.tick_seconds)
+                    self._pause(self.settings.engine.tick_seconds)
                 self._wake.clear()
             return 0
         finally:
@@ -196,7 +204,7 @@ class Engine:
         for name in self.pipeline.sources:
             self._start_source(name)
         wait_futures(list(self._sources_running.values()))
-        while not self._stop.is_set():
+        while not self._stop_signalled:
             self._reap()
             planned = self._plan()
             self._wait_sinks()
@@ -214,15 +222,16 @@ class Engine:
         while True:
             self.leases.refresh(self._lease_names(), ttl)
             missing = [n for n in self._lease_names() if self.leases.held(n) is None]
-            if not missing or time.monotonic() > deadline or self._stop.is_set():
+            if not missing or time.monotonic() > deadline or self._stop_signalled:
                 break
-            self._stop.wait(min(1.0, ttl / 4))
+            self._pause(min(1.0, ttl / 4))
         if missing:
             log.warning("another instance holds %s; skipped in this pass", ", ".join(missing))
         return missing
 
     def _iteration(self) -> bool:
-        if self._reload.is_set():
+        if self._reload_signalled:
+            self._reload_signalled = False
             self._stage_reload()
         self.leases.refresh(self._lease_names(), self.settings.engine.lease_ttl_seconds)
         self._reap()
@@ -355,7 +364,6 @@ class Engine:
     # -- reload and shutdown ---------------------------------------------
     def _stage_reload(self) -> None:
         """Validate the file again; a good one waits (in ``_staged``) for work in flight."""
-        self._reload.clear()
         self.notifier.reloading()
         log.info("reloading configuration from %s", self.config_path)
         try:
