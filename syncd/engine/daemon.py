@@ -1,7 +1,8 @@
 """The daemon: one main loop that schedules sources, plans the inbox, feeds sinks.
 
 Each iteration of the loop:
-  1. applies a pending reload (SIGHUP) between cycles;
+  1. takes a reload (SIGHUP) in: checks the file, and swaps the new
+     configuration in once no read or write is in flight (engine/reloading.py);
   2. takes or renews the leases of its streams and of the inbox;
   3. starts each due source whose lease it holds (in a worker thread);
   4. plans pending inbox events into outbox commands (if it holds ``inbox``);
@@ -28,15 +29,16 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 
-from syncd.config import ConfigError, ConfigProblem, Settings, load_settings
+from syncd.config import Settings
 from syncd.engine.applying import apply_claims, claim_for, preview_for
 from syncd.engine.contracts import PartContext
 from syncd.engine.leasing import LeaseKeeper
 from syncd.engine.pipeline import Pipeline, build_pipeline
 from syncd.engine.planning import plan_pending
+from syncd.engine.reloading import Reloading
 from syncd.engine.retry import RetryPolicy
 from syncd.engine.sourcing import run_source, take_pushed
-from syncd.logs import register_secret, setup_logging
+from syncd.logs import register_secret
 from syncd.metrics import Metrics
 from syncd.sdnotify import Notifier
 from syncd.store import Store, outbox
@@ -54,7 +56,7 @@ def instance_id(settings: Settings) -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{random.randbytes(3).hex()}"
 
 
-class Engine:
+class Engine(Reloading):
     def __init__(
         self,
         settings: Settings,
@@ -362,47 +364,6 @@ class Engine:
             log.info("purged %d applied commands older than the retention period", purged)
 
     # -- reload and shutdown ---------------------------------------------
-    def _stage_reload(self) -> None:
-        """Validate the file again; a good one waits (in ``_staged``) for work in flight."""
-        self.notifier.reloading()
-        log.info("reloading configuration from %s", self.config_path)
-        try:
-            if not self.config_path:
-                raise ConfigError([ConfigProblem("", None, None, "", "no file to reload from")])
-            new = load_settings(self.config_path)
-            pipeline = build_pipeline(new, self._context(new))
-        except ConfigError as exc:
-            self.metrics.config_reload_ok.set(0)
-            log.error("reload refused, keeping the running configuration:\n%s", exc)
-            self.notifier.ready("reload failed; running the previous configuration")
-            return
-        if self._staged is not None:  # a second SIGHUP before the first applied
-            self._staged[1].close()
-        self._staged = (new, pipeline)
-
-    def _swap_in(self, new: Settings, pipeline: Pipeline) -> None:
-        self._staged = None
-        if new.database_url != self.settings.database_url:
-            log.warning("database_url changed; it takes effect only after a restart")
-        if new.http.listen != self.settings.http.listen:
-            log.warning("http.listen changed; it takes effect only after a restart")
-        gone = set(self.pipeline.sources) - set(pipeline.sources)
-        old, self.pipeline, self.settings = self.pipeline, pipeline, new
-        old.close()
-        for name in gone:
-            self.leases.release(f"source:{name}")
-        self.metrics.forget_streams(gone)  # no alerts about streams that no longer exist
-        self.policy = RetryPolicy.from_settings(new.engine.retry)
-        for secret in new.secret_values():
-            register_secret(secret)
-        setup_logging(new.log.level, new.log.format)
-        if self._web is not None:
-            self.attach_web(self._web)
-        self.metrics.config_reload_ok.set(1)
-        self.metrics.config_reload_time.set(time.time())
-        log.info("configuration reloaded")
-        self.notifier.ready("configuration reloaded")
-
     def _wait_sources(self, timeout: float | None = None) -> None:
         wait_futures(list(self._sources_running.values()), timeout=timeout)
         self._reap()
