@@ -1,11 +1,13 @@
 """The identity tables: SQL kept in one place, batched for speed.
 
-Lookups take a whole batch's keys at once (``IN`` lists of 500 on the
-primary key); writes are ``executemany``.  Customer ids come from the
-``identity_seq`` row, taken inside the caller's transaction.
+A batch's keys and records are looked up at once (``look``) and its writes
+sent together (``save``): on PostgreSQL a match is two round trips.
+Customer ids come from the ``identity_seq`` row, taken inside the caller's
+transaction.
 
     with store.begin() as conn:
-        hits = lookup(conn, ["p:+79123456789"])     # {"p:+79…": 7}
+        hits, bound = look(conn, ["p:+79123456789"], [("pos:msk", "r-1")])
+        # {"p:+79…": 7}, {}
 """
 
 from __future__ import annotations
@@ -40,39 +42,28 @@ def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
         yield items[i : i + size]
 
 
-def lookup(conn: Connection, keys: Iterable[str]) -> dict[str, int]:
-    wanted, found = sorted(set(keys)), {}
-    cursor, ph = _cursor(conn)
-    if conn.dialect.name != "sqlite":  # one array parameter: parsed once, not 500 times
-        cursor.execute("SELECT key, identity_id FROM identity_keys WHERE key = ANY(%s)", [wanted])
-        return dict(cursor.fetchall())
-    for chunk in _chunks(wanted):
-        marks = ",".join([ph] * len(chunk))
+def _sqlite_keys(conn: Connection, keys: Iterable[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    cursor, _ = _cursor(conn)
+    for chunk in _chunks(sorted(set(keys))):
+        marks = ",".join("?" * len(chunk))
         cursor.execute(f"SELECT key, identity_id FROM identity_keys WHERE key IN ({marks})", chunk)
         found.update(dict(cursor.fetchall()))
     return found
 
 
-def bound(conn: Connection, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+def _sqlite_bound(conn: Connection, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
     by_source: dict[str, list[str]] = {}
     for source, source_id in set(refs):
         by_source.setdefault(source, []).append(source_id)
     found = {}
-    cursor, ph = _cursor(conn)
+    cursor, _ = _cursor(conn)
     for source, ids in by_source.items():
-        if conn.dialect.name != "sqlite":
-            cursor.execute(
-                "SELECT source_id, identity_id FROM identity_records "
-                "WHERE source = %s AND source_id = ANY(%s)",
-                [source, sorted(ids)],
-            )
-            found.update({(source, s): i for s, i in cursor.fetchall()})
-            continue
         for chunk in _chunks(sorted(ids)):
-            marks = ",".join([ph] * len(chunk))
+            marks = ",".join("?" * len(chunk))
             cursor.execute(
                 "SELECT source_id, identity_id FROM identity_records "
-                f"WHERE source = {ph} AND source_id IN ({marks})",
+                f"WHERE source = ? AND source_id IN ({marks})",
                 [source, *chunk],
             )
             found.update({(source, s): i for s, i in cursor.fetchall()})
@@ -82,9 +73,13 @@ def bound(conn: Connection, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, 
 def look(
     conn: Connection, keys: Iterable[str], refs: Iterable[tuple[str, str]]
 ) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
-    """``lookup`` and ``bound`` together: on PostgreSQL in one round trip."""
+    """Who each key points to, and which records are bound to whom.
+
+    SQLite: ``IN`` lists of 500 on the primary keys.  PostgreSQL: one round
+    trip, with the keys as one array parameter (parsed once, not 500 times).
+    """
     if conn.dialect.name == "sqlite":
-        return lookup(conn, keys), bound(conn, refs)
+        return _sqlite_keys(conn, keys), _sqlite_bound(conn, refs)
     wanted, pairs = sorted(set(keys)), sorted(set(refs))
     cursor, _ = _cursor(conn)
     cursor.execute(
