@@ -201,7 +201,8 @@ identity_keys = Table(
     sqlite_with_rowid=False,  # one B-tree, not a table and an index: inserts cost half
 )
 
-# Every record bound to a customer, with why (``syncd customers explain``).
+# The records that shaped a customer (1C partners, CRM customers, receipts that made it,
+# brought a key or a name, or merged two), with why (``syncd customers explain``).
 identity_records = Table(
     "identity_records",
     metadata,
