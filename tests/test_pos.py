@@ -6,11 +6,8 @@ import csv
 import json
 from pathlib import Path
 
-from syncd.config import load_settings
-from syncd.engine.contracts import PartContext
-from syncd.engine.pipeline import build_pipeline
 from syncd.metrics import Metrics
-from tests.support.daemon import ROOT, write_config
+from tests.support.daemon import ROOT, parts_of
 
 HEADER = (
     "Чек;Магазин;Дата;Товар;Артикул;Количество;Цена;Сумма;Телефон;Email;Карта;Покупатель;Операция"
@@ -30,15 +27,10 @@ def pos_source(tmp_path: Path, **options):  # noqa: ANN201
             **options,
         },
     }
-    config = write_config(
-        tmp_path,
-        f"sqlite:///{tmp_path}/p.db",
-        sources=[spec],
-        extra={"mappings_dir": str(ROOT / "mappings"), "flows": [], "sinks": {}},
-    )
-    settings = load_settings(config, {})
     metrics = Metrics()
-    return build_pipeline(settings, PartContext(settings, metrics)).sources["pos_msk"], metrics
+    extra = {"mappings_dir": str(ROOT / "mappings"), "flows": [], "sinks": {}}
+    parts = parts_of(tmp_path, sources=[spec], extra=extra, metrics=metrics)
+    return parts.sources["pos_msk"], metrics
 
 
 def drop(tmp_path: Path, name: str, content: bytes) -> Path:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from syncd.config import load_settings
-from syncd.engine.contracts import PartContext
-from syncd.engine.pipeline import build_pipeline
-from syncd.metrics import Metrics
-from tests.support.daemon import ROOT, write_config
+from tests.support.daemon import ROOT, parts_of
 from tests.support.erp import PASSWORD, USER, erp_sandbox
 
 
@@ -23,15 +19,9 @@ def retail_source(tmp_path, url, monkeypatch):  # noqa: ANN001, ANN201
             "requests_per_second": 1000,
         },
     }
-    config = write_config(
-        tmp_path,
-        f"sqlite:///{tmp_path}/r.db",
-        sources=[spec],
-        extra={"mappings_dir": str(ROOT / "mappings"), "flows": [], "sinks": {}},
-    )
-    settings = load_settings(config, {})
     monkeypatch.setenv("SYNCD_STORE12_PASSWORD", PASSWORD)  # the secret only in the environment
-    return build_pipeline(settings, PartContext(settings, Metrics())).sources["store12"]
+    extra = {"mappings_dir": str(ROOT / "mappings"), "flows": [], "sinks": {}}
+    return parts_of(tmp_path, sources=[spec], extra=extra).sources["store12"]
 
 
 def test_punched_receipts_come_with_the_cards_code_and_the_buyers_contacts(tmp_path, monkeypatch):

@@ -12,23 +12,16 @@ from syncd.engine.contracts import PartContext
 from syncd.engine.pipeline import build_pipeline
 from syncd.metrics import Metrics
 from tests.support.crm import history_source
-from tests.support.daemon import write_config
+from tests.support.daemon import parts_of, write_config
 
 URL = "https://shop.retailcrm.test"
 API = URL + "/api/v5/"
 
 
 def source(tmp_path, **options):
-    from syncd.config import load_settings
-
-    config = write_config(
-        tmp_path,
-        f"sqlite:///{tmp_path}/s.db",
-        sources=[history_source(**{"requests_per_second": 1000, **options})],
-    )
     env = {"SYNCD_CRM_URL": URL, "SYNCD_CRM_API_KEY": "k" * 24, "SYNCD_CRM_SITE": "main"}
-    settings = load_settings(config, env)
-    return build_pipeline(settings, PartContext(settings, Metrics())).sources["crm_orders"]
+    spec = history_source(**{"requests_per_second": 1000, **options})
+    return parts_of(tmp_path, sources=[spec], env=env).sources["crm_orders"]
 
 
 def record(

@@ -12,6 +12,11 @@ from typing import Any
 
 import yaml
 
+from syncd.config import load_settings
+from syncd.engine.contracts import PartContext
+from syncd.engine.pipeline import Pipeline, build_pipeline
+from syncd.metrics import Metrics
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -92,6 +97,21 @@ def syncd(*args: str, env: dict | None = None, check: bool = False, timeout: flo
         check=check,
         timeout=timeout,
     )
+
+
+def parts_of(
+    tmp_path: Path,
+    *,
+    sources: list[dict] | None = None,
+    extra: dict | None = None,
+    env: dict | None = None,
+    metrics: Metrics | None = None,
+) -> Pipeline:
+    """The pipeline a config with these parts builds, in this process, running nothing."""
+    db = f"sqlite:///{tmp_path}/parts.db"
+    config = write_config(tmp_path, db, sources=sources or [], extra=extra)
+    settings = load_settings(config, env or {})
+    return build_pipeline(settings, PartContext(settings, metrics or Metrics()))
 
 
 def start_daemon(config: Path, *args: str, env: dict | None = None, log: Path | None = None):

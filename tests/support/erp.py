@@ -6,14 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from syncd.config import load_settings
 from syncd.connectors.onec.odata import ODataClient
-from syncd.engine.contracts import PartContext
-from syncd.engine.pipeline import build_pipeline
-from syncd.metrics import Metrics
 from syncd.sandbox.erp_app import PREFIX, SandboxErp
 from syncd.sandbox.erp_schema import EXCHANGE_PLAN
-from tests.support.daemon import write_config
+from tests.support.daemon import parts_of
 from tests.support.serve import serving
 
 USER, PASSWORD = "Обмен", "пароль-1С"
@@ -48,11 +44,7 @@ def erp_parts(tmp_path: Path, url: str, *, sources=(), sinks=None, erp=None):  #
         "flows": [],
         "sinks": sinks or {},
     }
-    config = write_config(
-        tmp_path, f"sqlite:///{tmp_path}/s.db", sources=list(sources), extra=extra
-    )
-    settings = load_settings(config, erp_env(url))
-    return build_pipeline(settings, PartContext(settings, Metrics()))
+    return parts_of(tmp_path, sources=list(sources), extra=extra, env=erp_env(url))
 
 
 def exchange_source(app: SandboxErp, name: str = "erp_changes", **options) -> dict:
