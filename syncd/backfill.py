@@ -59,22 +59,25 @@ class ErpOrdersBackfill(Source):
         reader = EntryReader("erp", self.name, {self.set_name: "order"}, meta)
         flt = f"Date ge {literal(self.since)}"
         seen_at = f"backfill:{time.time():.0f}"
-        events, skipped, resume = [], 0, done
-        for entry in self.client.entities(self.set_name, meta, filter=flt):
+        events, rejected, skipped, resume = [], [], 0, done
+        for position, entry in enumerate(
+            self.client.entities(self.set_name, meta, filter=flt), start=1
+        ):
             if skipped < resume:  # resume: the committed part is not stored again
                 skipped += 1
                 continue
-            events.append(
-                reader.event(self.set_name, reader.key_of(self.set_name, entry), entry, seen_at)
-            )
-            if len(events) >= self.batch:
-                done += len(events)
-                yield SourceBatch(events, {"read": done})
-                self.progress(len(events))
-                events = []
-        done += len(events)
-        yield SourceBatch(events, {"read": done, "finished": True})
-        self.progress(len(events))
+            where = f"backfill of {self.set_name}, entry {position}"
+            event, bad = reader.entry(self.set_name, None, entry, seen_at, where)
+            events += [event] if event is not None else []
+            rejected += [bad] if bad is not None else []
+            if len(events) + len(rejected) >= self.batch:
+                done += len(events) + len(rejected)
+                yield SourceBatch(events, {"read": done}, rejected)
+                self.progress(len(events) + len(rejected))
+                events, rejected = [], []
+        done += len(events) + len(rejected)
+        yield SourceBatch(events, {"read": done, "finished": True}, rejected)
+        self.progress(len(events) + len(rejected))
 
 
 class PosArchiveBackfill(Source):

@@ -1,6 +1,8 @@
 """The order mapper: 1C order ↔ what syncd knows of it ↔ the CRM order.
 
-Pure conversions driven by the mapping files (the OCA connector's "mapper"):
+Pure conversions driven by the mapping files (the OCA connector's "mapper"),
+over 1C data already typed from ``$metadata`` (``connectors/onec/edm``):
+flags are ``True``/``False``, numbers numbers, whatever path read them.
 what an event from each side says about the order (its stage, its mapped
 fields, its goods lines), and the CRM order to create from a 1C order.  The
 flow uses it; ``syncd mappings preview`` uses it to show what would be
@@ -21,6 +23,8 @@ from syncd.flows.order_rules import rank
 from syncd.mappings.load import Mappings
 from syncd.mappings.transforms import Zones, get_path, set_path, to_crm
 from syncd.model import Event
+
+EMPTY_REF = "00000000-0000-0000-0000-000000000000"  # 1C's empty reference
 
 
 class OrderMapper:
@@ -48,20 +52,22 @@ class OrderMapper:
             if fm.direction in ("erp_to_crm", "both")
         }
         lines = data.get(orders.items.section) or []
-        cancelled = orders.items.cancelled
         return {
             "version": data.get("DataVersion"),
             "status": data.get("Статус"),
-            "posted": bool(data.get("Posted")),
+            "posted": data.get("Posted") is True,
             "fields": fields,
             "lines": lines,
-            "all_cancelled": bool(lines)
-            and bool(cancelled)
-            and all(line.get(cancelled) for line in lines),
-            "customer": data.get(orders.customer_field),
-            "total": float(data.get(orders.total_field) or 0),
-            "date": str(data.get("Date") or ""),
+            "all_cancelled": bool(lines) and all(self.line_cancelled(line) for line in lines),
+            "customer": _reference(data.get(orders.customer_field)),
+            "total": data.get(orders.total_field) or 0.0,
+            "date": data.get("Date") or "",
         }
+
+    def line_cancelled(self, line: dict) -> bool:
+        """A goods line 1C cancelled (``Отменено`` is typed: only ``True`` counts)."""
+        cancelled = self.mappings.orders.items.cancelled
+        return bool(cancelled) and line.get(cancelled) is True
 
     def erp_stage(self, erp: dict) -> str | None:
         statuses = self.mappings.statuses
@@ -100,11 +106,11 @@ class OrderMapper:
         order["items"] = [
             {
                 "offer": {"externalId": str(line.get(items.offer) or "").lower()},
-                "quantity": float(line.get(items.quantity) or 0),
-                "initialPrice": round(float(line.get(items.price) or 0), 2),
+                "quantity": line.get(items.quantity) or 0.0,
+                "initialPrice": round(line.get(items.price) or 0.0, 2),
             }
             for line in erp.get("lines") or []
-            if not (items.cancelled and line.get(items.cancelled))
+            if not self.line_cancelled(line)
         ]
         return order
 
@@ -114,6 +120,11 @@ class OrderMapper:
         return statuses.crm_write.get(stage) or next(
             (code for code, s in statuses.crm.items() if s == stage), "new"
         )
+
+
+def _reference(value: Any) -> Any:
+    """A 1C reference, or None for the empty one (all zeros: "not filled in")."""
+    return None if value in (None, "", EMPTY_REF) else value
 
 
 def _blank(value: Any) -> Any:

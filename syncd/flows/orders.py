@@ -247,7 +247,7 @@ class OrderSync(MappedFlow, Flow):
             "set": self.mappings.orders.erp_set,
             "fields": fields,
             "expected_version": erp.get("version"),
-            "post": decision.erp_post or bool(erp.get("posted")),
+            "post": decision.erp_post or erp.get("posted") is True,
         }
         action = "set_status" if decision.erp_post else "update"
         return [self._command(self.options.erp_sink, ref, action, payload, event)]

@@ -1,12 +1,16 @@
 """Atom feeds from 1C (exchange-plan packages, sets read without ``$format=json``).
 
 Every ``entry`` becomes a ``Change``: the set it belongs to (from its
-``category``, else its id URL), its properties as 1C's own JSON would carry
-them (``Edm.Int64`` as a string, booleans and numbers typed, empty elements
-as empty strings, ``m:null`` as None), tabular sections and register
-``RecordSet``s as lists of rows.  A record set's ``Recorder`` sits on the
-entry only, so it is copied down into each row.  ``at:deleted-entry``
-(RFC 6721) becomes a deleted ``Change`` carrying the key from its URL.
+``category``, else its id URL), the key from its id URL, and its properties
+**as text**: a real package carries no ``m:type`` on scalars
+(``<d:Posted>false</d:Posted>``), so nothing here guesses a type — the
+properties are typed from ``$metadata`` in one place
+(``StructuredType.normalize``).  Empty elements are empty strings,
+``m:null`` is None, and tabular sections and register ``RecordSet``s (the
+only elements with ``d:element`` children or a ``Collection(…)`` type) are
+lists of rows.  ``at:deleted-entry`` (RFC 6721) becomes a deleted ``Change``
+carrying the key from its URL.  Navigation links, titles and the feed's own
+elements are not data.
 
 Parsed with defusedxml: no DTD, no entity expansion, no external entities.
 
@@ -23,8 +27,6 @@ from urllib.parse import unquote
 
 from defusedxml import ElementTree
 
-NUMBERS = {"Edm.Double", "Edm.Decimal", "Edm.Single"}
-INTS_AS_NUMBERS = {"Edm.Int16", "Edm.Int32", "Edm.Byte", "Edm.SByte"}
 URL_KEY = re.compile(r"/(?P<set>[^/()]+)\((?P<key>[^)]*)\)\s*$")
 KEY_PART = re.compile(r"(?:(?P<name>[^=,\s]+)=)?(?:guid|datetime)?'(?P<value>(?:[^']|'')*)'")
 
@@ -49,20 +51,13 @@ def _attr(element: Any, name: str) -> str | None:
 
 
 def _value(element: Any) -> Any:
-    """One ``d:`` element as 1C's JSON value."""
+    """One ``d:`` element: its text, a list of rows, or None."""
     if _attr(element, "null") == "true":
         return None
-    edm = _attr(element, "type") or "Edm.String"
-    if edm.startswith("Collection("):
-        return [_row(item) for item in element if _local(item.tag) == "element"]
-    text = element.text or ""
-    if edm == "Edm.Boolean":
-        return text.strip().lower() == "true"
-    if edm in NUMBERS:
-        return float(text) if text.strip() else 0.0
-    if edm in INTS_AS_NUMBERS:
-        return int(text) if text.strip() else 0
-    return text  # strings, GUIDs, dates, and Int64 (a string in 1C's JSON too)
+    items = [item for item in element if _local(item.tag) == "element"]
+    if items or (_attr(element, "type") or "").startswith("Collection("):
+        return [_row(item) for item in items]
+    return element.text or ""
 
 
 def _row(element: Any) -> dict[str, Any]:
@@ -106,8 +101,4 @@ def _entry(element: Any) -> Change:
             for holder in child:
                 if _local(holder.tag) == "properties":
                     props = _row(holder)
-    rows = props.get("RecordSet")
-    if isinstance(rows, list):
-        recorder = {k: v for k, v in props.items() if k.startswith("Recorder")}
-        props["RecordSet"] = [{**recorder, **row} for row in rows]
     return Change(set_name, url_key, props)

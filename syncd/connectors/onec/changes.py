@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from syncd.connectors.onec.edm import typed
 from syncd.connectors.onec.errors import ErpNotFound
 from syncd.connectors.onec.metadata import Metadata
 from syncd.connectors.onec.values import literal
@@ -52,7 +53,12 @@ def entity_path(set_name: str, key: dict[str, Any]) -> str:
 
 
 class EntryReader:
-    """Turns 1C entries of the configured sets into events (and bad ones into rejects)."""
+    """Turns 1C entries of the configured sets into events (and bad ones into rejects).
+
+    The one place where 1C data is typed (``StructuredType.normalize``): an
+    entry read as Atom (exchange packages) or as JSON (re-reads by key, date
+    windows, backfills) gives the same event data and the same hash.
+    """
 
     def __init__(self, system: str, stream: str, sets: dict[str, str], meta: Metadata) -> None:
         self.system, self.stream, self.sets, self.meta = system, stream, sets, meta
@@ -60,11 +66,25 @@ class EntryReader:
             meta.entity(set_name)  # KeyError naming a set the publication lacks
 
     def key_of(self, set_name: str, data: dict) -> dict[str, Any]:
+        """The object's key from its (typed) data."""
         return {name: data[name] for name in self.meta.entity(set_name).key}
 
-    def event(self, set_name: str, key: dict[str, Any], data: dict | None, seen_at: str) -> Event:
+    def typed_key(self, set_name: str, key: dict[str, Any]) -> dict[str, Any]:
+        """A key read from a URL (text), typed like the data."""
+        entity = self.meta.entity(set_name)
+        return {name: typed(value, entity.type_of(name), name) for name, value in key.items()}
+
+    def event(
+        self, set_name: str, key: dict[str, Any] | None, data: dict | None, seen_at: str
+    ) -> Event:
+        """The event of one entry (``data`` None: the object is gone); ``BadValue`` if untyped."""
         if data is not None:
             data = self.meta.entity(set_name).normalize(data)
+            key = self.key_of(set_name, data)
+        elif key is not None:
+            key = self.typed_key(set_name, key)
+        else:
+            raise ValueError("an entry with neither data nor key")
         digest = content_hash(data)
         version = (data or {}).get("DataVersion") or f"{digest}@{seen_at}"
         return Event(
@@ -84,21 +104,45 @@ class EntryReader:
         )
 
     def events(
-        self, entries: Iterable[tuple[str, dict | None, dict]], seen_at: str, where: str
+        self, entries: Iterable[tuple[str, dict | None, dict | None]], seen_at: str, where: str
     ) -> tuple[list[Event], list[Rejected]]:
-        """``(set, key or None, data or None)`` triples → events; unreadable ones rejected."""
+        """``(set, key or None, data or None)`` triples → events; unreadable ones rejected.
+
+        A rejected entry names the package, its place, the object and the
+        field: ``SelectChanges message 7, entry 3: Document_ЗаказКлиента
+        8d1d…: field Товары[2].Отменено: expected Edm.Boolean, got 'да'``.
+        """
         events, rejected = [], []
         for position, (set_name, key, data) in enumerate(entries, start=1):
             if set_name not in self.sets:
                 continue
-            try:
-                key = key or self.key_of(set_name, data or {})
-                events.append(self.event(set_name, key, data, seen_at))
-            except (KeyError, TypeError, ValueError) as exc:
-                rejected.append(
-                    Rejected(f"{where}, entry {position} ({set_name})", f"unreadable: {exc}", data)
-                )
+            event, bad = self.entry(set_name, key, data, seen_at, f"{where}, entry {position}")
+            if event is not None:
+                events.append(event)
+            if bad is not None:
+                rejected.append(bad)
         return events, rejected
+
+    def entry(
+        self, set_name: str, key: dict | None, data: dict | None, seen_at: str, where: str
+    ) -> tuple[Event | None, Rejected | None]:
+        """One entry: its event, or why it was rejected (``where`` says where it was read)."""
+        try:
+            return self.event(set_name, key, data, seen_at), None
+        except (KeyError, TypeError, ValueError) as exc:
+            subject = f"{where}: {describe(set_name, key, data)}"
+            return None, Rejected(subject, f"unreadable: {_reason(exc)}", data)
+
+
+def describe(set_name: str, key: dict | None, data: dict | None) -> str:
+    """``Document_X 8d1d…`` or ``Register Name=…;…``: the object, as far as it can be told."""
+    names = list(key or {}) or [n for n in ("Ref_Key", "Recorder", "Заказ") if n in (data or {})]
+    shown = {n: (key or data or {}).get(n) for n in names}
+    return f"{set_name} {key_text(shown)}" if shown else set_name
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc).strip("'\"") if isinstance(exc, KeyError) else str(exc)
 
 
 class Nudges:
@@ -141,16 +185,30 @@ class Nudges:
                 self._pending.setdefault((set_name, key_text(key)), key)
 
 
-def reread(client: Any, reader: EntryReader, items: list, seen_at: str) -> list[Event]:
-    """The nudged objects, read by key now (a 404 means the object is gone)."""
-    events = []
+def reread(
+    client: Any, reader: EntryReader, items: list, seen_at: str
+) -> tuple[list[Event], list[Rejected]]:
+    """The nudged objects, read by key now (a 404 means the object is gone).
+
+    An object that cannot be read for good (a key that is no key, a value
+    that does not type) is rejected alone; a 1C that does not answer raises,
+    and the caller puts every nudge back.
+    """
+    events, rejected = [], []
     for set_name, key in items:
         try:
-            data = client.get_json(entity_path(set_name, key))
+            path = entity_path(set_name, key)
+        except (KeyError, TypeError, ValueError) as exc:
+            rejected.append(Rejected(f"1C webhook nudge: {set_name}", f"not a key: {exc}", key))
+            continue
+        try:
+            data = client.get_json(path)
         except ErpNotFound:
             data = None
-        events.append(reader.event(set_name, key, data, seen_at))
-    return events
+        found, bad = reader.events([(set_name, key, data)], seen_at, f"re-read of {path}")
+        events += found
+        rejected += bad
+    return events, rejected
 
 
 def _guid(value: Any) -> str:

@@ -62,8 +62,8 @@ class ExchangeNode:
 
     def received_no(self) -> int:
         """The last message number 1C saw confirmed for this node."""
-        node = self.client.get_json(f"{self.plan}({literal(self.node)})")
-        return int(node.get("ReceivedNo") or 0)
+        node = self.client.get_entity(self.plan, f"{self.plan}({literal(self.node)})")
+        return node.get("ReceivedNo") or 0
 
     def select(self, message_no: int) -> bytes:
         # SelectChanges answers Atom only; a failed call costs 1C lock time,
@@ -119,21 +119,20 @@ class ErpExchangeSource(Source):
         nudged = self.nudges.drain()
         if nudged:
             try:
-                events = reread(self.client, self.reader, nudged, f"nudge:{time.time():.3f}")
+                events, rejected = reread(
+                    self.client, self.reader, nudged, f"nudge:{time.time():.3f}"
+                )
             except Exception:
                 self.nudges.put_back(nudged)
                 raise
-            yield SourceBatch(events, {"message_no": number})
+            yield SourceBatch(events, {"message_no": number}, rejected)
         for _ in range(self.options.packages_per_poll):
             message_no = number + 1
             changes = parse_feed(self.node.select(message_no))
             if not changes:
                 yield SourceBatch([], {"message_no": number})
                 return
-            entries = [
-                (c.set_name, c.key, None) if c.deleted else (c.set_name, None, c.properties)
-                for c in changes
-            ]
+            entries = [(c.set_name, c.key, None if c.deleted else c.properties) for c in changes]
             events, rejected = self.reader.events(
                 entries, f"message:{message_no}", f"SelectChanges message {message_no}"
             )

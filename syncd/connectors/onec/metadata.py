@@ -22,7 +22,8 @@ from typing import Any
 
 from defusedxml import ElementTree
 
-from syncd.connectors.onec.values import read_value
+from syncd.connectors.onec.edm import BadValue, typed
+from syncd.connectors.onec.values import python_value
 
 
 def _local(tag: str) -> str:
@@ -57,45 +58,54 @@ class StructuredType:
         return self.owner.complex_types[self.tabular_sections[name]]  # type: ignore[union-attr]
 
     def read(self, raw: dict, tz: Any) -> dict:
-        """An entry as Python values by this type (tabular sections row by row).
+        """An entry as Python values (``int``, ``Decimal``, aware ``datetime``, ``UUID``).
 
-        Fields this type does not declare (``odata.metadata``, presentations)
-        are kept as they came.
+        Typed like ``normalize`` first, so a bad value raises ``BadValue`` here too.
         """
         out: dict = {}
-        for name, value in raw.items():
-            if name in self.properties:
-                out[name] = read_value(value, self.properties[name], tz)
-            elif name in self.tabular_sections and isinstance(value, list):
+        for name, value in self.normalize(raw).items():
+            if name in self.tabular_sections:
                 row_type = self.tabular(name)
                 out[name] = [row_type.read(row, tz) for row in value]
             else:
-                out[name] = value
+                out[name] = python_value(value, self.properties[name], tz)
         return out
 
-    def normalize(self, raw: dict) -> dict:
-        """An entry in one JSON form whether it came as JSON or Atom.
+    def normalize(self, raw: dict, owner_key: tuple[str, ...] = ()) -> dict:
+        """An entry in syncd's one form, whether it came as JSON or as Atom.
 
-        Numbers of ``Edm.Double``/``Decimal`` become floats, ``Edm.Int64``
-        strings (as 1C's JSON sends them), tabular rows alike; the content
-        hash of an unchanged object is then the same on every read.
+        Every declared property is typed by ``$metadata`` (``edm.typed``);
+        tabular sections row by row, each row without its copy of the
+        object's key (JSON rows repeat ``Ref_Key``, Atom rows do not).
+        Properties ``$metadata`` does not declare (``odata.metadata``,
+        ``X@navigationLinkUrl``, presentations, an open type's extras) are
+        left out: their type is unknown, and the same object must read the
+        same through every path.  ``BadValue`` names the field
+        (``Товары[2].Отменено``).
         """
         out: dict = {}
         for name, value in raw.items():
+            if name in owner_key:
+                continue
             edm = self.properties.get(name)
-            if value is None or edm is None:
-                if name in self.tabular_sections and isinstance(value, list):
-                    row_type = self.tabular(name)
-                    out[name] = [row_type.normalize(row) for row in value]
-                elif not name.startswith("odata."):
-                    out[name] = value
-            elif edm in ("Edm.Double", "Edm.Decimal", "Edm.Single"):
-                out[name] = float(value)
-            elif edm == "Edm.Int64":
-                out[name] = str(value)
-            else:
-                out[name] = value
+            if edm is not None:
+                out[name] = typed(value, edm, name)
+            elif name in self.tabular_sections:
+                out[name] = self._rows(name, value)
         return out
+
+    def _rows(self, name: str, value: Any) -> list[dict]:
+        if value is None or value == "":
+            return []  # an empty collection element in Atom
+        if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+            raise BadValue(name, "a tabular section (a list of rows)", value)
+        row_type, rows = self.tabular(name), []
+        for number, row in enumerate(value, start=1):
+            try:
+                rows.append(row_type.normalize(row, tuple(self.key)))
+            except BadValue as bad:
+                raise bad.inside(f"{name}[{number}].") from None
+        return rows
 
     @property
     def references(self) -> dict[str, str]:

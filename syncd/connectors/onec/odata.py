@@ -111,6 +111,11 @@ class ODataClient:
         except ValueError:
             raise ErpUnavailable(response.status_code, None, "reply is not JSON") from None
 
+    def get_entity(self, set_name: str, path: str) -> dict:
+        """One object read by its key path, typed by ``$metadata`` (``BadValue`` if it
+        does not type): what every decision about 1C's current state reads."""
+        return self.metadata().entity(set_name).normalize(self.get_json(path))
+
     # -- metadata and reads ----------------------------------------------------
     def metadata(self, refresh: bool = False) -> Metadata:
         """The publication's ``$metadata``, parsed once and cached."""

@@ -28,12 +28,12 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from syncd.connectors.onec.changes import content_hash, entity_path
+from syncd.connectors.onec.changes import content_hash, describe, entity_path
 from syncd.connectors.onec.date_window import DATE, DateWindow
 from syncd.connectors.onec.errors import ErpNotFound
 from syncd.connectors.onec.odata import ODataClient
 from syncd.connectors.onec.values import EMPTY_GUID, literal
-from syncd.engine.contracts import Source, SourceBatch
+from syncd.engine.contracts import Rejected, Source, SourceBatch
 from syncd.engine.pipeline import register
 from syncd.logs import register_secret
 from syncd.model import Event, fingerprint
@@ -84,28 +84,38 @@ class RetailReceiptsSource(Source):
     def poll(self, cursor: Any) -> Iterator[SourceBatch]:
         run = self.window.run(cursor, self.now())
         meta = self.client.metadata()
-        events = []
-        for entry in self.client.entities(
+        receipts = meta.entity(self.options.receipts_set)
+        events, rejected = [], []
+        read = self.client.entities(
             self.options.receipts_set, meta, filter=f"Date ge {literal(run.start)}"
-        ):
-            news = run.saw(str(entry["Ref_Key"]), content_hash(entry), str(entry.get("Date") or ""))
+        )
+        for position, raw in enumerate(read, start=1):
+            try:
+                entry = receipts.normalize(raw)  # typed by $metadata, never by the payload
+            except (KeyError, ValueError) as exc:
+                where = f"{self.options.receipts_set} window, entry {position}"
+                shown = describe(self.options.receipts_set, None, raw)
+                rejected.append(Rejected(f"{where}: {shown}", f"unreadable: {exc}", raw))
+                continue
+            news = run.saw(entry["Ref_Key"], content_hash(entry), entry.get("Date") or "")
             if news and entry.get("СтатусЧекаККМ") in self.options.statuses:
                 events.append(self._event(entry))
-        yield SourceBatch(events, run.cursor())
+        yield SourceBatch(events, run.cursor(), rejected)
 
     def _card(self, ref: str | None) -> str:
         if not ref or ref == EMPTY_GUID:
             return ""
         if ref not in self.cards:
             try:
-                card = self.client.get_json(entity_path(self.options.cards_set, {"Ref_Key": ref}))
+                path = entity_path(self.options.cards_set, {"Ref_Key": ref})
+                card = self.client.get_entity(self.options.cards_set, path)
                 self.cards[ref] = str(card.get("КодКарты") or card.get("Code") or "")
             except ErpNotFound:
                 self.cards[ref] = ""
         return self.cards[ref]
 
     def _event(self, entry: dict) -> Event:
-        at = datetime.strptime(str(entry["Date"])[:19], DATE).replace(tzinfo=self.zone)
+        at = datetime.strptime(entry["Date"], DATE).replace(tzinfo=self.zone)
         lines = entry.get("Товары") or []
         receipt = {
             "receipt_id": str(entry["Ref_Key"]),
@@ -114,14 +124,14 @@ class RetailReceiptsSource(Source):
             "operation": "return"
             if "возврат" in str(entry.get("ВидОперации", "")).lower()
             else "sale",
-            "total": round(float(entry.get("СуммаДокумента") or 0), 2),
+            "total": round(entry.get("СуммаДокумента") or 0.0, 2),
             "items": [
                 {
-                    "sku": str(line.get("Номенклатура_Key") or ""),
+                    "sku": line.get("Номенклатура_Key") or "",
                     "name": "",
-                    "quantity": float(line.get("Количество") or 0),
-                    "price": float(line.get("Цена") or 0),
-                    "amount": float(line.get("Сумма") or 0),
+                    "quantity": line.get("Количество") or 0.0,
+                    "price": line.get("Цена") or 0.0,
+                    "amount": line.get("Сумма") or 0.0,
                 }
                 for line in lines
             ],

@@ -7,8 +7,7 @@ Writing a value into a URL:
 - the whole option is then percent-encoded, Cyrillic included.
 No value can end its literal early or add a clause to a ``$filter``.
 
-Reading a value back:
-- ``Edm.Int64`` arrives as a JSON string;
+Reading a value back (typed by ``$metadata`` in ``edm``, then as Python):
 - dates carry no zone and are read in the configured ERP time zone;
 - ``0001-01-01T00:00:00`` and the all-zero GUID mean "empty".
 
@@ -26,8 +25,8 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-EMPTY_DATE = "0001-01-01T00:00:00"
-EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
+from syncd.connectors.onec.edm import EMPTY_DATE, EMPTY_GUID, typed
+
 # a property path: letters (Cyrillic too), digits and _, segments joined by /
 FIELD = re.compile(r"^[^\W\d][\w]*(/[^\W\d][\w]*)*$")
 
@@ -86,19 +85,23 @@ def query(options: dict[str, Any]) -> str:
 
 
 def read_value(raw: Any, edm_type: str, tz: ZoneInfo) -> Any:
-    """A JSON value as Python, by its ``$metadata`` type."""
-    if raw is None:
+    """A JSON value or Atom text as Python, by its ``$metadata`` type (``BadValue`` if not)."""
+    return python_value(typed(raw, edm_type), edm_type, tz)
+
+
+def python_value(value: Any, edm_type: str, tz: ZoneInfo) -> Any:
+    """A canonical value (``edm.typed``) as the Python object it stands for.
+
+    Integers stay ``int``, fractions become ``Decimal`` (money), dates aware
+    ``datetime`` in the ERP's zone, references ``UUID``; the empty date and
+    the all-zero reference are ``None``.
+    """
+    if value is None:
         return None
-    if edm_type in ("Edm.Int64", "Edm.Int32", "Edm.Int16", "Edm.Byte", "Edm.SByte"):
-        return int(raw)
     if edm_type in ("Edm.Decimal", "Edm.Double", "Edm.Single"):
-        return Decimal(str(raw))
+        return Decimal(repr(value))
     if edm_type == "Edm.DateTime":
-        if raw == EMPTY_DATE or raw == "":
-            return None
-        return datetime.fromisoformat(str(raw)).replace(tzinfo=tz)
+        return None if value == EMPTY_DATE else datetime.fromisoformat(value).replace(tzinfo=tz)
     if edm_type == "Edm.Guid":
-        return None if raw in (EMPTY_GUID, "") else guid(raw)
-    if edm_type == "Edm.Boolean":
-        return raw if isinstance(raw, bool) else str(raw).lower() == "true"
-    return raw
+        return None if value == EMPTY_GUID else uuid.UUID(value)
+    return value

@@ -31,7 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from syncd.connectors.onec.changes import EntryReader, Nudges, content_hash, key_text, reread
+from syncd.connectors.onec.changes import EntryReader, Nudges, content_hash, reread
 from syncd.connectors.onec.connection import erp_client_for, erp_zone
 from syncd.connectors.onec.date_window import DateWindow
 from syncd.connectors.onec.values import field, literal
@@ -82,27 +82,33 @@ class ErpWindowSource(Source):
         nudged = self.nudges.drain()
         if nudged:
             try:
-                yield SourceBatch(reread(self.client, self.reader, nudged, seen_at), state or None)
+                events, rejected = reread(self.client, self.reader, nudged, seen_at)
             except Exception:
                 self.nudges.put_back(nudged)
                 raise
+            yield SourceBatch(events, state or None, rejected)
         run = self.window.run(cursor, self.now())
         flt = f"{self.options.date_field} ge {literal(run.start)}"
         if self.options.filter:
             flt = f"({flt}) and ({self.options.filter})"
         reader, set_name = self.reader, self.options.set
-        batch = []
-        for entry in self.client.entities(set_name, reader.meta, filter=flt):
-            data = reader.meta.entity(set_name).normalize(entry)
-            key = reader.key_of(set_name, data)
-            stamp = str(data.get(self.options.date_field) or "")
-            if not run.saw(key_text(key), content_hash(data), stamp):
-                continue  # in the window already, unchanged
-            batch.append(reader.event(set_name, key, data, seen_at))
+        batch, rejected = [], []
+        where = f"{set_name} window from {run.start.isoformat()}"
+        entries = self.client.entities(set_name, reader.meta, filter=flt)
+        for position, entry in enumerate(entries, start=1):
+            event, bad = reader.entry(set_name, None, entry, seen_at, f"{where}, entry {position}")
+            if bad is not None:
+                rejected.append(bad)
+            if event is not None:
+                data = event.payload["data"]
+                stamp = str(data.get(self.options.date_field) or "")
+                if run.saw(event.external_id, content_hash(data), stamp):
+                    batch.append(event)  # new in the window, or changed since the last poll
             if len(batch) >= 200:
-                yield SourceBatch(batch, state or None)  # the cursor moves at the end only
-                batch = []
-        yield SourceBatch(batch, run.cursor())
+                # the cursor moves at the end only
+                yield SourceBatch(batch, state or None, rejected)
+                batch, rejected = [], []
+        yield SourceBatch(batch, run.cursor(), rejected)
 
     def webhooks(self) -> list[WebhookRoute]:
         return [self.nudges.route()]

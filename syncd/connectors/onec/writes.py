@@ -61,7 +61,8 @@ class ErpWriter:
         self.client, self.zone, self.if_match = client, zone, if_match
 
     def read(self, set_name: str, ref: str) -> dict:
-        return self.client.get_json(entity_path(set_name, {"Ref_Key": _guid(ref)}))
+        """The object as 1C holds it now, typed by ``$metadata``."""
+        return self.client.get_entity(set_name, entity_path(set_name, {"Ref_Key": _guid(ref)}))
 
     def create(self, set_name: str, fields: dict) -> dict:
         body = self._body(set_name, fields)
@@ -80,7 +81,7 @@ class ErpWriter:
         """Write ``fields`` (and post) unless the object changed; verified by re-reading."""
         meta = self.client.metadata().entity(set_name)
         path = entity_path(set_name, {"Ref_Key": _guid(ref)})
-        current = self.client.get_json(path)
+        current = self.client.get_entity(set_name, path)
         if expected_version and current.get("DataVersion") != expected_version:
             raise ObjectChanged(set_name, ref, expected_version, current)
         body = self._body(set_name, fields)
@@ -88,8 +89,8 @@ class ErpWriter:
             self._patch(set_name, ref, path, body, current.get("DataVersion"))
         if post:
             self.client.request("POST", f"{path}/Post", {"PostingModeOperational": "false"})
-        after = self.client.get_json(path)
-        problems = _differences(meta.normalize(body), meta.normalize(after))
+        after = self.client.get_entity(set_name, path)
+        problems = _differences(meta.normalize(body), after)
         if post and after.get("Posted") is not True:
             problems.append("Posted: expected true, 1C has false")
         status = body.get("Статус")
@@ -106,15 +107,16 @@ class ErpWriter:
         except ErpError as exc:
             if exc.status != 412:
                 raise
-            raise ObjectChanged(set_name, ref, str(version), self.client.get_json(path)) from None
+            current = self.client.get_entity(set_name, path)
+            raise ObjectChanged(set_name, ref, str(version), current) from None
 
     def mark_deleted(self, set_name: str, ref: str) -> dict:
         """DeletionMark, never DELETE; a posted document is unposted first."""
         path = entity_path(set_name, {"Ref_Key": _guid(ref)})
-        if self.client.get_json(path).get("Posted"):
+        if self.client.get_entity(set_name, path).get("Posted") is True:
             self.client.request("POST", f"{path}/Unpost")
         self.client.request("PATCH", path, {"$format": "json"}, {"DeletionMark": True})
-        after = self.client.get_json(path)
+        after = self.client.get_entity(set_name, path)
         if after.get("DeletionMark") is not True:
             raise NotApplied(200, None, f"{set_name}({ref}): DeletionMark did not take")
         return after
