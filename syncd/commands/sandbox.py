@@ -95,6 +95,11 @@ def sandbox_crm(
 @click.option("--slow", default=0.0, show_default=True, help="Seconds added to every answer.")
 @click.option("--fail-share", default=0.0, show_default=True, help="Share of requests given 503.")
 @click.option("--html-auth-errors", is_flag=True, help="A bad login gets an HTML page with 200.")
+@click.option(
+    "--atom-scalar-types",
+    is_flag=True,
+    help="Put m:type on Atom scalars (recorded real packages have none; some builds may).",
+)
 @click.option("--seed", default=1, show_default=True, help="Seed of the sample data and faults.")
 def sandbox_erp(
     port: int,
@@ -108,6 +113,7 @@ def sandbox_erp(
     slow: float,
     fail_share: float,
     html_auth_errors: bool,
+    atom_scalar_types: bool,
     seed: int,
 ) -> None:
     """Serve a sandbox 1C (УТ 11) at http://HOST:PORT/odata/standard.odata/.
@@ -129,6 +135,7 @@ def sandbox_erp(
         slow_seconds=slow,
         fail_share=fail_share,
         seed=seed,
+        atom_scalar_types=atom_scalar_types,
     )
     app.trade.seed(customers=customers, items=items, orders=orders, seed=seed)
     server = HttpServer(app, f"{host}:{port}", threads=16)

@@ -58,6 +58,7 @@ class SandboxErp:
         fail_share: float = 0.0,
         seed: int = 1,
         enforce_if_match: bool = False,
+        atom_scalar_types: bool = False,
     ) -> None:
         self.state = ErpState(timezone)
         self.trade = Trade(self.state)
@@ -65,6 +66,8 @@ class SandboxErp:
         self.user, self.password = user, password
         self.html_auth_errors = html_auth_errors
         self.enforce_if_match = enforce_if_match  # documented 412; a live УТ 11 ignored it
+        # recorded packages type no scalar; a switch for the other shape
+        self.atom_scalar_types = atom_scalar_types
         self.slow_seconds = slow_seconds
         self.fail_share = fail_share
         self._random = random.Random(seed)
@@ -213,7 +216,7 @@ class SandboxErp:
             rows = rows[skip:][:top] if top is not None else rows[skip:]
         rows = [select_fields(r, options.get("$select"), schema) for r in rows]
         if not json_wanted:
-            body = atom_feed(base, set_name, [(set_name, r) for r in rows])
+            body = self.feed(base, [(set_name, r) for r in rows])
             return 200, [("Content-Type", "application/atom+xml;charset=utf-8")], body
         reply: dict[str, Any] = {"odata.metadata": f"{base}$metadata#{set_name}"}
         if options.get("$inlinecount") == "allpages":
@@ -225,10 +228,16 @@ class SandboxErp:
         self, base: str, set_name: str, row: dict, json_wanted: bool
     ) -> tuple[int, list, bytes]:
         if not json_wanted:
-            body = atom_feed(base, set_name, [(set_name, row)])
+            body = self.feed(base, [(set_name, row)])
             return 200, [("Content-Type", "application/atom+xml;charset=utf-8")], body
         return _json_reply(
             200, {"odata.metadata": f"{base}$metadata#{set_name}/@Element", **wire(set_name, row)}
+        )
+
+    def feed(self, base: str, entries: list, deleted: list[str] | None = None) -> bytes:
+        """Atom as this base writes it (untyped scalars unless ``atom_scalar_types``)."""
+        return atom_feed(
+            base, entries, deleted, now=self.state.now(), scalar_types=self.atom_scalar_types
         )
 
     def exchange(self, action: str, options: dict, base: str) -> tuple[int, list, bytes]:
@@ -250,12 +259,13 @@ class SandboxErp:
             for s, k, r in changes
             if not r
         ]
-        body = atom_feed(base, f"SelectChanges/{message_no}", live, deleted=gone)
+        body = self.feed(base, live, deleted=gone)
         return 200, [("Content-Type", "application/atom+xml;charset=utf-8")], body
 
 
-def wire(set_name: str, row: dict) -> dict:
-    """A stored row as 1C's JSON: Int64 as strings, tabular rows alike."""
+def wire(set_name: str, row: dict, base: str = "") -> dict:
+    """A stored row as 1C's JSON: Int64 as strings, tabular rows alike (each with the
+    object's ``Ref_Key``), and ``X@navigationLinkUrl`` for every reference."""
     schema = SCHEMA[set_name]
     out = {}
     for name, value in row.items():
@@ -269,6 +279,11 @@ def wire(set_name: str, row: dict) -> dict:
             ]
         else:
             out[name] = value
+    if schema.key == ("Ref_Key",) and row.get("Ref_Key"):
+        here = f"{set_name}(guid'{row['Ref_Key']}')"
+        for ref in schema.references:
+            if ref in row:
+                out[f"{ref[:-4]}@navigationLinkUrl"] = f"{here}/{ref[:-4]}"
     return out
 
 

@@ -18,6 +18,8 @@ from xml.sax.saxutils import quoteattr
 NAMESPACE = "StandardODATA"
 EXCHANGE_PLAN = "ExchangePlan_СинхронизацияSyncd"
 
+# The configuration's enums: the sandbox's business logic knows them, but a real
+# publication does not list them in $metadata (reference §0 item 23).
 ENUMS = {
     "СтатусыЗаказовКлиентов": ["НеСогласован", "КОбеспечению", "КОтгрузке", "Закрыт"],
     "СостоянияЗаказовКлиентов": [
@@ -46,6 +48,30 @@ ENUMS = {
 }
 
 
+# What a real $metadata does publish: the platform's enums only (7 in the
+# recorded УТ demo base, one name twice, as recorded).
+PLATFORM_ENUMS = [
+    ("AccountType", ["Active", "ActivePassive", "Passive"]),
+    ("AccountingRecordType", ["Credit", "Debit"]),
+    ("AccumulationRecordType", ["Expense", "Receipt"]),
+    ("AllowedSign", ["Any", "Nonnegative"]),
+    ("AllowedLength", ["Fixed", "Variable"]),
+    ("DateFractions", ["Date", "DateTime", "Time"]),
+    ("AllowedLength", ["Fixed", "Variable"]),
+]
+_PUBLISHED: set[str] = set()  # filled once the objects below are declared
+OPEN_TYPES = {"Document_РеализацияТоваровУслуг", "Catalog_Номенклатура"}
+# which object a reference attribute points to, for Association ends
+REFERENCE_TARGETS = {
+    "Партнер": "Catalog_Партнеры",
+    "Контрагент": "Catalog_Контрагенты",
+    "Склад": "Catalog_Склады",
+    "Номенклатура": "Catalog_Номенклатура",
+    "Parent": "Catalog_Номенклатура",
+    "ДисконтнаяКарта": "Catalog_ИнформационныеКарты",
+}
+
+
 @dataclass
 class ObjectSchema:
     """One published object: its kind, key, fields and tabular sections."""
@@ -62,6 +88,22 @@ class ObjectSchema:
 
     def row_type(self, section: str) -> str:
         return f"{self.name}_{section}_RowType"
+
+    @property
+    def references(self) -> list[str]:
+        """``X_Key`` fields whose target is published: each has a navigation property ``X``
+        (a real publication has none towards an object outside its composition)."""
+        return [
+            n
+            for n, t in self.fields.items()
+            if n.endswith("_Key") and t == "Edm.Guid" and n != "Ref_Key"
+            if REFERENCE_TARGETS.get(n[:-4]) in _PUBLISHED
+        ]
+
+    @property
+    def open_type(self) -> bool:
+        """Recorded publications mark registers and some objects ``OpenType``."""
+        return self.kind.endswith("register") or self.name in OPEN_TYPES
 
 
 REF = {"Ref_Key": "Edm.Guid", "DataVersion": "Edm.String", "DeletionMark": "Edm.Boolean"}
@@ -227,28 +269,33 @@ _OBJECTS = [
     ),
 ]
 SCHEMA: dict[str, ObjectSchema] = {o.name: o for o in _OBJECTS}
+_PUBLISHED.update(SCHEMA)
 # What the exchange plan's content registers on every write.
 PLAN_CONTENT = [o.name for o in _OBJECTS if o.kind != "exchange_plan"]
 
 
-def _property(name: str, edm: str) -> str:
-    nullable = ' Nullable="false"' if name in ("Ref_Key", "LineNumber") else ""
-    return f"<Property Name={quoteattr(name)} Type={quoteattr(edm)}{nullable}/>"
+def _property(name: str, edm: str, key: tuple[str, ...] = ()) -> str:
+    nullable = "false" if name in key or name in ("Ref_Key", "LineNumber") else "true"
+    return f'<Property Name={quoteattr(name)} Type={quoteattr(edm)} Nullable="{nullable}"/>'
+
+
+def _relationship(obj: ObjectSchema, field: str) -> str:
+    return f"{obj.name}_{field[:-4]}"
 
 
 def _entity_xml(obj: ObjectSchema) -> list[str]:
     keys = "".join(f"<PropertyRef Name={quoteattr(k)}/>" for k in obj.key)
-    props = [_property(n, t) for n, t in obj.fields.items()]
+    props = [_property(n, t, obj.key) for n, t in obj.fields.items()]
     for section in obj.tabular:
         edm = f"Collection({NAMESPACE}.{obj.row_type(section)})"
-        props.append(f'<Property Name={quoteattr(section)} Type="{edm}" Nullable="false"/>')
+        props.append(f'<Property Name={quoteattr(section)} Type="{edm}" Nullable="true"/>')
     navs = [
         f"<NavigationProperty Name={quoteattr(n[:-4])} "
-        f'Relationship="{NAMESPACE}.{obj.name}_{n[:-4]}" FromRole="Begin" ToRole="End"/>'
-        for n, t in obj.fields.items()
-        if n.endswith("_Key") and t == "Edm.Guid" and n != "Ref_Key"
+        f'Relationship="{NAMESPACE}.{_relationship(obj, n)}" FromRole="Begin" ToRole="End"/>'
+        for n in obj.references
     ]
-    out = [f"<EntityType Name={quoteattr(obj.name)}><Key>{keys}</Key>", *props, *navs]
+    open_type = ' OpenType="true"' if obj.open_type else ""
+    out = [f"<EntityType Name={quoteattr(obj.name)}{open_type}><Key>{keys}</Key>", *props, *navs]
     out.append("</EntityType>")
     for section, columns in obj.tabular.items():
         out.append(f"<ComplexType Name={quoteattr(obj.row_type(section))}>")
@@ -257,37 +304,68 @@ def _entity_xml(obj: ObjectSchema) -> list[str]:
     return out
 
 
+def _associations(obj: ObjectSchema) -> tuple[list[str], list[str]]:
+    """``Association`` per reference (schema level) and its ``AssociationSet`` (container)."""
+    types, sets = [], []
+    for ref in obj.references:
+        name, target = _relationship(obj, ref), REFERENCE_TARGETS[ref[:-4]]
+        types.append(
+            f"<Association Name={quoteattr(name)}>"
+            f'<End Role="Begin" Type="{NAMESPACE}.{obj.name}" Multiplicity="*"/>'
+            f'<End Role="End" Type="{NAMESPACE}.{target}" Multiplicity="0..1"/></Association>'
+        )
+        sets.append(
+            f'<AssociationSet Name={quoteattr(name)} Association="{NAMESPACE}.{name}">'
+            f'<End Role="Begin" EntitySet={quoteattr(obj.name)}/>'
+            f'<End Role="End" EntitySet={quoteattr(target)}/></AssociationSet>'
+        )
+    return types, sets
+
+
 def metadata_xml() -> bytes:
-    """The publication's ``$metadata`` (CSDL v3), as 1C lays it out."""
+    """The publication's ``$metadata`` (CSDL v3), laid out as a recorded УТ 11 publication.
+
+    Only the platform's own enums are published (a real publication does not
+    list configuration enums such as ``СтатусыЗаказовКлиентов``: their fields
+    are plain ``Edm.String``); every property says ``Nullable``; registers are
+    ``OpenType``; each reference has an ``Association`` and an ``AssociationSet``.
+    """
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<edmx:Edmx xmlns:edmx="http://schemas.microsoft.com/ado/2007/06/edmx" Version="1.0">',
         '<edmx:DataServices xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/'
-        'metadata" m:DataServiceVersion="3.0">',
+        'metadata" m:DataServiceVersion="3.0" m:MaxDataServiceVersion="3.0">',
         f'<Schema xmlns="http://schemas.microsoft.com/ado/2009/11/edm" Namespace="{NAMESPACE}">',
     ]
+    association_sets = []
     for obj in _OBJECTS:
         parts += _entity_xml(obj)
-    for enum, members in ENUMS.items():
-        parts.append(f"<EnumType Name={quoteattr(enum)}>")
-        parts += [f'<Member Name={quoteattr(m)} Value="{i}"/>' for i, m in enumerate(members)]
+    for obj in _OBJECTS:
+        types, sets = _associations(obj)
+        parts += types
+        association_sets += sets
+    for enum, members in PLATFORM_ENUMS:
+        parts.append(f'<EnumType Name={quoteattr(enum)} UnderlyingType="Edm.Int32">')
+        parts += [f"<Member Name={quoteattr(m)}/>" for m in members]
         parts.append("</EnumType>")
-    parts.append('<EntityContainer Name="StandardODATA" m:IsDefaultEntityContainer="true">')
+    parts.append('<EntityContainer Name="EnterpriseV8" m:IsDefaultEntityContainer="true">')
     parts += [
         f"<EntitySet Name={quoteattr(o.name)} EntityType={quoteattr(NAMESPACE + '.' + o.name)}/>"
         for o in _OBJECTS
     ]
+    parts += association_sets
     for obj in _OBJECTS:
         if obj.kind == "document":
             binding = quoteattr(f"{NAMESPACE}.{obj.name}")
             parts.append(
-                f'<FunctionImport Name="Post" IsSideEffecting="true" IsBindable="true">'
+                f'<FunctionImport Name="Post" IsBindable="true" IsSideEffecting="true">'
                 f'<Parameter Name="bindingParameter" Type={binding}/>'
                 '<Parameter Name="PostingModeOperational" Type="Edm.Boolean"/></FunctionImport>'
             )
             parts.append(
-                f'<FunctionImport Name="Unpost" IsSideEffecting="true" IsBindable="true">'
-                f'<Parameter Name="bindingParameter" Type={binding}/></FunctionImport>'
+                f'<FunctionImport Name="Unpost" IsBindable="true" IsSideEffecting="true">'
+                f'<Parameter Name="bindingParameter" Type={binding}/>'
+                '<Parameter Name="PostingModeOperational" Type="Edm.Boolean"/></FunctionImport>'
             )
     parts.append("</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>")
     return "\n".join(parts).encode("utf-8")
