@@ -65,7 +65,7 @@ def _live_checks(settings, mappings) -> tuple[list, list[str]]:  # noqa: ANN001
     from syncd.connectors.onec.odata import ODataClient
     from syncd.connectors.retailcrm.client import CrmClient
     from syncd.connectors.retailcrm.transport import CrmTransport
-    from syncd.mappings.check import check_against_crm, check_against_erp
+    from syncd.mappings.check import check_against_crm, check_against_erp, check_erp_values
 
     problems, notes = [], []
     erp, crm = settings.erp, settings.crm
@@ -85,6 +85,9 @@ def _live_checks(settings, mappings) -> tuple[list, list[str]]:  # noqa: ANN001
     else:
         problems += check_against_erp(mappings, meta)
         notes.append("checked against 1C's $metadata")
+        more, said = check_erp_values(mappings, meta, _observed(settings))
+        problems += more
+        notes += said
     try:
         if not crm.url or crm.api_key is None:
             raise ValueError("crm.url or crm.api_key is not set")
@@ -98,6 +101,24 @@ def _live_checks(settings, mappings) -> tuple[list, list[str]]:  # noqa: ANN001
         problems += check_against_crm(mappings, statuses)
         notes.append("checked against the CRM's order statuses")
     return problems, notes
+
+
+def _observed(settings):  # noqa: ANN001, ANN202
+    """What 1C has sent so far, from the store (None when there is no store to read yet)."""
+    from syncd.doctor.usage import Usage
+    from syncd.mappings.observed import read_observed
+    from syncd.store import Store
+
+    url = settings.database_url
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
+        return None  # opening would create it
+    store = Store.open(url)
+    try:
+        return read_observed(store, Usage.of(settings).erp_systems)
+    except Exception:  # noqa: BLE001 - not migrated or unreachable: nothing learnt
+        return None
+    finally:
+        store.dispose()
 
 
 @mappings_group.command("preview")

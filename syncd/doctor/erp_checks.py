@@ -2,12 +2,16 @@
 
 One read of ``$metadata`` serves the first three.  What is published is
 checked by the mapping check ``syncd mappings validate`` uses
-(``check_against_erp``: every set, field, tabular section and enum value the
-mapping files name) plus the sets the 1C sources read.  Each ``erp_exchange``
+(``check_against_erp``: every set, field and tabular section the mapping
+files name) plus the sets the 1C sources read; the 1C values the status map
+names are checked against what 1C has sent (``check_erp_values``), and the
+row says when they could not be checked.  Each ``erp_exchange``
 source's node is read the way the source reads it (``ExchangePlan(guid'…')``).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import requests
 
@@ -78,8 +82,8 @@ def erp_credentials(ctx: DoctorContext) -> Check:
     )
 
 
-def erp_objects(ctx: DoctorContext) -> Check:
-    from syncd.mappings.check import check_against_erp
+def erp_objects(ctx: DoctorContext, store: Any = None) -> Check:
+    from syncd.mappings.check import check_against_erp, check_erp_values
 
     try:
         meta = ctx.erp.metadata.get()
@@ -91,6 +95,7 @@ def erp_objects(ctx: DoctorContext) -> Check:
         if not meta.has_entity(set_name)
     ]
     checked = [f"{len(ctx.usage.erp_sets)} set(s) the sources read"]
+    notes: list[str] = []
     if ctx.usage.mapped_flows:
         try:
             mappings = ctx.mappings.get()
@@ -98,6 +103,8 @@ def erp_objects(ctx: DoctorContext) -> Check:
             checked.append("not the mappings (they do not read)")
         else:
             problems += [str(p) for p in check_against_erp(mappings, meta)]
+            more, notes = check_erp_values(mappings, meta, _observed(ctx, store))
+            problems += [str(p) for p in more]
             checked.append("the mapping files")
     if problems:
         return Check.failed(
@@ -106,7 +113,19 @@ def erp_objects(ctx: DoctorContext) -> Check:
             "add the objects to the OData publication's composition (Публикация на веб-сервере "
             "→ состав OData), or correct the names in the mapping files / source options",
         )
-    return Check.passed(OBJECTS, "published: " + " and ".join(checked))
+    said = "".join(f"\n{note}" for note in notes)
+    return Check.passed(OBJECTS, "published: " + " and ".join(checked) + said)
+
+
+def _observed(ctx: DoctorContext, store: Any) -> Any:
+    """What 1C has sent, from the store's inbox; None when the store cannot be read."""
+    from syncd.mappings.observed import read_observed
+
+    try:
+        opened = store.store.get() if store is not None else None
+        return read_observed(opened, ctx.usage.erp_systems) if opened is not None else None
+    except Exception:  # noqa: BLE001 - `store reachable` says why
+        return None
 
 
 def erp_node(ctx: DoctorContext, use: ExchangeNodeUse) -> Check:

@@ -39,7 +39,7 @@ def planned_checks(ctx: DoctorContext, store: store_checks.StoreProbe) -> list[P
         plan += [
             (erp_checks.REACHABLE, partial(erp_checks.erp_reachable, ctx)),
             (erp_checks.CREDENTIALS, partial(erp_checks.erp_credentials, ctx)),
-            (erp_checks.OBJECTS, partial(erp_checks.erp_objects, ctx)),
+            (erp_checks.OBJECTS, partial(erp_checks.erp_objects, ctx, store)),
             *(
                 (f"1C exchange node ({use.source})", partial(erp_checks.erp_node, ctx, use))
                 for use in usage.exchange_nodes

@@ -40,6 +40,7 @@ class Usage:
     mapped_flows: list[str] = field(default_factory=list)
     exchange_nodes: list[ExchangeNodeUse] = field(default_factory=list)
     erp_sets: dict[str, str] = field(default_factory=dict)  # 1C set -> the source reading it
+    erp_systems: set[str] = field(default_factory=set)  # the systems 1C sources store under
     webhook_paths: dict[str, str] = field(default_factory=dict)  # path -> the source
 
     @classmethod
@@ -76,6 +77,8 @@ class Usage:
             if cls_.webhooks is not Source.webhooks:
                 for path in _webhook_paths(settings, source, cls_, options):
                     usage.webhook_paths.setdefault(path, source.name)
+            if source.kind in ERP_SOURCE_KINDS:
+                usage.erp_systems.add(source.system)
             if source.kind == "erp_exchange":
                 usage.exchange_nodes.append(
                     ExchangeNodeUse(source.name, options.plan, options.node)

@@ -1,20 +1,33 @@
 """Checking the mappings against the live systems, each problem at its file:line.
 
 Against 1C's ``$metadata``: every set and field the mappings name exists
-(goods lines and contacts included), and 1C values the status map names are
-members of their enumerations where 1C publishes them.  Against the CRM's
+(goods lines and contacts included).  Against the CRM's
 ``reference/statuses``: every CRM status the map names exists, and every
 active status of the account has a stage (a path through the order's life).
 
+The 1C values the status map names (``Статус``, ``Состояние``) are values
+of configuration enums, which a real publication does **not** list in
+``$metadata`` (only the platform's own enums are there).  So
+``check_erp_values`` says so rather than pass silently, and checks them
+against what 1C has actually sent instead (``Observed``: the orders and
+states syncd has read): a value 1C sends that the map has no stage for is a
+problem; a mapped value never seen is only a note (it may simply not have
+happened yet).  Where a base does publish the enum, its members are used.
+
     problems = check_against_erp(mappings, client.metadata())
     problems += check_against_crm(mappings, crm.statuses())
+    more, notes = check_erp_values(mappings, meta, Observed.of(payloads))
 """
 
 from __future__ import annotations
 
+import difflib
+from collections import Counter
+
 from syncd.config_errors import ConfigProblem
 from syncd.connectors.onec.metadata import Metadata
 from syncd.mappings.load import Mappings
+from syncd.mappings.observed import Observed
 
 ORDER_STATUS_ENUM = "СтатусыЗаказовКлиентов"
 ORDER_STATE_ENUM = "СостоянияЗаказовКлиентов"
@@ -60,17 +73,6 @@ def check_against_erp(m: Mappings, meta: Metadata) -> list[ConfigProblem]:
     for stage, write in s.erp_write.items():
         for name in write.fields:
             need("statuses.yaml", ["erp_write", stage, "fields", name], o.erp_set, name)
-    for where, enum in (("erp_statuses", ORDER_STATUS_ENUM), ("erp_states", ORDER_STATE_ENUM)):
-        members = meta.enums.get(enum)
-        for value in getattr(s, where) if members else ():
-            if value not in members:
-                problems.append(
-                    m.problem(
-                        "statuses.yaml",
-                        [where, value],
-                        f"{value!r} is not a value of 1C's {enum}: {', '.join(members)}",
-                    )
-                )
     need("customers.yaml", ["erp_set"], c.erp_set)
     need("customers.yaml", ["name"], c.erp_set, c.name)
     need("customers.yaml", ["contacts_section"], c.erp_set, c.contacts_section)
@@ -78,6 +80,66 @@ def check_against_erp(m: Mappings, meta: Metadata) -> list[ConfigProblem]:
         for name in ("contact_kind", "contact_value"):
             need_row("customers.yaml", [name], c.erp_set, c.contacts_section, getattr(c, name))
     return problems
+
+
+def check_erp_values(
+    m: Mappings, meta: Metadata, observed: Observed | None
+) -> tuple[list[ConfigProblem], list[str]]:
+    """The 1C values the status map names: by the enum where 1C publishes it, else by
+    what 1C has sent.  Returns problems and notes (what could not be checked, and why)."""
+    problems: list[ConfigProblem] = []
+    notes: list[str] = []
+    o, s = m.orders, m.statuses
+    for where, enum, set_name, name in (
+        ("erp_statuses", ORDER_STATUS_ENUM, o.erp_set, "Статус"),
+        ("erp_states", ORDER_STATE_ENUM, o.state_set, "Состояние"),
+    ):
+        mapped = getattr(s, where)
+        if not mapped or not set_name:
+            continue
+        members = meta.enums.get(enum)
+        if members:
+            for value in mapped:
+                if value not in members:
+                    problems.append(
+                        m.problem(
+                            "statuses.yaml",
+                            [where, value],
+                            f"{value!r} is not a value of 1C's {enum}: {', '.join(members)}",
+                        )
+                    )
+            continue
+        read = observed.objects.get(set_name, 0) if observed else 0
+        if not read:
+            notes.append(
+                f"enum {enum} is not published in $metadata: the values of statuses.yaml "
+                f"{where} were not checked (no {set_name} read yet to check them against)"
+            )
+            continue
+        notes.append(
+            f"enum {enum} is not published in $metadata: its values were not checked; they "
+            f"are checked against the {read} {set_name} read instead"
+        )
+        sent = observed.values.get((set_name, name), Counter())  # type: ignore[union-attr]
+        for value, count in sorted(sent.items()):
+            if value and value not in mapped:
+                problems.append(
+                    m.problem(
+                        "statuses.yaml",
+                        [where],
+                        f"1C sends {name} {value!r} ({count} of the {read} {set_name} read) "
+                        f"and {where} maps no stage for it",
+                    )
+                )
+        for value in mapped:
+            if value not in sent:
+                close = difflib.get_close_matches(value, list(sent), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                notes.append(
+                    f"statuses.yaml {where}: {value!r} was not seen in the {read} {set_name} "
+                    f"read{hint}"
+                )
+    return problems, notes
 
 
 def check_against_crm(m: Mappings, statuses: dict[str, dict]) -> list[ConfigProblem]:

@@ -167,6 +167,21 @@ def oldest_pending_by_system(conn: Connection) -> dict[str, float]:
     return {system: oldest for system, oldest in rows}
 
 
+def recent_payloads(conn: Connection, systems: Iterable[str], limit: int) -> list[dict]:
+    """The payloads of the newest ``limit`` events from ``systems`` (newest first):
+    what the outside systems have actually sent, for checks that learn from it."""
+    wanted = sorted(set(systems))
+    if not wanted:
+        return []
+    rows = conn.execute(
+        select(inbox.c.payload)
+        .where(inbox.c.system.in_(wanted))
+        .order_by(inbox.c.id.desc())
+        .limit(limit)
+    )
+    return [loads(payload) for (payload,) in rows]
+
+
 def _chunks(items: list, size: int) -> Iterable[list]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
