@@ -102,3 +102,23 @@ def test_revisit_widens_the_window_to_catch_edits_of_older_documents(tmp_path):
         clock.at += timedelta(minutes=5)
         events, _ = poll(source, cursor)
     assert [e.external_id for e in events] == [older["Ref_Key"]]
+
+
+def test_an_entry_that_does_not_type_is_rejected_once_and_the_rest_arrive(tmp_path):
+    with erp_sandbox(seed=False) as (app, url):
+        app.trade.seed(customers=2, items=2, orders=0)
+        source, clock = setup(tmp_path, app, url, first_lookback_seconds=3600)
+        good = new_order(app, T0 - timedelta(minutes=5))
+        bad = new_order(app, T0 - timedelta(minutes=4))
+        bad["Товары"][0]["Отменено"] = "да"  # what no 1C sends for an Edm.Boolean
+        rejected, cursor = [], None
+        for _ in range(3):  # the window reads the broken entry again each time
+            for batch in source.poll(cursor):
+                rejected += batch.rejected
+                cursor = batch.cursor
+            clock.at += timedelta(seconds=30)
+        events, _ = poll(source, None)
+    assert [e.external_id for e in events] == [good["Ref_Key"]]
+    (reject,) = rejected
+    assert bad["Ref_Key"] in reject.subject and reject.subject.startswith(f"{ORDERS} window from")
+    assert reject.error == "unreadable: field Товары[1].Отменено: expected Edm.Boolean, got 'да'"

@@ -93,9 +93,11 @@ class RetailReceiptsSource(Source):
             try:
                 entry = receipts.normalize(raw)  # typed by $metadata, never by the payload
             except (KeyError, ValueError) as exc:
-                where = f"{self.options.receipts_set} window, entry {position}"
-                shown = describe(self.options.receipts_set, None, raw)
-                rejected.append(Rejected(f"{where}: {shown}", f"unreadable: {exc}", raw))
+                ident = str(raw.get("Ref_Key", "")).lower()
+                if run.saw(ident, "unreadable:" + fingerprint(raw), str(raw.get("Date") or "")):
+                    where = f"{self.options.receipts_set} window, entry {position}"
+                    shown = describe(self.options.receipts_set, None, raw)
+                    rejected.append(Rejected(f"{where}: {shown}", f"unreadable: {exc}", raw))
                 continue
             news = run.saw(entry["Ref_Key"], content_hash(entry), entry.get("Date") or "")
             if news and entry.get("СтатусЧекаККМ") in self.options.statuses:

@@ -31,12 +31,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from syncd.connectors.onec.changes import EntryReader, Nudges, content_hash, reread
+from syncd.connectors.onec.changes import EntryReader, Nudges, content_hash, key_text, reread
 from syncd.connectors.onec.connection import erp_client_for, erp_zone
 from syncd.connectors.onec.date_window import DateWindow
 from syncd.connectors.onec.values import field, literal
 from syncd.engine.contracts import Source, SourceBatch, WebhookRoute
 from syncd.engine.pipeline import register
+from syncd.model import fingerprint
 
 
 class WindowOptions(BaseModel):
@@ -91,17 +92,17 @@ class ErpWindowSource(Source):
         flt = f"{self.options.date_field} ge {literal(run.start)}"
         if self.options.filter:
             flt = f"({flt}) and ({self.options.filter})"
-        reader, set_name = self.reader, self.options.set
+        reader, set_name, date_field = self.reader, self.options.set, self.options.date_field
         batch, rejected = [], []
         where = f"{set_name} window from {run.start.isoformat()}"
         entries = self.client.entities(set_name, reader.meta, filter=flt)
         for position, entry in enumerate(entries, start=1):
             event, bad = reader.entry(set_name, None, entry, seen_at, f"{where}, entry {position}")
-            if bad is not None:
-                rejected.append(bad)
+            if bad is not None and run.saw(*unreadable(reader, set_name, entry, date_field)):
+                rejected.append(bad)  # once: the window reads it again, unchanged, next poll
             if event is not None:
                 data = event.payload["data"]
-                stamp = str(data.get(self.options.date_field) or "")
+                stamp = str(data.get(date_field) or "")
                 if run.saw(event.external_id, content_hash(data), stamp):
                     batch.append(event)  # new in the window, or changed since the last poll
             if len(batch) >= 200:
@@ -112,3 +113,12 @@ class ErpWindowSource(Source):
 
     def webhooks(self) -> list[WebhookRoute]:
         return [self.nudges.route()]
+
+
+def unreadable(reader: EntryReader, set_name: str, raw: dict, date_field: str) -> tuple:
+    """What the window remembers of an entry it could not read: ``(id, digest, date)``
+    from the raw entry, so the same broken entry is rejected once, and again only
+    when it changes."""
+    names = reader.meta.entity(set_name).key
+    ident = key_text({name: str(raw.get(name, "")).lower() for name in names})
+    return ident, "unreadable:" + fingerprint(raw), str(raw.get(date_field) or "")
