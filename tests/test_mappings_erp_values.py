@@ -61,6 +61,21 @@ def test_values_are_checked_against_the_orders_read_instead(tmp_path):
     assert "statuses.yaml erp_statuses: 'НеСогласован' was not seen" in "\n".join(notes)
 
 
+def test_a_1c_value_a_code_map_does_not_list_is_said_to_become_the_default():
+    payloads = [order("a", "КОбеспечению"), order("b", "КОбеспечению")]
+    payloads[0]["data"]["СпособДоставки"] = "Курьером"
+    payloads[1]["data"]["СпособДоставки"] = "Самовывоз"
+    _, notes = check_erp_values(
+        load_mappings(ROOT / "mappings"), Metadata.parse(metadata_xml()), Observed.of(payloads)
+    )
+    assert (
+        "orders.yaml fields[2] (СпособДоставки): 1C sends 'Курьером' (1 of the 2 "
+        "Document_ЗаказКлиента read), which the code map does not list: it becomes 'courier' "
+        "in the CRM"
+    ) in notes
+    assert not any("'Самовывоз'" in n for n in notes)
+
+
 def test_where_a_base_publishes_the_enum_its_members_are_used(tmp_path):
     folder = copy_mappings(tmp_path)
     edit(folder / "statuses.yaml", "  КОтгрузке: assembling\n", "  КОтгрузкe: assembling\n")

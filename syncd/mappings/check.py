@@ -27,6 +27,7 @@ from collections import Counter
 from syncd.config_errors import ConfigProblem
 from syncd.connectors.onec.metadata import Metadata
 from syncd.mappings.load import Mappings
+from syncd.mappings.model import CodeMap
 from syncd.mappings.observed import Observed
 
 ORDER_STATUS_ENUM = "СтатусыЗаказовКлиентов"
@@ -139,7 +140,29 @@ def check_erp_values(
                     f"statuses.yaml {where}: {value!r} was not seen in the {read} {set_name} "
                     f"read{hint}"
                 )
+    notes += _code_map_notes(m, observed)
     return problems, notes
+
+
+def _code_map_notes(m: Mappings, observed: Observed | None) -> list[str]:
+    """1C values a code map (``{codes: …}``) does not list, as 1C sent them: each
+    becomes the map's default, which may not be what the admin meant."""
+    notes: list[str] = []
+    o = m.orders
+    read = observed.objects.get(o.erp_set, 0) if observed else 0
+    for i, fm in enumerate(o.fields):
+        if not read or not isinstance(fm.transform, CodeMap):
+            continue
+        sent = observed.values.get((o.erp_set, fm.erp), Counter())  # type: ignore[union-attr]
+        for value, count in sorted(sent.items()):
+            if value and value not in fm.transform.codes:
+                becomes = repr(fm.transform.default) if fm.transform.default else "empty"
+                notes.append(
+                    f"orders.yaml fields[{i}] ({fm.erp}): 1C sends {value!r} ({count} of the "
+                    f"{read} {o.erp_set} read), which the code map does not list: it becomes "
+                    f"{becomes} in the CRM"
+                )
+    return notes
 
 
 def check_against_crm(m: Mappings, statuses: dict[str, dict]) -> list[ConfigProblem]:
