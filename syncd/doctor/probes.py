@@ -117,6 +117,7 @@ class CrmProbe:
             self._key,
             site=self.site,
             per_second=5.0,
+            owner="syncd check",
             timeout=(self.timeout, self.timeout),
             attempts=1,
         )
@@ -124,4 +125,4 @@ class CrmProbe:
         try:
             return CrmClient(transport).statuses()
         finally:
-            transport.session.close()
+            transport.close()

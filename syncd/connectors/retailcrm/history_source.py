@@ -81,7 +81,12 @@ class CrmHistorySource(Source):
             raise ValueError(
                 f"account_timezone: unknown time zone {self.options.account_timezone!r}"
             ) from None
-        self.client = client_for(self.context, self.options.requests_per_second)
+        self.client = client_for(
+            self.context, self.options.requests_per_second, f"source {self.name}"
+        )
+
+    def close(self) -> None:
+        self.client.close()  # a reload or shutdown gives the account's rate back
 
     def _first_start(self) -> str:
         if self.options.start != "now":
