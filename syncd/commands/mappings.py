@@ -145,7 +145,7 @@ def preview(config_path: str | None, order: str) -> None:
     data = meta.entity(set_name).normalize(found[0])
     zones = Zones(
         ZoneInfo(settings.erp.timezone),
-        ZoneInfo("Europe/Moscow"),
+        ZoneInfo(settings.crm.timezone),
         mappings.customers.default_region,
     )
     mapper = OrderMapper(mappings, zones)
