@@ -24,7 +24,7 @@ from tests.support.erp import ORDERS
 
 pytestmark = pytest.mark.slow
 ACCOUNT_ZONE = "Asia/Vladivostok"
-AGREEMENT = 3.0  # seconds: createdAt has whole seconds, and each side is seen by polling
+AGREEMENT = 5.0  # seconds: createdAt has whole seconds, and each side is seen by polling
 
 
 def latency(port: int, direction: str) -> tuple[float, int]:
