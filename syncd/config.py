@@ -147,8 +147,27 @@ class CrmSettings(_Strict):
     url: str | None = None
     api_key: SecretStr | None = None
     site: str | None = None
+    # RetailCRM dates (history createdAt, order createdAt, generatedAt) carry no
+    # zone: they are the account's local time, read and written in this zone.
+    timezone: str = "Europe/Moscow"
     # let `syncd customers merge` combine CRM customers found to be one person
     merge_duplicates: bool = False
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return known_zone(value)
+
+
+def known_zone(name: str) -> str:
+    """An IANA zone name this host knows (``Europe/Moscow``), else ValueError."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(name)
+    except (KeyError, ValueError):  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(f"unknown time zone {name!r}; expected e.g. Europe/Moscow") from None
+    return name
 
 
 class ErpSoapSettings(_Strict):

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -42,6 +43,7 @@ ALL_CHECKS = {
     "CRM scopes",
     "CRM site access",
     "CRM statuses",
+    "CRM time zone",
     "CRM clock",
     "webhook secret",
 }
@@ -100,7 +102,7 @@ def test_everything_passes_against_both_sandboxes(world):
     run = doctor(world)
     assert run.code == 0, run.output
     assert marks(run) == {name: "✓" for name in ALL_CHECKS}
-    assert "16 checks: 16 passed, 0 failed, 0 skipped" in run.output
+    assert "17 checks: 17 passed, 0 failed, 0 skipped" in run.output
     scopes = run.rows["CRM scopes"][1]
     assert "order_write" in scopes and "reference_read" in scopes
     # a real publication lists no configuration enums: the row says what it could not check
@@ -209,6 +211,22 @@ def test_clock_skew_fails_beyond_the_limit_in_either_direction(world):
 
     relaxed = doctor(world, "--max-clock-skew", "400")
     assert relaxed.code == 0, relaxed.output
+
+
+def test_an_account_in_another_zone_than_crm_timezone_fails_with_both_offsets(world):
+    world.crm.state.zone = ZoneInfo("Asia/Vladivostok")  # the account writes UTC+10 dates
+    run = doctor(world)  # crm.timezone is the default, Europe/Moscow
+    assert run.code == 1
+    assert set(failed(run)) == {"CRM time zone"}
+    text = failed(run)["CRM time zone"]
+    assert "the account writes its dates in UTC+10:00" in text
+    assert "crm.timezone Europe/Moscow is UTC+03:00" in text and "7.0 h off" in text
+    assert "fix: set crm.timezone to the zone the RetailCRM account is set to" in text
+
+    edit_config(world.config, lambda c: c.setdefault("crm", {}).update(timezone="Asia/Vladivostok"))
+    agreed = doctor(world)
+    assert agreed.code == 0, agreed.output
+    assert "in Asia/Vladivostok (UTC+10:00)" in agreed.rows["CRM time zone"][1]
 
 
 def test_a_wrong_1c_password_and_a_missing_node_fail(world):

@@ -62,6 +62,7 @@ def test_minimal_file_gives_the_documented_defaults(tmp_path):
     assert (retry.max_attempts, retry.initial_seconds, retry.max_seconds) == (8, 2.0, 600.0)
     assert retry.jitter_seconds == 2.0
     assert settings.sources == [] and settings.flows == [] and settings.sinks == {}
+    assert settings.crm.timezone == settings.erp.timezone == "Europe/Moscow"
     assert settings.secret_values() == []
     assert settings.source_file == (tmp_path / "syncd.yaml").resolve()
 
@@ -266,6 +267,7 @@ def test_wrong_type_names_file_line_column_key_and_expected_type(tmp_path):
         ("engine:\n  retry: 5\n", "engine.retry", "expected a mapping of keys, got 5"),
         ("flows: {}\n", "flows", "expected a list, got a mapping"),
         ("crm:\n  site: 0123\n", "crm.site", "expected text, got 83; put it in quotes"),
+        ("crm:\n  timezone: MSK\n", "crm.timezone", "unknown time zone 'MSK'; expected e.g."),
         ("sinks:\n  5: {kind: a, system: b}\n", "sinks[5]", "expected text, got 5"),
         ("engine:\n  batch_size:\n", "engine.batch_size", "got nothing (an empty value)"),
     ],

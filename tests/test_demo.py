@@ -1,7 +1,9 @@
-"""``syncd demo`` (what ``make run`` runs): a short day on both sandboxes settles with no errors."""
+"""``syncd demo`` (what ``make run`` runs): a short day on both sandboxes settles with no errors,
+and the latency metric agrees with the lag the demo measured."""
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
@@ -23,6 +25,9 @@ def test_a_short_demo_day_settles_and_says_where_to_look(tmp_path):
     config["state_dir"] = str(tmp_path / "state")
     config["mappings_dir"] = str(ROOT / "mappings")
     config["http"]["listen"] = f"127.0.0.1:{free_port()}"
+    # zones other than this host's (UTC) and the defaults: the demo starts its sandboxes in them
+    config["crm"]["timezone"] = "Asia/Vladivostok"
+    config["erp"]["timezone"] = "Asia/Yekaterinburg"
     path = tmp_path / "demo.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     done = syncd(
@@ -44,5 +49,16 @@ def test_a_short_demo_day_settles_and_says_where_to_look(tmp_path):
     assert "initial load: 200 sample orders" in out
     assert "still waiting 0" in out and "dead letters 0, conflicts 0" in out
     assert "lag 1C→CRM" in out and "lag CRM→1C" in out
+    # the daemon's latency metric tells the lag the demo measured, in both directions
+    # (the sandbox CRM writes its dates in the account's zone, whatever this host's is)
+    for direction in ("1C→CRM", "CRM→1C"):
+        found = re.search(
+            rf"lag {direction}: mean ([\d.]+) s.*\n"
+            r"    syncd_apply_latency_seconds says: mean ([\d.]+) s over (\d+) writes",
+            out,
+        )
+        assert found, out
+        measured, metric = float(found.group(1)), float(found.group(2))
+        assert abs(metric - measured) <= 5.0, (direction, measured, metric)
     assert f"http://{config['http']['listen']}/metrics" in out and "syncd status" in out
     assert (tmp_path / "state" / "syncd.log").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -18,10 +20,11 @@ URL = "https://shop.retailcrm.test"
 API = URL + "/api/v5/"
 
 
-def source(tmp_path, **options):
+def source(tmp_path, crm: dict | None = None, **options):
     env = {"SYNCD_CRM_URL": URL, "SYNCD_CRM_API_KEY": "k" * 24, "SYNCD_CRM_SITE": "main"}
     spec = history_source(**{"requests_per_second": 1000, **options})
-    return parts_of(tmp_path, sources=[spec], env=env).sources["crm_orders"]
+    extra = {"crm": crm} if crm else None
+    return parts_of(tmp_path, sources=[spec], env=env, extra=extra).sources["crm_orders"]
 
 
 def record(
@@ -133,3 +136,38 @@ def test_a_bad_start_or_time_zone_is_a_config_error(tmp_path):
         source(tmp_path, account_timezone="Mars/Base")
     with pytest.raises(ConfigError, match="expected 'now' or YYYY-MM-DD HH:MM:SS"):
         source(tmp_path, start="yesterday")
+
+
+def one_change_at(created: str) -> None:
+    responses.get(
+        API + "orders/history",
+        json={
+            "success": True,
+            "history": [record(5, 3, created=created)],
+            "pagination": {"totalPageCount": 1},
+        },
+    )
+    responses.get(API + "orders", json={"success": True, "orders": [{"id": 3}]})
+
+
+@responses.activate
+def test_history_times_are_read_in_the_accounts_zone_crm_timezone(tmp_path):
+    one_change_at("2026-11-23 12:00:00")
+    crm = {"timezone": "Asia/Vladivostok"}
+    (batch,) = list(source(tmp_path, crm=crm).poll({"since_id": 4}))
+    (event,) = batch.events
+    assert event.changed_at == datetime(2026, 11, 23, 2, 0, tzinfo=UTC).timestamp()  # UTC+10
+
+
+@responses.activate
+def test_the_deprecated_account_timezone_still_wins_for_its_stream_with_a_warning(tmp_path, caplog):
+    one_change_at("2026-11-23 12:00:00")
+    with caplog.at_level(logging.WARNING, logger="syncd.config"):
+        part = source(tmp_path, account_timezone="Asia/Yekaterinburg")
+    (batch,) = list(part.poll({"since_id": 4}))
+    assert batch.events[0].changed_at == datetime(2026, 11, 23, 7, 0, tzinfo=UTC).timestamp()
+    (warning,) = [r.getMessage() for r in caplog.records if "deprecated" in r.getMessage()]
+    assert "source crm_orders: options.account_timezone is deprecated: set crm.timezone" in warning
+    assert "crm.timezone is Europe/Moscow: this part alone reads times in Asia/Yekaterinburg" in (
+        warning
+    )

@@ -66,7 +66,7 @@ def merge(config_path: str | None, apply_: bool, dry_run: bool) -> None:
     if apply_ and not settings.crm.merge_duplicates:
         click.echo("combining customers is off: set crm.merge_duplicates: true", err=True)
         sys.exit(2)
-    crm = client_for(PartContext(settings, None), 5.0)
+    crm = client_for(PartContext(settings, None), 5.0, "syncd customers merge")
     records = [
         Record(
             "crm",

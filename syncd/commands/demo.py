@@ -91,8 +91,14 @@ def _print_summary(summary: dict, settings, config_path: str, demo) -> int:  # n
     for direction, values in lag.items():
         if values["p50"] is not None:
             click.echo(
-                f"  lag {direction}: p50 {values['p50']:.2f} s, p99 {values['p99']:.2f} s, "
-                f"max {values['max']:.2f} s"
+                f"  lag {direction}: mean {values['mean']:.2f} s, p50 {values['p50']:.2f} s, "
+                f"p99 {values['p99']:.2f} s, max {values['max']:.2f} s"
+            )
+        metric = summary["metric"].get(direction)
+        if metric is not None:
+            click.echo(
+                f"    syncd_apply_latency_seconds says: mean {metric['mean']:.2f} s "
+                f"over {metric['writes']} writes"
             )
     click.echo(
         f"  dead letters {store.get('dead_letters', '?')}, conflicts {store.get('conflicts', '?')}"

@@ -92,9 +92,17 @@ def _live_checks(settings, mappings) -> tuple[list, list[str]]:  # noqa: ANN001
         if not crm.url or crm.api_key is None:
             raise ValueError("crm.url or crm.api_key is not set")
         transport = CrmTransport(
-            crm.url, crm.api_key.get_secret_value(), site=crm.site, per_second=5.0, attempts=1
+            crm.url,
+            crm.api_key.get_secret_value(),
+            site=crm.site,
+            per_second=5.0,
+            owner="syncd mappings validate",
+            attempts=1,
         )
-        statuses = CrmClient(transport).statuses()
+        try:
+            statuses = CrmClient(transport).statuses()
+        finally:
+            transport.close()
     except Exception as exc:  # noqa: BLE001
         notes.append(f"not checked against the CRM: {exc}")
     else:
@@ -158,7 +166,7 @@ def preview(config_path: str | None, order: str) -> None:
     data = meta.entity(set_name).normalize(found[0])
     zones = Zones(
         ZoneInfo(settings.erp.timezone),
-        ZoneInfo("Europe/Moscow"),
+        ZoneInfo(settings.crm.timezone),
         mappings.customers.default_region,
     )
     mapper = OrderMapper(mappings, zones)
@@ -166,7 +174,8 @@ def preview(config_path: str | None, order: str) -> None:
     side["stage"] = mapper.erp_stage(side)
     wanted = mapper.crm_order(side, mapper.crm_status_for(side["stage"] or "new"))
     try:
-        current = client_for(context, 5.0).get_order(str(data["Ref_Key"]).lower())
+        crm = client_for(context, 5.0, "syncd mappings preview")
+        current = crm.get_order(str(data["Ref_Key"]).lower())
     except CrmNotFound:
         click.echo(f"not in the CRM yet; syncd would create (externalId {data['Ref_Key']}):")
         click.echo(json.dumps(wanted, ensure_ascii=False, indent=2))

@@ -38,6 +38,12 @@ def _serve_until_stopped(server) -> None:  # noqa: ANN001 - syncd.web.HttpServer
     show_default=True,
     help="Requests per second per key before 503 (0: no limit).",
 )
+@click.option(
+    "--timezone",
+    default="Europe/Moscow",
+    show_default=True,
+    help="The account's zone: every date it writes is in it (set syncd's crm.timezone alike).",
+)
 @click.option("--fail-5xx", default=0.0, show_default=True, help="Share of requests given 5xx.")
 @click.option("--fail-503", default=0.0, show_default=True, help="Share of requests given 503.")
 @click.option("--html-errors", is_flag=True, help="Error pages as HTML, as nginx sends them.")
@@ -49,6 +55,7 @@ def sandbox_crm(
     host: str,
     api_keys: tuple[str, ...],
     rps: float,
+    timezone: str,
     fail_5xx: float,
     fail_503: float,
     html_errors: bool,
@@ -61,11 +68,18 @@ def sandbox_crm(
     A manager's change: POST /sandbox/manager/orders/<id> with a JSON body,
     e.g. {"status": "client-confirmed"} (no key needed; sandbox only).
     """
+    from syncd.config import known_zone
     from syncd.sandbox.crm_app import SandboxCrm
     from syncd.sandbox.crm_faults import Faults
     from syncd.web import HttpServer
 
-    app = SandboxCrm(list(api_keys), requests_per_second=rps or None, html_503=html_errors)
+    try:
+        known_zone(timezone)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--timezone") from None
+    app = SandboxCrm(
+        list(api_keys), requests_per_second=rps or None, html_503=html_errors, timezone=timezone
+    )
     app.faults = Faults(
         server_error=fail_5xx,
         unavailable=fail_503,
@@ -78,7 +92,7 @@ def sandbox_crm(
     server.start()
     click.echo(
         f"sandbox CRM on http://{host}:{server.port} (keys: {len(api_keys)}, "
-        f"limit {rps or 'none'} req/s); Ctrl-C stops it"
+        f"limit {rps or 'none'} req/s, dates in {timezone}); Ctrl-C stops it"
     )
     _serve_until_stopped(server)
 

@@ -141,6 +141,7 @@ class DayPlayer:
             "waiting": sum(1 for e in self.expectations if e.done_at is None),
             "lag": {
                 d: {
+                    "mean": sum(v) / len(v) if v else None,
                     "p50": percentile(v, 0.5),
                     "p99": percentile(v, 0.99),
                     "max": max(v, default=None),

@@ -18,12 +18,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from syncd.config import Settings
-from syncd.demo.day import DayPlayer
+from syncd.demo.day import CRM_TO_ERP, ERP_TO_CRM, DayPlayer
 from syncd.demo.world import World
 from syncd.status import status_report
 from syncd.store import Store
+
+# the metric's direction label -> the demo's name for it
+DIRECTIONS = {"erp_to_crm": ERP_TO_CRM, "crm_to_erp": CRM_TO_ERP}
 
 
 class Webhooks:
@@ -63,7 +67,9 @@ class Demo:
         world: World | None = None,
     ) -> None:
         self.settings, self.config_path, self.echo = settings, config_path, echo
-        self.world = world or World()
+        self.world = world or World(
+            erp_timezone=settings.erp.timezone, crm_timezone=settings.crm.timezone
+        )
         self.webhooks = (
             Webhooks(settings.http.listen, settings.http.webhook_secret.get_secret_value())
             if webhooks and settings.http.webhook_secret
@@ -71,6 +77,7 @@ class Demo:
         )
         self.player = DayPlayer(self.world, notify=self.webhooks.post if self.webhooks else None)
         self.daemon: subprocess.Popen | None = None
+        self._latency_before_day: dict[str, tuple[float, int]] = {}
         self.log_path = settings.state_dir / "syncd.log"
 
     # -- the parts ---------------------------------------------------------------
@@ -109,6 +116,7 @@ class Demo:
             if time.monotonic() - started > timeout:
                 break
             self._watch(1.0, "initial load")
+        self._latency_before_day = self.latency_metric()
         return time.monotonic() - started
 
     def play(self, hours: int, hour_seconds: float, settle_seconds: float = 60.0) -> dict:
@@ -153,11 +161,19 @@ class Demo:
             f" | conflicts {report.get('conflicts', 0) if report else 0}"
         )
 
+    def latency_metric(self) -> dict[str, tuple[float, int]]:
+        return latency_metric(self.settings.http.listen)
+
+    def day_latency_metric(self) -> dict[str, dict]:
+        """What the metric says of the day's writes (the initial load left out)."""
+        return latency_between(self._latency_before_day, self.latency_metric())
+
     def summary(self) -> dict:
         self.player.observe()
         report = self.store_report()
         return {
             "player": self.player.stats(),
+            "metric": self.day_latency_metric(),
             "store": report,
             "webhooks_failed": self.webhooks.failed if self.webhooks else 0,
         }
@@ -171,3 +187,32 @@ def _count(letters) -> int:  # noqa: ANN001
     if isinstance(letters, dict):
         return sum(int(v) for v in letters.values())
     return int(letters or 0)
+
+
+def latency_metric(listen: str) -> dict[str, tuple[float, int]]:
+    """The daemon's ``syncd_apply_latency_seconds`` (sum, count) per demo direction."""
+    try:
+        text = requests.get(f"http://{listen}/metrics", timeout=5).text
+    except requests.RequestException:
+        return {}
+    found: dict[str, list[float]] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name != "syncd_apply_latency_seconds":
+            continue
+        for sample in family.samples:
+            direction = DIRECTIONS.get(sample.labels.get("direction", ""))
+            part = {"_sum": 0, "_count": 1}.get(sample.name[len(family.name) :])
+            if direction and part is not None:
+                found.setdefault(direction, [0.0, 0.0])[part] = sample.value
+    return {d: (total, int(count)) for d, (total, count) in found.items()}
+
+
+def latency_between(before: dict, after: dict) -> dict[str, dict]:
+    """The metric's mean over the writes between two scrapes, per direction — to set
+    beside the lag the player measured over the same stretch."""
+    out = {}
+    for direction, (total, count) in after.items():
+        total0, count0 = before.get(direction, (0.0, 0))
+        if count > count0:
+            out[direction] = {"mean": (total - total0) / (count - count0), "writes": count - count0}
+    return out

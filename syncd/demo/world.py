@@ -1,6 +1,6 @@
 """The demo's world: a sandbox 1C and a sandbox RetailCRM on loopback, with sample data.
 
-world = World(customers=300, items=120, orders=200)
+world = World(customers=300, items=120, orders=200, crm_timezone="Europe/Moscow")
 world.start(erp_port=8791, crm_port=8790)
 world.env()        # SYNCD_* variables pointing a daemon at both
 world.stop()
@@ -18,11 +18,20 @@ CRM_KEY = "demo-crm-api-key-000000000000"
 
 class World:
     def __init__(
-        self, *, customers: int = 300, items: int = 120, orders: int = 200, seed: int = 1
+        self,
+        *,
+        customers: int = 300,
+        items: int = 120,
+        orders: int = 200,
+        seed: int = 1,
+        erp_timezone: str = "Europe/Moscow",
+        crm_timezone: str = "Europe/Moscow",
     ) -> None:
-        self.erp = SandboxErp(user=ERP_USER, password=ERP_PASSWORD)
+        # Each sandbox writes its dates in its own zone, as the real systems do; the
+        # demo passes the config's erp.timezone and crm.timezone so that both agree.
+        self.erp = SandboxErp(user=ERP_USER, password=ERP_PASSWORD, timezone=erp_timezone)
         self.erp.trade.seed(customers=customers, items=items, orders=orders, seed=seed)
-        self.crm = SandboxCrm([CRM_KEY], requests_per_second=None)
+        self.crm = SandboxCrm([CRM_KEY], requests_per_second=None, timezone=crm_timezone)
         self._servers: list[HttpServer] = []
 
     def start(self, erp_port: int = 0, crm_port: int = 0) -> None:

@@ -4,11 +4,17 @@
 ``siteAccess`` (``access_full`` or ``access_selective``) and
 ``sitesAvailable``; the scopes needed are derived from the configured parts
 (``scopes``).  The order statuses are checked by the mapping check
-``syncd mappings validate`` uses (``check_against_crm``).  An account that
+``syncd mappings validate`` uses (``check_against_crm``).  The account's time
+zone is read off an empty history page: its ``generatedAt`` is the account's
+local time, the answer's ``Date`` the same moment in UTC, so the two differ
+by the account's UTC offset, which ``crm.timezone`` must match.  An account that
 lists no scopes (older API) leaves that check skipped, not failed.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import requests
 
@@ -19,13 +25,16 @@ from syncd.doctor.probes import describe_network_error
 from syncd.doctor.result import Check
 from syncd.doctor.scopes import required_scopes
 
-REACHABLE, KEY, SCOPES, SITES, STATUSES = (
+REACHABLE, KEY, SCOPES, SITES, STATUSES, ZONE = (
     "CRM reachable",
     "CRM API key",
     "CRM scopes",
     "CRM site access",
     "CRM statuses",
+    "CRM time zone",
 )
+# Zones differ by 15 minutes at the least; a clock off by more shows in "CRM clock".
+ZONE_TOLERANCE_SECONDS = 600.0
 KEYS_PAGE = "Администрирование → Интеграция → Ключи доступа к API"
 UNSET_FIX = "set crm.url (SYNCD_CRM_URL) and the key in SYNCD_CRM_API_KEY"
 
@@ -154,3 +163,53 @@ def crm_statuses(ctx: DoctorContext) -> Check:
     return Check.passed(
         STATUSES, f"every status the mappings name exists ({len(statuses)} in the CRM)"
     )
+
+
+def crm_timezone(ctx: DoctorContext) -> Check:
+    if ctx.crm.credentials.error() is not None:
+        return Check.skipped_because(ZONE, "not checked: the key's credentials were not read")
+    history = [s for s in ctx.settings.sources if s.kind == "retailcrm_history" and s.enabled]
+    entity = "order"
+    if history and all(s.options.get("entity") == "customer" for s in history):
+        entity = "customer"
+    try:
+        read = ctx.crm.account_time(entity)
+    except CrmAccessDenied:
+        return Check.skipped_because(ZONE, f"not checked: the key may not read {entity} history")
+    except requests.RequestException as exc:
+        detail = describe_network_error(exc, ctx.limits.timeout)
+        return Check.failed(ZONE, f"reading the history: {detail}", "run the check again")
+    except CrmError as exc:
+        return Check.failed(ZONE, f"reading the history: {exc}", "run the check again")
+    try:
+        local = datetime.strptime(read.generated_at, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return Check.skipped_because(ZONE, "not checked: the history answer has no generatedAt")
+    if read.date is None:
+        return Check.skipped_because(ZONE, "not checked: the answer had no Date header")
+    name = ctx.settings.crm.timezone
+    at = datetime.fromtimestamp(read.date, UTC)
+    account_offset = (local - at.replace(tzinfo=None)).total_seconds()
+    expected = ZoneInfo(name).utcoffset(at.replace(tzinfo=None)) or timedelta(0)
+    off_by = account_offset - expected.total_seconds()
+    if abs(off_by) > ZONE_TOLERANCE_SECONDS:
+        return Check.failed(
+            ZONE,
+            f"the account writes its dates in UTC{_offset(account_offset)} (it said "
+            f"{read.generated_at} at {at:%H:%M:%S} UTC), crm.timezone {name} is "
+            f"UTC{_offset(expected.total_seconds())}: change times would read "
+            f"{abs(off_by) / 3600:.1f} h off",
+            "set crm.timezone to the zone the RetailCRM account is set to "
+            "(its settings name it), then reload syncd",
+        )
+    return Check.passed(
+        ZONE, f"the account's dates are in {name} (UTC{_offset(expected.total_seconds())})"
+    )
+
+
+def _offset(seconds: float) -> str:
+    """``+03:00`` for a UTC offset, rounded to the quarter hour zones use."""
+    quarters = round(seconds / 900)
+    sign = "-" if quarters < 0 else "+"
+    minutes = abs(quarters) * 15
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"

@@ -3,7 +3,8 @@
 ``ErpProbe`` reads 1C's ``$metadata`` with syncd's own OData client (UTF-8
 Basic auth, typed errors), once; ``CrmProbe`` reads the key's
 ``GET /api/credentials`` (unversioned: scopes, site access) and the order
-statuses.  No retries and short timeouts: an admin at a prompt wants an
+statuses, and an empty history page whose ``generatedAt`` shows the account's
+time zone.  No retries and short timeouts: an admin at a prompt wants an
 answer now.  Every answer's ``Date`` is collected for the clock checks.
 Secrets travel in headers only, so no error message here can carry one.
 
@@ -14,6 +15,8 @@ Secrets travel in headers only, so no error message here can carry one.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -25,7 +28,7 @@ from syncd.connectors.onec.odata import ODataClient
 from syncd.connectors.retailcrm.client import CrmClient
 from syncd.connectors.retailcrm.errors import error_for
 from syncd.connectors.retailcrm.transport import CrmTransport
-from syncd.doctor.clock import ServerClocks
+from syncd.doctor.clock import ServerClocks, parse_http_date
 from syncd.doctor.result import Shared
 
 
@@ -109,7 +112,7 @@ class CrmProbe:
             response.status_code if response.status_code != 200 else 400, body, content_type
         )
 
-    def _statuses(self) -> dict[str, dict]:
+    def _transport(self) -> CrmTransport:
         if not self.configured:
             raise ValueError("crm.url or crm.api_key is not set")
         transport = CrmTransport(
@@ -117,11 +120,38 @@ class CrmProbe:
             self._key,
             site=self.site,
             per_second=5.0,
+            owner="syncd check",
             timeout=(self.timeout, self.timeout),
             attempts=1,
         )
         transport.session.hooks["response"].append(self.clocks.hook)
+        return transport
+
+    def _statuses(self) -> dict[str, dict]:
+        transport = self._transport()
         try:
             return CrmClient(transport).statuses()
         finally:
-            transport.session.close()
+            transport.close()
+
+    def account_time(self, entity: str = "order") -> AccountTime:
+        """The account's wall clock (an empty history page's ``generatedAt``) and the ``Date``
+        of that answer: how far apart they are is the account's UTC offset."""
+        transport = self._transport()
+        dates: list[float | None] = []
+        transport.session.hooks["response"].append(
+            lambda response, *a, **k: dates.append(parse_http_date(response.headers.get("Date")))
+        )
+        # a start two days ahead in any zone: no record comes back, only generatedAt
+        ahead = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S")
+        try:
+            body = transport.get(f"{entity}s/history", {"filter": {"startDate": ahead}})
+        finally:
+            transport.close()
+        return AccountTime(str(body.get("generatedAt") or ""), dates[-1] if dates else None)
+
+
+@dataclass(frozen=True)
+class AccountTime:
+    generated_at: str  # naive Y-m-d H:i:s, the account's local time ("" if not sent)
+    date: float | None  # the same answer's Date header, epoch seconds

@@ -55,6 +55,7 @@ def planned_checks(ctx: DoctorContext, store: store_checks.StoreProbe) -> list[P
             (crm_checks.SCOPES, partial(crm_checks.crm_scopes, ctx)),
             (crm_checks.SITES, partial(crm_checks.crm_site_access, ctx)),
             (crm_checks.STATUSES, partial(crm_checks.crm_statuses, ctx)),
+            (crm_checks.ZONE, partial(crm_checks.crm_timezone, ctx)),
             (
                 "CRM clock",
                 partial(_clock, ctx.crm.credentials.error, "CRM clock", ctx.crm, skew, "the CRM"),

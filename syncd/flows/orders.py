@@ -47,7 +47,9 @@ class OrderSyncOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     crm_sink: str = "crm"
     erp_sink: str = "erp"
-    crm_timezone: str = Field("Europe/Moscow", description="the CRM account's zone")
+    crm_timezone: str | None = Field(
+        None, description="deprecated: the CRM account's zone is crm.timezone"
+    )
 
 
 @register

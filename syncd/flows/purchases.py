@@ -21,6 +21,7 @@ Returns are deducted from LTV and not loaded as orders.
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -149,7 +150,7 @@ class PurchaseHistory(MappedFlow, Flow):
         order: dict[str, Any] = {
             "status": self.options.complete_status,
             "orderMethod": mapping.offline_order_method,
-            "createdAt": _crm_time(str(receipt.get("at") or "")),
+            "createdAt": _crm_time(str(receipt.get("at") or ""), self.zones.crm),
             "customer": {"externalId": customer},
             "items": [
                 {
@@ -171,15 +172,14 @@ class PurchaseHistory(MappedFlow, Flow):
         return order
 
 
-def _crm_time(iso: str) -> str:
-    """The receipt's time as RetailCRM writes dates (its account zone: Moscow by default)."""
+def _crm_time(iso: str, account_zone: tzinfo) -> str:
+    """The receipt's time as RetailCRM writes dates: naive, in the account's zone."""
     from datetime import datetime
-    from zoneinfo import ZoneInfo
 
     try:
         moment = datetime.fromisoformat(iso)
     except ValueError:
         return iso
     if moment.tzinfo is not None:
-        moment = moment.astimezone(ZoneInfo("Europe/Moscow"))
+        moment = moment.astimezone(account_zone)
     return moment.strftime("%Y-%m-%d %H:%M:%S")

@@ -7,6 +7,8 @@ limit answered with 503 (10 requests/s by default, configurable).
 ``GET /api/credentials`` (unversioned) answers each key's scopes and sites
 from ``access`` (every scope and site unless set).  Every answer carries a
 ``Date`` header, ``date_skew_seconds`` off the host's clock if asked.
+Dates in bodies (``createdAt``, ``generatedAt``) are naive, in the account's
+``timezone`` (Moscow unless told), never the host's.
 
     app = SandboxCrm(api_keys=["demo-key"], requests_per_second=10)
     app.access["demo-key"] = KeyAccess(scopes=["order_read"])   # a narrower key
@@ -63,9 +65,10 @@ class SandboxCrm:
         clock=time.monotonic,  # noqa: ANN001
         account_exists: bool = True,
         html_503: bool = False,
+        timezone: str = "Europe/Moscow",
     ) -> None:
         self.keys = set(api_keys)
-        self.state = CrmState(sites)
+        self.state = CrmState(sites, timezone)  # the account's zone: every date is written in it
         self.rps = requests_per_second
         self.clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}
@@ -235,7 +238,7 @@ class SandboxCrm:
         limit, page = _paging(p)
         return {
             "success": True,
-            "generatedAt": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "generatedAt": self.state.now(),
             "history": records[(page - 1) * limit : page * limit],
             "pagination": _pagination(len(records), limit, page),
         }

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import copy
 import threading
-import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 STATUS_GROUPS = {
     "new": ["new"],
@@ -93,18 +94,20 @@ class KeyAccess:
         }
 
 
-def _now() -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S")
-
-
 class CrmState:
-    def __init__(self, sites: tuple[str, ...] = ("main",)) -> None:
+    def __init__(self, sites: tuple[str, ...] = ("main",), timezone: str = "Europe/Moscow") -> None:
+        # RetailCRM writes every date in the account's zone, whatever the host's
+        self.zone = ZoneInfo(timezone)
         self.lock = threading.RLock()
         self.sites = list(sites)
         self.records: dict[str, dict[int, dict]] = {"order": {}, "customer": {}}
         self.history: dict[str, list[dict]] = {"order": [], "customer": []}
         self._next_id = {"order": 0, "customer": 0}
         self._history_id = 0
+
+    def now(self) -> str:
+        """The account's wall-clock time, as RetailCRM writes it (naive ``Y-m-d H:i:s``)."""
+        return datetime.now(self.zone).strftime("%Y-%m-%d %H:%M:%S")
 
     # -- lookups -------------------------------------------------------------
     def find(self, entity: str, key: str, by: str, site: str | None) -> dict | None:
@@ -150,7 +153,7 @@ class CrmState:
                 **copy.deepcopy(data),
                 "id": new_id,
                 "site": site,
-                "createdAt": created or _now(),
+                "createdAt": created or self.now(),
             }
             obj["customFields"] = obj.get("customFields") or []
             if entity == "order":
@@ -215,7 +218,7 @@ class CrmState:
             stub["status"] = obj["status"]
         rec = {
             "id": self._history_id,
-            "createdAt": _now(),
+            "createdAt": self.now(),
             "field": field,
             "oldValue": old,
             "newValue": new,

@@ -20,10 +20,10 @@ PARTNERS = "Catalog_Партнеры"
 
 
 @contextmanager
-def both_sandboxes(orders: int = 3) -> Iterator[tuple]:
+def both_sandboxes(orders: int = 3, crm_timezone: str = "Europe/Moscow") -> Iterator[tuple]:
     with erp_sandbox(seed=False) as (erp, erp_url):
         erp.trade.seed(customers=5, items=4, orders=orders, seed=7)
-        crm = SandboxCrm([CRM_KEY], requests_per_second=None)
+        crm = SandboxCrm([CRM_KEY], requests_per_second=None, timezone=crm_timezone)
         with serving(crm) as crm_url:
             yield erp, erp_url, crm, crm_url
 
@@ -35,6 +35,7 @@ def order_config(
     *,
     interval: float = 0.2,
     pos: Path | None = None,  # noqa: ANN001
+    crm_timezone: str | None = None,
 ) -> Path:
     """The demo's pipeline (customers, orders both ways) against ``erp``'s node."""
     sources = [
@@ -109,6 +110,8 @@ def order_config(
         "flows": flows,
         "sinks": sinks,
     }
+    if crm_timezone:
+        extra["crm"] = {"timezone": crm_timezone}
     return write_config(tmp, db_url, sources=sources, extra=extra)
 
 

@@ -65,6 +65,10 @@ class CrmClient:
     def __init__(self, transport: CrmTransport) -> None:
         self.t = transport
 
+    def close(self) -> None:
+        """Withdraw the transport's rate ask and close its connections."""
+        self.t.close()
+
     def _site(self, site: str | None) -> str | None:
         return site or self.t.site
 
@@ -228,8 +232,12 @@ def _opt(value: str | None) -> list[str] | None:
     return [value] if value else None
 
 
-def client_for(context: Any, per_second: float) -> CrmClient:
-    """The client of the configured account (``crm.*`` settings); ValueError if unset."""
+def client_for(context: Any, per_second: float, owner: str) -> CrmClient:
+    """The client of the configured account (``crm.*`` settings); ValueError if unset.
+
+    ``owner`` names the part or command asking for ``per_second`` on the account's
+    shared budget (``syncd.connectors.pacing``); close the client when done.
+    """
     crm = context.settings.crm
     if not crm.url or crm.api_key is None:
         raise ValueError("needs crm.url and crm.api_key (SYNCD_CRM_URL, SYNCD_CRM_API_KEY)")
@@ -238,6 +246,7 @@ def client_for(context: Any, per_second: float) -> CrmClient:
         crm.api_key.get_secret_value(),
         site=crm.site,
         per_second=per_second,
+        owner=owner,
         metrics=context.metrics,
     )
     return CrmClient(transport)

@@ -15,17 +15,20 @@ RetailCRM keeps one global, growing history id.  Each poll reads
   ``sinceId`` in one transaction, so a crash re-reads at most that page.
 
 The first poll starts ``now`` (only changes from then on) or at a configured
-date.  A webhook ``/webhooks/retailcrm`` (a RetailCRM trigger "HTTP request")
-makes the stream poll at once; history stays the source of truth.
+date.  History dates carry no zone: they are read in the account's zone
+(``crm.timezone``), and an event's ``changed_at`` is its record's
+``createdAt`` — the apply latency metric counts from there.  A webhook
+``/webhooks/retailcrm`` (a RetailCRM trigger "HTTP request") makes the
+stream poll at once; history stays the source of truth.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,16 +36,19 @@ from syncd.connectors.retailcrm.client import HistoryPage, client_for
 from syncd.engine.contracts import Source, SourceBatch, WebhookRoute
 from syncd.engine.pipeline import register
 from syncd.model import Event
+from syncd.zones import crm_zone
 
 CRM_TIME = "%Y-%m-%d %H:%M:%S"
+FUTURE_SLACK_SECONDS = 600.0  # beyond clock skew: a history time this far ahead is a zone error
+log = logging.getLogger(__name__)
 
 
 class HistoryOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     entity: Literal["order", "customer"] = "order"
     start: str = Field("now", description="'now' or 'YYYY-MM-DD HH:MM:SS' for the first read")
-    # RetailCRM dates carry no zone; Moscow for RU accounts is not confirmed [U].
-    account_timezone: str = "Europe/Moscow"
+    # deprecated: the account's zone is crm.timezone (syncd.zones); set, it wins here
+    account_timezone: str | None = None
     requests_per_second: float = Field(10.0, gt=0)
     pages_per_poll: int = Field(25, ge=1)
     webhook_path: str = "/webhooks/retailcrm"
@@ -75,13 +81,19 @@ class CrmHistorySource(Source):
                 raise ValueError(
                     f"start: expected 'now' or YYYY-MM-DD HH:MM:SS, got {self.options.start!r}"
                 ) from None
-        try:
-            self.zone = ZoneInfo(self.options.account_timezone)
-        except (KeyError, ValueError):  # ZoneInfoNotFoundError is a KeyError
-            raise ValueError(
-                f"account_timezone: unknown time zone {self.options.account_timezone!r}"
-            ) from None
-        self.client = client_for(self.context, self.options.requests_per_second)
+        # history createdAt is the account's local time (crm.timezone)
+        self.zone = crm_zone(
+            self.context.settings,
+            self.options.account_timezone,
+            f"source {self.name}: options.account_timezone",
+        )
+        self._warned_future = False
+        self.client = client_for(
+            self.context, self.options.requests_per_second, f"source {self.name}"
+        )
+
+    def close(self) -> None:
+        self.client.close()  # a reload or shutdown gives the account's rate back
 
     def _first_start(self) -> str:
         if self.options.start != "now":
@@ -149,9 +161,24 @@ class CrmHistorySource(Source):
         return events
 
     def _epoch(self, crm_time: str | None) -> float:
+        now = time.time()
         if not crm_time:
-            return time.time()
-        return datetime.strptime(crm_time, CRM_TIME).replace(tzinfo=self.zone).timestamp()
+            return now
+        moment = datetime.strptime(crm_time, CRM_TIME).replace(tzinfo=self.zone).timestamp()
+        if moment - now > FUTURE_SLACK_SECONDS and not self._warned_future:
+            # A change cannot come from the future: the account's zone is east of
+            # crm.timezone, and every lag would read 0.  Said once per build of the part.
+            self._warned_future = True
+            log.warning(
+                "stream %s: RetailCRM history time %s is %.1f h ahead of this host's clock "
+                "read in crm.timezone %s; set crm.timezone to the account's zone "
+                "(syncd check shows it)",
+                self.name,
+                crm_time,
+                (moment - now) / 3600,
+                self.zone.key,
+            )
+        return moment
 
     def webhooks(self) -> list[WebhookRoute]:
         # RetailCRM's trigger action can only send form parameters, so the

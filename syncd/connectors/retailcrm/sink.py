@@ -43,7 +43,12 @@ class CrmSink(Sink):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.client = client_for(self.context, self.options.requests_per_second)
+        self.client = client_for(
+            self.context, self.options.requests_per_second, f"sink {self.name}"
+        )
+
+    def close(self) -> None:
+        self.client.close()  # a reload or shutdown gives the account's rate back
 
     def apply(self, commands: list[Command]) -> list[Result]:
         """Customers first (linked, then uploaded), then orders, which may point at them."""

@@ -3,7 +3,9 @@
 - auth by the ``X-API-KEY`` header (never in the URL, so never in a log line);
 - GET parameters in PHP bracket form (``filter[ids][]=1&filter[ids][]=2``);
 - POST bodies form-encoded, entities as JSON strings (``order={…}``);
-- every request waits its turn in the account's shared pacer (10/s default);
+- every request waits its turn in the account's one pacer, which runs at the
+  lowest rate any live part asks for (``pacing``); ``close`` withdraws this
+  transport's ask;
 - 503, 429, other 5xx, timeouts and connection errors are retried with
   exponential backoff and jitter (tenacity); 4xx never are;
 - the envelope is checked and failures raised as typed errors (``errors``).
@@ -18,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +28,7 @@ import requests
 import tenacity
 
 from syncd.connectors.http import counted_session
-from syncd.connectors.pacing import Pacer, pacer_for
+from syncd.connectors.pacing import Pacer, ask_rate
 from syncd.connectors.retailcrm.errors import (
     CrmError,
     CrmRateLimited,
@@ -79,6 +82,7 @@ class CrmTransport:
         *,
         site: str | None = None,
         per_second: float = 10.0,
+        owner: str | None = None,
         timeout: tuple[float, float] = (5.0, 30.0),
         attempts: int = 6,
         backoff_initial: float = 0.2,
@@ -90,7 +94,15 @@ class CrmTransport:
         self.base = url.rstrip("/") + "/api/v5/"
         self.site = site
         self.timeout = timeout
-        self.pacer = pacer or pacer_for(url, per_second)
+        if pacer is None:
+            # Ask the account's budget for our rate, under the part's name so that a
+            # rebuilt part replaces its own ask; withdrawn on close (or when collected).
+            ask = ask_rate(url, owner or f"transport #{id(self)}", per_second)
+            pacer = ask.pacer
+            self._withdraw = weakref.finalize(self, ask.withdraw)
+        else:
+            self._withdraw = weakref.finalize(self, lambda: None)
+        self.pacer = pacer
         self.session = counted_session("crm", metrics)
         self.session.headers["X-API-KEY"] = api_key
         self.session.headers["Accept"] = "application/json"
@@ -105,6 +117,11 @@ class CrmTransport:
             sleep=sleep,
             before_sleep=self._log_retry,
         )
+
+    def close(self) -> None:
+        """Give back this transport's share of the account's rate and its connections."""
+        self._withdraw()
+        self.session.close()
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> dict:
         return self._retrying(self._once, "GET", path, bracket_params(params or {}), None)
