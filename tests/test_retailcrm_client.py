@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
+import pytest
 import responses
 
 from syncd.connectors.pacing import Pacer
@@ -134,15 +135,44 @@ def test_edit_addresses_by_external_id_or_id_with_the_site():
     assert json.loads(sent["order"]) == {"status": "client-confirmed"}
 
 
+READERS = [
+    ("statuses", "statuses", "statuses"),
+    ("status_groups", "status-groups", "statusGroups"),
+    ("sites", "sites", "sites"),
+    ("stores", "stores", "stores"),
+]
+SENT = [{"code": "a", "name": "A"}, {"code": "b", "name": "B"}]
+
+
+@pytest.mark.parametrize("reader,path,key", READERS)
+@pytest.mark.parametrize(
+    "sent",
+    [{item["code"]: item for item in SENT}, SENT, [], {}],
+    ids=["map", "list", "empty-list", "empty-map"],
+)
 @responses.activate
-def test_references_are_maps_even_when_php_sends_an_empty_list():
-    responses.get(
-        API + "reference/statuses",
-        json={"success": True, "statuses": {"new": {"code": "new", "group": "new"}}},
-    )
-    responses.get(API + "reference/stores", json={"success": True, "stores": []})
-    assert crm().statuses() == {"new": {"code": "new", "group": "new"}}
-    assert crm().stores() == {}
+def test_every_reference_reader_takes_a_map_or_a_list_and_keys_it_by_code(
+    reader, path, key, sent
+):
+    responses.get(API + f"reference/{path}", json={"success": True, key: sent})
+    expected = {item["code"]: item for item in SENT} if sent else {}
+    assert getattr(crm(), reader)() == expected
+
+
+@responses.activate
+def test_any_reference_is_read_by_code_and_the_doctor_takes_statuses_as_a_list():
+    from types import SimpleNamespace
+
+    from pydantic import SecretStr
+
+    from syncd.doctor.probes import CrmProbe
+
+    statuses = [{"code": "new", "group": "new", "active": True}]
+    responses.get(API + "reference/statuses", json={"success": True, "statuses": statuses})
+    responses.get(API + "reference/payment-types", json={"success": True, "paymentTypes": SENT})
+    settings = SimpleNamespace(url=URL, site="main", api_key=SecretStr("k" * 20))
+    assert CrmProbe(settings, timeout=5).statuses.get() == {"new": statuses[0]}
+    assert set(crm().reference("payment-types", "paymentTypes")) == {"a", "b"}
 
 
 def test_map_or_list_fields_read_either_way():

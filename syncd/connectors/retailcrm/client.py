@@ -5,12 +5,14 @@ envelope, chunk batch uploads to the 50-item limit, walk paginated lists, and
 walk history by ``sinceId`` (page 1, limit 100) the way every maintained
 official module does.  Fields that PHP serialises as an empty list or a map
 (``payments``, ``customFields``, item ``properties``) are read by ``as_list``
-and ``as_map``.
+and ``as_map``; references, which come as an object keyed by code or as a
+list (``reference/stores``), by ``by_code``.
 
     crm = CrmClient(CrmTransport(url, key, site="main"))
     for page in crm.order_history(since_id=0):
         ...
     crm.upload_orders(orders)          # chunks of 50, per-chunk results
+    crm.stores()                       # {"main-store": {...}} from a map or a list
 """
 
 from __future__ import annotations
@@ -37,6 +39,20 @@ def as_list(value: Any) -> list:
 def as_map(value: Any) -> dict:
     """A map-or-list field as a dict (an empty ``[]`` means an empty map)."""
     return dict(value) if isinstance(value, dict) else {}
+
+
+def by_code(value: Any) -> dict[str, dict]:
+    """A reference as a dict keyed by code, from an object keyed by code or a list.
+
+    ``reference/stores`` comes as a list of stores, ``reference/statuses`` as
+    an object; an empty one may come as ``[]`` either way.
+    """
+    items = value.items() if isinstance(value, dict) else enumerate(value or [])
+    found: dict[str, dict] = {}
+    for key, item in items:
+        if isinstance(item, dict):
+            found[str(item.get("code") or key)] = item
+    return found
 
 
 def chunks(items: list, size: int) -> Iterator[list]:
@@ -160,17 +176,21 @@ class CrmClient:
         return self._history("customers/history", since_id, start_date)
 
     # -- references and stock ----------------------------------------------
+    def reference(self, name: str, key: str) -> dict[str, dict]:
+        """``GET reference/<name>``'s ``key``, keyed by code whether a map or a list came."""
+        return by_code(self.t.get(f"reference/{name}").get(key))
+
     def statuses(self) -> dict[str, dict]:
-        return as_map(self.t.get("reference/statuses").get("statuses"))
+        return self.reference("statuses", "statuses")
 
     def status_groups(self) -> dict[str, dict]:
-        return as_map(self.t.get("reference/status-groups").get("statusGroups"))
+        return self.reference("status-groups", "statusGroups")
 
     def sites(self) -> dict[str, dict]:
-        return as_map(self.t.get("reference/sites").get("sites"))
+        return self.reference("sites", "sites")
 
     def stores(self) -> dict[str, dict]:
-        return as_map(self.t.get("reference/stores").get("stores"))
+        return self.reference("stores", "stores")
 
     def inventories(self, filters: dict | None = None) -> Iterator[dict]:
         yield from self._paginate("store/inventories", "offers", filters, 250)
