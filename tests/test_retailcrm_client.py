@@ -45,7 +45,7 @@ def test_upload_is_chunked_by_50_and_collects_what_went_in():
 
 
 @responses.activate
-def test_a_partial_upload_reports_each_failed_item_with_its_reason():
+def test_a_460_upload_accounts_for_each_item_and_looks_the_refused_ones_up():
     responses.post(
         API + "orders/upload",
         status=460,
@@ -55,12 +55,66 @@ def test_a_partial_upload_reports_each_failed_item_with_its_reason():
             ["B", "C"],
         ),
     )
+    responses.get(API + "orders", json={"success": True, "orders": [{"id": 2, "externalId": "B"}]})
     result = crm().upload_orders([{"externalId": x} for x in "ABC"])
     assert result.uploaded == [{"id": 1, "externalId": "A"}]
-    assert result.failed == [
-        {"externalId": "B", "errors": ["Order with externalId=B already exists."]},
-        {"externalId": "C", "errors": ["items[0]: bad offer in C"]},
+    assert result.existing == [
+        {"id": 2, "externalId": "B", "errors": ["Order with externalId=B already exists."]}
     ]
+    assert result.failed == [{"externalId": "C", "errors": ["items[0]: bad offer in C"]}]
+    lookup = query(responses.calls[1])
+    assert lookup["filter[externalIds][]"] == ["B", "C"] and lookup["filter[sites][]"] == ["main"]
+
+
+@responses.activate
+def test_a_200_success_answer_with_failed_orders_accounts_for_every_item():
+    # the recorded form: success true, the orders that went in, failedOrders without reasons;
+    # D is named nowhere
+    responses.post(
+        API + "orders/upload",
+        json={
+            "success": True,
+            "orders": [{"id": 1, "externalId": "A", "status": "new"}],
+            "failedOrders": [{"externalId": "B"}, {"externalId": "C"}],
+        },
+    )
+    responses.get(API + "orders", json={"success": True, "orders": [{"id": 2, "externalId": "B"}]})
+    refused = {"success": False, "errorMsg": "Errors in the entity format"}
+    responses.post(
+        API + "orders/create",
+        status=400,
+        json={**refused, "errors": {"status": "Status not found"}},
+    )
+    responses.post(API + "orders/create", status=201, json={"success": True, "id": 4, "order": {}})
+    result = crm().upload_orders([{"externalId": x} for x in "ABCD"])
+    assert result.uploaded == [{"id": 1, "externalId": "A"}, {"id": 4, "externalId": "D"}]
+    assert [(e["externalId"], e["id"]) for e in result.existing] == [("B", 2)]
+    assert result.existing[0]["errors"] == ["orders/upload listed it as failed without a reason"]
+    (failed,) = result.failed
+    assert failed["externalId"] == "C"
+    (reason,) = failed["errors"]
+    assert "listed it as failed without a reason" in reason
+    assert "orders/create refused it: RetailCRM 400" in reason and "Status not found" in reason
+    lookup, create_c, create_d = responses.calls[1:]
+    assert query(lookup)["filter[externalIds][]"] == ["B", "C", "D"]
+    assert json.loads(form(create_c)["order"]) == {"externalId": "C"}
+    assert json.loads(form(create_d)["order"]) == {"externalId": "D"}
+    assert form(create_d)["site"] == "main"
+
+
+@responses.activate
+def test_an_item_the_answer_leaves_out_but_the_crm_has_is_bound_not_created_again():
+    responses.post(
+        API + "customers/upload",
+        json={"success": True, "uploadedCustomers": [{"id": 5, "externalId": "C1"}]},
+    )
+    found = [{"id": 6, "externalId": "C2", "firstName": "Анна"}]
+    responses.get(API + "customers", json={"success": True, "customers": found})
+    result = crm().upload_customers([{"externalId": "C1"}, {"externalId": "C2"}])
+    assert result.uploaded == [{"id": 5, "externalId": "C1"}] and result.failed == []
+    (existing,) = result.existing
+    assert existing["id"] == 6 and "named it neither uploaded nor failed" in existing["errors"][0]
+    assert len(responses.calls) == 2  # the upload and one lookup; nothing created alone
 
 
 @responses.activate
@@ -151,9 +205,7 @@ SENT = [{"code": "a", "name": "A"}, {"code": "b", "name": "B"}]
     ids=["map", "list", "empty-list", "empty-map"],
 )
 @responses.activate
-def test_every_reference_reader_takes_a_map_or_a_list_and_keys_it_by_code(
-    reader, path, key, sent
-):
+def test_every_reference_reader_takes_a_map_or_a_list_and_keys_it_by_code(reader, path, key, sent):
     responses.get(API + f"reference/{path}", json={"success": True, key: sent})
     expected = {item["code"]: item for item in SENT} if sent else {}
     assert getattr(crm(), reader)() == expected

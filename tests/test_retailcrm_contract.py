@@ -62,15 +62,20 @@ def test_errors_are_the_same_types_as_against_the_real_service(sandbox):
         client(url).create_order({"externalId": "E", "status": "no-such-status"})
 
 
-def test_upload_chunks_and_duplicates_come_back_per_item(sandbox):
-    _, url = sandbox
+@pytest.mark.parametrize("partial_status", [200, 460])
+def test_upload_chunks_and_duplicates_are_found_by_external_id(sandbox, partial_status):
+    app, url = sandbox
+    app.partial_upload_status = partial_status
     crm = client(url)
     first = crm.upload_orders([{"externalId": f"E{i}"} for i in range(120)])
     assert first.calls == 3 and len(first.uploaded) == 120 and first.failed == []
     again = crm.upload_orders([{"externalId": "E1"}, {"externalId": "NEW"}])
     assert [u["externalId"] for u in again.uploaded] == ["NEW"]
-    assert again.failed[0]["externalId"] == "E1"
-    assert "already exists" in again.failed[0]["errors"][0]
+    e1 = app.state.find("order", "E1", "externalId", "main")
+    assert [(e["externalId"], e["id"]) for e in again.existing] == [("E1", e1["id"])]
+    assert again.failed == []
+    if partial_status == 460:  # only the 460 form says why
+        assert "already exists" in again.existing[0]["errors"][0]
     assert len(crm.orders_by_ids(list(range(1, 122)))) == 121
 
 
