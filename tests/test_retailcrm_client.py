@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
+import pytest
 import responses
 
 from syncd.connectors.pacing import Pacer
@@ -44,7 +45,7 @@ def test_upload_is_chunked_by_50_and_collects_what_went_in():
 
 
 @responses.activate
-def test_a_partial_upload_reports_each_failed_item_with_its_reason():
+def test_a_460_upload_accounts_for_each_item_and_looks_the_refused_ones_up():
     responses.post(
         API + "orders/upload",
         status=460,
@@ -54,12 +55,66 @@ def test_a_partial_upload_reports_each_failed_item_with_its_reason():
             ["B", "C"],
         ),
     )
+    responses.get(API + "orders", json={"success": True, "orders": [{"id": 2, "externalId": "B"}]})
     result = crm().upload_orders([{"externalId": x} for x in "ABC"])
     assert result.uploaded == [{"id": 1, "externalId": "A"}]
-    assert result.failed == [
-        {"externalId": "B", "errors": ["Order with externalId=B already exists."]},
-        {"externalId": "C", "errors": ["items[0]: bad offer in C"]},
+    assert result.existing == [
+        {"id": 2, "externalId": "B", "errors": ["Order with externalId=B already exists."]}
     ]
+    assert result.failed == [{"externalId": "C", "errors": ["items[0]: bad offer in C"]}]
+    lookup = query(responses.calls[1])
+    assert lookup["filter[externalIds][]"] == ["B", "C"] and lookup["filter[sites][]"] == ["main"]
+
+
+@responses.activate
+def test_a_200_success_answer_with_failed_orders_accounts_for_every_item():
+    # the recorded form: success true, the orders that went in, failedOrders without reasons;
+    # D is named nowhere
+    responses.post(
+        API + "orders/upload",
+        json={
+            "success": True,
+            "orders": [{"id": 1, "externalId": "A", "status": "new"}],
+            "failedOrders": [{"externalId": "B"}, {"externalId": "C"}],
+        },
+    )
+    responses.get(API + "orders", json={"success": True, "orders": [{"id": 2, "externalId": "B"}]})
+    refused = {"success": False, "errorMsg": "Errors in the entity format"}
+    responses.post(
+        API + "orders/create",
+        status=400,
+        json={**refused, "errors": {"status": "Status not found"}},
+    )
+    responses.post(API + "orders/create", status=201, json={"success": True, "id": 4, "order": {}})
+    result = crm().upload_orders([{"externalId": x} for x in "ABCD"])
+    assert result.uploaded == [{"id": 1, "externalId": "A"}, {"id": 4, "externalId": "D"}]
+    assert [(e["externalId"], e["id"]) for e in result.existing] == [("B", 2)]
+    assert result.existing[0]["errors"] == ["orders/upload listed it as failed without a reason"]
+    (failed,) = result.failed
+    assert failed["externalId"] == "C"
+    (reason,) = failed["errors"]
+    assert "listed it as failed without a reason" in reason
+    assert "orders/create refused it: RetailCRM 400" in reason and "Status not found" in reason
+    lookup, create_c, create_d = responses.calls[1:]
+    assert query(lookup)["filter[externalIds][]"] == ["B", "C", "D"]
+    assert json.loads(form(create_c)["order"]) == {"externalId": "C"}
+    assert json.loads(form(create_d)["order"]) == {"externalId": "D"}
+    assert form(create_d)["site"] == "main"
+
+
+@responses.activate
+def test_an_item_the_answer_leaves_out_but_the_crm_has_is_bound_not_created_again():
+    responses.post(
+        API + "customers/upload",
+        json={"success": True, "uploadedCustomers": [{"id": 5, "externalId": "C1"}]},
+    )
+    found = [{"id": 6, "externalId": "C2", "firstName": "Анна"}]
+    responses.get(API + "customers", json={"success": True, "customers": found})
+    result = crm().upload_customers([{"externalId": "C1"}, {"externalId": "C2"}])
+    assert result.uploaded == [{"id": 5, "externalId": "C1"}] and result.failed == []
+    (existing,) = result.existing
+    assert existing["id"] == 6 and "named it neither uploaded nor failed" in existing["errors"][0]
+    assert len(responses.calls) == 2  # the upload and one lookup; nothing created alone
 
 
 @responses.activate
@@ -134,15 +189,42 @@ def test_edit_addresses_by_external_id_or_id_with_the_site():
     assert json.loads(sent["order"]) == {"status": "client-confirmed"}
 
 
+READERS = [
+    ("statuses", "statuses", "statuses"),
+    ("status_groups", "status-groups", "statusGroups"),
+    ("sites", "sites", "sites"),
+    ("stores", "stores", "stores"),
+]
+SENT = [{"code": "a", "name": "A"}, {"code": "b", "name": "B"}]
+
+
+@pytest.mark.parametrize("reader,path,key", READERS)
+@pytest.mark.parametrize(
+    "sent",
+    [{item["code"]: item for item in SENT}, SENT, [], {}],
+    ids=["map", "list", "empty-list", "empty-map"],
+)
 @responses.activate
-def test_references_are_maps_even_when_php_sends_an_empty_list():
-    responses.get(
-        API + "reference/statuses",
-        json={"success": True, "statuses": {"new": {"code": "new", "group": "new"}}},
-    )
-    responses.get(API + "reference/stores", json={"success": True, "stores": []})
-    assert crm().statuses() == {"new": {"code": "new", "group": "new"}}
-    assert crm().stores() == {}
+def test_every_reference_reader_takes_a_map_or_a_list_and_keys_it_by_code(reader, path, key, sent):
+    responses.get(API + f"reference/{path}", json={"success": True, key: sent})
+    expected = {item["code"]: item for item in SENT} if sent else {}
+    assert getattr(crm(), reader)() == expected
+
+
+@responses.activate
+def test_any_reference_is_read_by_code_and_the_doctor_takes_statuses_as_a_list():
+    from types import SimpleNamespace
+
+    from pydantic import SecretStr
+
+    from syncd.doctor.probes import CrmProbe
+
+    statuses = [{"code": "new", "group": "new", "active": True}]
+    responses.get(API + "reference/statuses", json={"success": True, "statuses": statuses})
+    responses.get(API + "reference/payment-types", json={"success": True, "paymentTypes": SENT})
+    settings = SimpleNamespace(url=URL, site="main", api_key=SecretStr("k" * 20))
+    assert CrmProbe(settings, timeout=5).statuses.get() == {"new": statuses[0]}
+    assert set(crm().reference("payment-types", "paymentTypes")) == {"a", "b"}
 
 
 def test_map_or_list_fields_read_either_way():

@@ -62,15 +62,20 @@ def test_errors_are_the_same_types_as_against_the_real_service(sandbox):
         client(url).create_order({"externalId": "E", "status": "no-such-status"})
 
 
-def test_upload_chunks_and_duplicates_come_back_per_item(sandbox):
-    _, url = sandbox
+@pytest.mark.parametrize("partial_status", [200, 460])
+def test_upload_chunks_and_duplicates_are_found_by_external_id(sandbox, partial_status):
+    app, url = sandbox
+    app.partial_upload_status = partial_status
     crm = client(url)
     first = crm.upload_orders([{"externalId": f"E{i}"} for i in range(120)])
     assert first.calls == 3 and len(first.uploaded) == 120 and first.failed == []
     again = crm.upload_orders([{"externalId": "E1"}, {"externalId": "NEW"}])
     assert [u["externalId"] for u in again.uploaded] == ["NEW"]
-    assert again.failed[0]["externalId"] == "E1"
-    assert "already exists" in again.failed[0]["errors"][0]
+    e1 = app.state.find("order", "E1", "externalId", "main")
+    assert [(e["externalId"], e["id"]) for e in again.existing] == [("E1", e1["id"])]
+    assert again.failed == []
+    if partial_status == 460:  # only the 460 form says why
+        assert "already exists" in again.existing[0]["errors"][0]
     assert len(crm.orders_by_ids(list(range(1, 122)))) == 121
 
 
@@ -217,3 +222,76 @@ def test_history_names_fields_the_way_retailcrm_does(sandbox):
     assert [r["field"] for r in page.records[1:]] == ["first_name", "custom_nps"]
     assert crm.get_order("H1")["customFields"] == {"nps": 9}
     assert page.records[0]["order"]["customFields"] == []  # empty map serialised as a list
+
+
+def test_item_and_payment_ids_stay_across_edits_and_history_names_them_its_way(sandbox):
+    app, url = sandbox
+    crm = client(url)
+    crm.create_order(
+        {
+            "externalId": "I1",
+            "items": [{"offer": {"externalId": "sku-1"}, "quantity": 1, "initialPrice": 100}],
+            "payments": [{"type": "cash", "status": "not-paid", "amount": 100}],
+            "delivery": {"code": "courier", "address": {"text": "Тверь"}},
+        }
+    )
+    order = crm.get_order("I1")
+    (item,), (payment,) = order["items"], order["payments"]
+    crm.edit_order(
+        "I1",
+        {
+            "items": [
+                {"id": item["id"], "quantity": 3},
+                {"offer": {"externalId": "sku-2"}, "initialPrice": 50},
+            ],
+            "payments": [{"id": payment["id"], "status": "paid"}],
+            "delivery": {"code": "courier", "address": {"text": "Москва"}},
+            "managerId": 7,
+        },
+    )
+    after = crm.get_order("I1")
+    assert after["items"][0]["id"] == item["id"] and after["items"][0]["quantity"] == 3
+    assert after["items"][1]["id"] not in (item["id"], payment["id"])
+    assert after["payments"] == [{**payment, "status": "paid"}]
+    assert (after["summ"], after["totalSumm"], after["prepaySum"]) == (350, 350, 100)
+    (page,) = list(crm.order_history())
+    changes = {r["field"]: r for r in page.records[1:]}
+    assert set(changes) == {
+        "order_product.quantity",
+        "order_product",
+        "payments.status",
+        "delivery_address.text",
+        "manager",
+    }
+    assert changes["order_product.quantity"]["item"]["id"] == item["id"]
+    assert changes["order_product"]["oldValue"] is None
+    assert changes["payments.status"]["newValue"] == {"code": "paid"}
+    assert changes["payments.status"]["payment"]["id"] == payment["id"]
+    assert changes["manager"]["newValue"] == {"id": 7}
+
+
+def test_an_order_carries_its_customer_and_follows_its_edits_and_merges(sandbox):
+    app, url = sandbox
+    crm = client(url)
+    anna = crm.create_customer({"externalId": "P1", "firstName": "Анна"})["id"]
+    crm.create_order({"externalId": "O1", "customer": {"externalId": "P1"}})
+    crm.create_order({"externalId": "O2", "firstName": "Олег", "phone": "+79160000001"})
+    assert crm.get_order("O1")["customer"]["id"] == anna
+    oleg = crm.get_order("O2")["customer"]  # the account made a customer for the order
+    assert oleg["type"] == "customer" and oleg["phones"] == [{"number": "+79160000001"}]
+    crm.edit_customer("P1", {"lastName": "Иванова"})
+    assert crm.get_order("O1")["customer"]["lastName"] == "Иванова"
+    crm.combine_customers([anna], survivor=oleg["id"])
+    assert crm.get_order("O1")["customer"]["id"] == oleg["id"]
+    with pytest.raises(CrmValidationError, match="customer"):
+        crm.create_order({"externalId": "O3", "customer": {"id": 999}})
+
+
+def test_stores_come_as_a_list_and_the_client_keys_them_by_code(sandbox):
+    import requests as http
+
+    _, url = sandbox
+    raw = http.get(f"{url}/api/v5/reference/stores", headers={"X-API-KEY": KEY}, timeout=5)
+    assert isinstance(raw.json()["stores"], list)
+    stores = client(url).stores()
+    assert stores and all(code == store["code"] for code, store in stores.items())

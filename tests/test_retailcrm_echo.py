@@ -51,7 +51,10 @@ def test_own_writes_are_not_events_with_or_without_external_id_but_a_managers_ar
         batches = list(source.poll(None))
         assert [e for b in batches for e in b.events] == []
         cursor = batches[-1].cursor
-        assert cursor["since_id"] == 4  # four history records read, all our own
+        # four order history records read, all our own; history ids are shared with the
+        # customers the account created for the two orders, so the last one is not 4
+        assert len(app.state.history["order"]) == 4
+        assert cursor["since_id"] == app.state.history["order"][-1]["id"]
 
         # a manager changes both orders in the CRM
         for key, by in (("ERP-1", "externalId"), (str(born["id"]), "id")):
@@ -67,7 +70,7 @@ def test_own_writes_are_not_events_with_or_without_external_id_but_a_managers_ar
 def test_a_customer_merged_away_by_a_manager_arrives_as_a_tombstone(tmp_path):
     app = SandboxCrm([KEY], requests_per_second=None)
     keep = app.state.create("customer", {"firstName": "Анна"}, "main", author="user")
-    dup = app.state.create("customer", {"firstName": "Анна"}, "main", author="user")
+    dup = app.state.create("customer", {"firstName": "Анна", "externalId": "p-2"}, "main", "user")
     with serving(app) as url:
         config = write_config(
             tmp_path,
@@ -82,4 +85,30 @@ def test_a_customer_merged_away_by_a_manager_arrives_as_a_tombstone(tmp_path):
         del app.state.records["customer"][dup["id"]]
         app.state.record_deleted("customer", dup, "user", combined_to=keep["id"])
         (event,) = [e for b in source.poll(cursor) for e in b.events]
-    assert event.payload == {"id": dup["id"], "deleted": True, "combinedTo": keep["id"]}
+    # the deleted record carries the whole customer, so its externalId comes along
+    assert event.payload == {
+        "id": dup["id"],
+        "deleted": True,
+        "combinedTo": keep["id"],
+        "externalId": "p-2",
+    }
+
+
+def test_a_customer_created_by_a_manager_arrives_whole_from_its_created_record(tmp_path):
+    app = SandboxCrm([KEY], requests_per_second=None)
+    with serving(app) as url:
+        config = write_config(
+            tmp_path,
+            f"sqlite:///{tmp_path}/s.db",
+            sources=[
+                history_source("crm_customers", entity="customer", start="2000-01-01 00:00:00")
+            ],
+        )
+        settings = load_settings(config, {"SYNCD_CRM_URL": url, "SYNCD_CRM_API_KEY": KEY})
+        source = build_pipeline(settings, PartContext(settings, Metrics())).sources["crm_customers"]
+        made = app.state.create("customer", {"firstName": "Вера"}, "main", author="user")
+        (record,) = app.state.history["customer"]
+        assert record["newValue"] == made["id"] and record["created"] is True
+        (event,) = [e for b in source.poll(None) for e in b.events]
+    assert event.external_id == str(made["id"]) and event.version == str(record["id"])
+    assert event.payload["type"] == "customer" and event.payload["firstName"] == "Вера"

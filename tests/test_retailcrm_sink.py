@@ -72,7 +72,7 @@ def test_upserts_go_in_one_upload_with_their_external_ids(sink):
 
 
 @responses.activate
-def test_already_existing_items_are_edited_and_refused_ones_fail_with_the_reason(sink):
+def test_already_existing_items_are_bound_by_lookup_and_refused_ones_fail_with_the_reason(sink):
     responses.post(
         API + "orders/upload",
         status=460,
@@ -82,14 +82,54 @@ def test_already_existing_items_are_edited_and_refused_ones_fail_with_the_reason
             ["B", "C"],
         ),
     )
-    responses.post(API + "orders/B/edit", json={"success": True, "id": 12})
+    responses.get(API + "orders", json={"success": True, "orders": [{"id": 12, "externalId": "B"}]})
+    responses.post(API + "orders/12/edit", json={"success": True, "id": 12})
     results = {
         r.command_id: r for r in sink.apply([command(1, "A"), command(2, "B"), command(3, "C")])
     }
     assert results[1].ok and results[2].ok and results[2].remote_id == "12"
     assert not results[3].ok and results[3].permanent
-    assert "Offer with id 9 not found" in results[3].error
-    assert sent(responses.calls[1])["by"] == "externalId"
+    assert results[3].error == "order externalId=C: C: Offer with id 9 not found."
+    edit = sent(responses.calls[2])
+    assert edit["by"] == "id" and edit["site"] == "main"
+    assert json.loads(edit["order"]) == {"status": "new"}
+
+
+@responses.activate
+def test_every_item_of_a_200_partial_upload_is_applied_bound_or_failed_by_external_id(sink):
+    responses.post(
+        API + "orders/upload",
+        json={
+            "success": True,
+            "uploadedOrders": [{"id": 11, "externalId": "A"}],
+            "failedOrders": [{"externalId": "B"}, {"externalId": "C"}],
+        },
+    )
+    # B was refused (it is there already); D is named nowhere but went in
+    in_crm = [{"id": 12, "externalId": "B"}, {"id": 14, "externalId": "D"}]
+    responses.get(API + "orders", json={"success": True, "orders": in_crm})
+    responses.post(API + "orders/12/edit", json={"success": True, "id": 12})
+    responses.post(API + "orders/14/edit", json={"success": True, "id": 14})
+    responses.post(
+        API + "orders/create",
+        status=400,
+        json={
+            "success": False,
+            "errorMsg": "Errors in the entity format",
+            "errors": ["items[0].offer.externalId: Offer with externalId sku-9 not found."],
+        },
+    )
+    commands = [command(1, "A"), command(2, "B"), command(3, "C"), command(4, "D")]
+    results = {r.command_id: r for r in sink.apply(commands)}
+    assert len(results) == 4  # none lost
+    assert [(n, results[n].ok, results[n].remote_id) for n in (1, 2, 4)] == [
+        (1, True, "11"),
+        (2, True, "12"),
+        (4, True, "14"),
+    ]
+    assert not results[3].ok and results[3].permanent
+    assert results[3].error.startswith("order externalId=C: orders/upload listed it as failed")
+    assert "Offer with externalId sku-9 not found" in results[3].error
 
 
 @responses.activate

@@ -50,6 +50,14 @@ def _serve_until_stopped(server) -> None:  # noqa: ANN001 - syncd.web.HttpServer
 @click.option("--slow", default=0.0, show_default=True, help="Seconds added to every answer.")
 @click.option("--hang", default=0.0, show_default=True, help="Share of requests that hang 60 s.")
 @click.option("--seed", default=1, show_default=True, help="Seed of the fault draws.")
+@click.option(
+    "--partial-uploads",
+    type=click.Choice(["200", "460"]),
+    default="200",
+    show_default=True,
+    help="How an upload that goes in only in part is answered: 200 success:true with "
+    "failedOrders (the recorded form), or 460.",
+)
 def sandbox_crm(
     port: int,
     host: str,
@@ -62,6 +70,7 @@ def sandbox_crm(
     slow: float,
     hang: float,
     seed: int,
+    partial_uploads: str,
 ) -> None:
     """Serve a sandbox RetailCRM API v5 at http://HOST:PORT/api/v5/.
 
@@ -78,7 +87,11 @@ def sandbox_crm(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--timezone") from None
     app = SandboxCrm(
-        list(api_keys), requests_per_second=rps or None, html_503=html_errors, timezone=timezone
+        list(api_keys),
+        requests_per_second=rps or None,
+        html_503=html_errors,
+        timezone=timezone,
+        partial_upload_status=200 if partial_uploads == "200" else 460,
     )
     app.faults = Faults(
         server_error=fail_5xx,

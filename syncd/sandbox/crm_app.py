@@ -1,9 +1,13 @@
 """The sandbox CRM over HTTP: a WSGI app that answers like RetailCRM API v5.
 
 Auth (``X-API-KEY`` or ``apiKey``), the envelope, 201 on create, 400/403/404,
-460 partial uploads, the 50-item upload limit, page limits 20/50/100, history
-by ``sinceId`` with ``apiKey.current`` per reading key, and a per-key rate
-limit answered with 503 (10 requests/s by default, configurable).
+partial uploads answered 200 ``success: true`` with ``failedOrders`` (the
+recorded form) or 460 (``partial_upload_status=460``; ``crm_uploads``), the
+50-item upload limit, page limits 20/50/100, history by ``sinceId`` with
+``apiKey.current`` per reading key, references each in its own form
+(``reference/stores`` a list; ``crm_references``), bodies with the keys a
+real account computes (``crm_bodies``), and a per-key rate limit answered
+with 503 (10 requests/s by default, configurable).
 ``GET /api/credentials`` (unversioned) answers each key's scopes and sites
 from ``access`` (every scope and site unless set).  Every answer carries a
 ``Date`` header, ``date_skew_seconds`` off the host's clock if asked.
@@ -11,6 +15,7 @@ Dates in bodies (``createdAt``, ``generatedAt``) are naive, in the account's
 ``timezone`` (Moscow unless told), never the host's.
 
     app = SandboxCrm(api_keys=["demo-key"], requests_per_second=10)
+    app = SandboxCrm(api_keys=["demo-key"], partial_upload_status=460)  # the other answer
     app.access["demo-key"] = KeyAccess(scopes=["order_read"])   # a narrower key
     # serve with waitress, or call in-process; app.state holds the data
     app.state.edit("order", order, {"status": "client-confirmed"}, author="user")  # a manager
@@ -27,7 +32,9 @@ from urllib.parse import parse_qsl
 
 from syncd.sandbox.crm_faults import Faults
 from syncd.sandbox.crm_faults import error_body as _error
-from syncd.sandbox.crm_state import GROUP_OF, STATUS_GROUPS, CrmRefusal, CrmState, KeyAccess
+from syncd.sandbox.crm_references import reference_answer
+from syncd.sandbox.crm_state import GROUP_OF, CrmRefusal, CrmState, KeyAccess
+from syncd.sandbox.crm_uploads import PartialStatus, upload_answer
 
 PAGE_LIMITS = (20, 50, 100)
 MANAGER_PREFIX = "/sandbox/manager/"
@@ -66,6 +73,7 @@ class SandboxCrm:
         account_exists: bool = True,
         html_503: bool = False,
         timezone: str = "Europe/Moscow",
+        partial_upload_status: PartialStatus = 200,
     ) -> None:
         self.keys = set(api_keys)
         self.state = CrmState(sites, timezone)  # the account's zone: every date is written in it
@@ -79,6 +87,8 @@ class SandboxCrm:
         self.max_body_bytes = 16 * 1024 * 1024  # served by syncd.web.HttpServer
         self.account_exists = account_exists  # False: answer like a mistyped account URL
         self.html_503 = html_503  # True: the rate-limit page comes as HTML, as nginx may send it
+        # how an upload that goes in only in part is answered: 200 success:true, or 460
+        self.partial_upload_status = partial_upload_status
         self.faults = Faults()
         self.access: dict[str, KeyAccess] = {}  # per key; unset: every scope and site
         self.date_skew_seconds = 0.0  # the Date header's offset from this host's clock
@@ -166,7 +176,7 @@ class SandboxCrm:
         s = self.state
         parts = path.split("/")
         if method == "GET" and path.startswith("reference/"):
-            return 200, {"success": True, **self._reference(parts[1])}
+            return 200, {"success": True, **reference_answer(parts[1], self.state.sites)}
         if method == "GET" and path in ("custom-fields", "store/inventories"):
             limit, page = _paging(p, allowed=(20, 50, 100, 250))
             key = "customFields" if path == "custom-fields" else "offers"
@@ -199,7 +209,9 @@ class SandboxCrm:
                 s.edit(entity, obj, json.loads(p[entity]), key)
                 return 200, {"success": True, "id": obj["id"], entity: _out(obj)}
             if method == "POST" and rest == ["upload"]:
-                return self._upload(entity, json.loads(p[parts[0]]), p.get("site"), key)
+                items = json.loads(p[parts[0]])
+                status = self.partial_upload_status
+                return upload_answer(s, entity, items, p.get("site"), key, partial_status=status)
             if method == "POST" and rest == ["fix-external-ids"]:
                 for pair in json.loads(p[parts[0]]):
                     obj = s.find(entity, str(pair["id"]), "id", None)
@@ -264,32 +276,6 @@ class SandboxCrm:
             ],
         }
 
-    def _upload(self, entity: str, items: list, site: str | None, key: str) -> tuple[int, dict]:
-        if len(items) > 50:
-            raise CrmRefusal(
-                400,
-                "Errors in the input parameters",
-                {f"{entity}s": "Can be uploaded only 50 items per request"},
-            )
-        uploaded, failed, errors = [], [], []
-        for item in items:
-            try:
-                obj = self.state.create(entity, item, site, key)
-                uploaded.append({"id": obj["id"], "externalId": obj.get("externalId")})
-            except CrmRefusal as exc:
-                failed.append({"externalId": item.get("externalId")})
-                errors.append(exc.message if not exc.errors else f"{exc.message} {exc.errors}")
-        plural = "Orders" if entity == "order" else "Customers"
-        body = {"success": not failed, f"uploaded{plural}": uploaded}
-        if not failed:
-            return 200, body
-        return 460, {
-            **body,
-            "errorMsg": f"{plural} are loaded with errors",
-            "errors": errors,
-            f"failed{plural}": failed,
-        }
-
     def _combine(self, duplicates: list, result: dict, key: str) -> tuple[int, dict]:
         """Merge duplicates into the result customer; the merged-away ones disappear."""
         s = self.state
@@ -318,40 +304,6 @@ class SandboxCrm:
         except CrmRefusal as exc:
             return exc.status, _error(exc.message, exc.errors)
         return 200, {"success": True, entity[:-1]: _out(obj)}
-
-    def _reference(self, name: str) -> dict:
-        if name == "statuses":
-            return {
-                "statuses": {
-                    code: {
-                        "code": code,
-                        "name": code,
-                        "active": True,
-                        "group": group,
-                        "ordering": i * 10,
-                    }
-                    for code, group in GROUP_OF.items()
-                    for i in [list(GROUP_OF).index(code)]
-                }
-            }
-        if name == "status-groups":
-            return {
-                "statusGroups": {
-                    g: {
-                        "code": g,
-                        "name": g,
-                        "active": True,
-                        "statuses": c,
-                        "process": g not in ("new", "complete", "cancel"),
-                    }
-                    for g, c in STATUS_GROUPS.items()
-                }
-            }
-        if name == "sites":
-            return {"sites": {s: {"code": s, "name": s} for s in self.state.sites}}
-        if name == "stores":
-            return {"stores": {"main-store": {"code": "main-store", "name": "Main store"}}}
-        raise CrmRefusal(404, "Not found")
 
 
 def _paging(p: dict, allowed: tuple[int, ...] = PAGE_LIMITS) -> tuple[int, int]:

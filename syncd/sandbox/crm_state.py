@@ -1,15 +1,20 @@
 """The sandbox CRM's data: orders, customers and one global history, in memory.
 
 It follows the facts in shared/reference/retailcrm-api.md:
+- records are kept in the shape a real account answers, computed keys and
+  all (``crm_bodies``: item ids, the nested customer, totals, payments as a
+  list, ``number``, ``slug``);
+- an order that names no customer the account knows gets a new one, as the
+  account creates a customer for such an order; a customer's edit shows in
+  the orders that carry it;
 - history ids are one increasing sequence shared by every change;
 - a history record says who made the change: ``source`` user or api, with
   ``apiKey.current`` true only for the key that reads the history;
 - a record carries the whole entity when the entity was created, a stub
-  ``{id, externalId?, site, status}`` otherwise;
-- field names are snake_case;
-- ``number`` is the id plus the site's letter;
-- ``payments`` is a map keyed by id;
-- an empty ``customFields`` is ``[]``;
+  ``{id, externalId?, site, status}`` otherwise; a created customer's record
+  has ``field: id`` and the new id as ``newValue``; a deleted customer's
+  record carries the whole customer;
+- field names are snake_case, named the history's way (``crm_changes``);
 - externalId is unique per site;
 - ``/api/credentials`` tells a key its scopes and sites (``KeyAccess``).
 """
@@ -22,6 +27,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from syncd.sandbox.crm_bodies import (
+    customer_body,
+    customer_from_order,
+    nested_customer,
+    order_body,
+    refresh_totals,
+    with_item_ids,
+    with_payment_ids,
+)
+from syncd.sandbox.crm_changes import NOT_RECORDED, changes_between
 
 STATUS_GROUPS = {
     "new": ["new"],
@@ -53,16 +69,6 @@ DEFAULT_SCOPES = (
     "custom_fields_write",
 )
 GROUP_OF = {status: group for group, codes in STATUS_GROUPS.items() for status in codes}
-SNAKE = {
-    "firstName": "first_name",
-    "lastName": "last_name",
-    "customerComment": "customer_comment",
-    "managerComment": "manager_comment",
-    "orderMethod": "order_method",
-    "orderType": "order_type",
-    "externalId": "external_id",
-    "createdAt": "created_at",
-}
 
 
 class CrmRefusal(Exception):
@@ -102,7 +108,8 @@ class CrmState:
         self.sites = list(sites)
         self.records: dict[str, dict[int, dict]] = {"order": {}, "customer": {}}
         self.history: dict[str, list[dict]] = {"order": [], "customer": []}
-        self._next_id = {"order": 0, "customer": 0}
+        self._next_id = {"order": 0, "customer": 0, "row": 0}  # row: items and payments
+        self.orders_of: dict[int, set[int]] = {}  # customer id -> the ids of its orders
         self._history_id = 0
 
     def now(self) -> str:
@@ -111,9 +118,9 @@ class CrmState:
 
     # -- lookups -------------------------------------------------------------
     def find(self, entity: str, key: str, by: str, site: str | None) -> dict | None:
+        if by == "id":
+            return self.records[entity].get(int(key)) if str(key).isdigit() else None
         for obj in self.records[entity].values():
-            if by == "id" and str(obj["id"]) == str(key):
-                return obj
             if (
                 by == "externalId"
                 and obj.get("externalId") == key
@@ -143,68 +150,128 @@ class CrmState:
             if ext and self.find(entity, ext, "externalId", site):
                 kind = "Order" if entity == "order" else "Customer"
                 raise CrmRefusal(400, f"{kind} with externalId={ext} already exists.")
-            status = data.get("status", "new")
-            if entity == "order" and status not in GROUP_OF:
-                raise CrmRefusal(400, "Errors in the entity format", {"status": "Status not found"})
-            self._next_id[entity] += 1
-            new_id = self._next_id[entity]
-            created = data.get("createdAt") if entity == "order" else None  # API: settable
-            obj = {
-                **copy.deepcopy(data),
-                "id": new_id,
-                "site": site,
-                "createdAt": created or self.now(),
-            }
-            obj["customFields"] = obj.get("customFields") or []
-            if entity == "order":
-                number = data.get("number") or f"{new_id}{site[0].upper()}"  # API: optional
-                obj.update(status=status, number=number, slug=new_id)
-                obj["payments"] = {
-                    str(i + 1 + new_id * 100): {**p, "id": i + 1 + new_id * 100}
-                    for i, p in enumerate(obj.get("payments") or [])
-                }
-            self.records[entity][new_id] = obj
-            self._record(
-                entity,
-                obj,
-                "id" if entity == "customer" else "status",
-                None,
-                _ref(obj, "status"),
-                author,
-                created=True,
-            )
-            return obj
+            if entity == "customer":
+                return self._create_customer(copy.deepcopy(data), site, author)
+            return self._create_order(copy.deepcopy(data), site, author)
+
+    def _create_customer(self, data: dict, site: str, author: str) -> dict:
+        self._next_id["customer"] += 1
+        new_id = self._next_id["customer"]
+        obj = customer_body(data, customer_id=new_id, site=site, created_at=self.now())
+        self.records["customer"][new_id] = obj
+        # a created customer's record: field "id", the new id as newValue, the whole customer
+        self._record("customer", obj, "id", None, new_id, author, created=True)
+        return obj
+
+    def _create_order(self, data: dict, site: str, author: str) -> dict:
+        status = data.get("status", "new")
+        if status not in GROUP_OF:
+            raise CrmRefusal(400, "Errors in the entity format", {"status": "Status not found"})
+        customer = self._customer_for(data, site, author)
+        self._next_id["order"] += 1
+        new_id = self._next_id["order"]
+        obj = order_body(
+            {**data, "status": status},
+            order_id=new_id,
+            site=site,
+            created_at=data.get("createdAt") or self.now(),  # API: settable
+            new_id=self._new_row_id,
+            from_api=author != "user",
+        )
+        self._link(obj, customer)
+        self.records["order"][new_id] = obj
+        self._record("order", obj, "status", None, {"code": status}, author, created=True)
+        return obj
+
+    def _new_row_id(self) -> int:
+        """The next id of an order's item or payment."""
+        self._next_id["row"] += 1
+        return self._next_id["row"]
+
+    def _customer_for(self, order: dict, site: str, author: str) -> dict:
+        """The customer an order names (``{id}`` or ``{externalId}``), or a new one.
+
+        An order that names no customer the account knows gets a new customer
+        from its contact fields (and the externalId it named) [U: the real
+        account's rule for an unknown externalId is unconfirmed]; an unknown
+        ``id`` is refused.  An externalId is looked for on the order's site
+        first, then on any site.
+        """
+        reference = order.get("customer") or {}
+        if reference.get("id") is not None:
+            found = self.find("customer", str(reference["id"]), "id", None)
+            if found is None:
+                raise CrmRefusal(
+                    400,
+                    "Errors in the entity format",
+                    {"customer": f"Customer with id {reference['id']} not found"},
+                )
+            return found
+        ext = reference.get("externalId")
+        if ext:
+            found = self.find("customer", ext, "externalId", site)
+            found = found or self.find("customer", ext, "externalId", None)
+            if found is not None:
+                return found
+        return self._create_customer(customer_from_order(order), site, author)
+
+    def _link(self, order: dict, customer: dict) -> None:
+        old = order.get("customer") or {}
+        if old.get("id") in self.orders_of:
+            self.orders_of[old["id"]].discard(order["id"])
+        order["customer"] = nested_customer(customer)
+        self.orders_of.setdefault(customer["id"], set()).add(order["id"])
 
     def edit(self, entity: str, obj: dict, changes: dict, author: str) -> dict:
         with self.lock:
             if entity == "order" and "status" in changes and changes["status"] not in GROUP_OF:
                 raise CrmRefusal(400, "Errors in the entity format", {"status": "Status not found"})
-            for name, value in changes.items():
-                if name in ("id", "site"):
-                    continue
-                if name == "payments" and entity == "order":
-                    value = {str(p.get("id") or f"{obj['id']}{i}"): p for i, p in enumerate(value)}
-                old = obj.get(name)
-                if old == value:
-                    continue
-                if name == "customFields":  # one record per field: custom_<code>
-                    before = dict(old or {})
-                    obj[name] = {**before, **value} or []
-                    for code, new in value.items():
-                        if before.get(code) != new:
-                            self._record(
-                                entity, obj, f"custom_{code}", before.get(code), new, author
-                            )
-                    continue
-                obj[name] = copy.deepcopy(value)
-                field = SNAKE.get(name, name)
-                old_value, new_value = old, value
-                if name == "status":
-                    old_value, new_value = {"code": old}, {"code": value}
-                self._record(entity, obj, field, old_value, new_value, author)
+            before = copy.deepcopy(obj)
+            touched = [name for name in changes if name not in NOT_RECORDED]
+            for name in touched:
+                self._apply(entity, obj, name, copy.deepcopy(changes[name]), author)
+            if entity == "order":
+                refresh_totals(obj)
+                if obj["status"] != before["status"]:
+                    obj["statusUpdatedAt"] = self.now()
+            for change in changes_between(before, obj, touched):
+                self._record(
+                    entity, obj, change.field, change.old, change.new, author, about=change.about
+                )
+            if entity == "customer":
+                for order_id in self.orders_of.get(obj["id"], ()):
+                    self.records["order"][order_id]["customer"] = nested_customer(obj)
             return obj
 
-    def _record(self, entity, obj, field, old, new, author, created=False) -> None:  # noqa: ANN001
+    def _apply(self, entity: str, obj: dict, name: str, value: Any, author: str) -> None:
+        """One written field into the record, the way the account takes it."""
+        if name == "customFields":  # merged field by field; empty is []
+            before = obj.get(name) if isinstance(obj.get(name), dict) else {}
+            obj[name] = {**before, **(value if isinstance(value, dict) else {})} or []
+        elif entity == "order" and name == "items":
+            now = self.now()
+            obj[name] = with_item_ids(value or [], obj.get(name) or [], self._new_row_id, now)
+        elif entity == "order" and name == "payments":
+            obj[name] = with_payment_ids(value or [], obj.get(name) or [], self._new_row_id)
+        elif entity == "order" and name == "customer":
+            self._link(obj, self._customer_for({**obj, "customer": value}, obj["site"], author))
+        else:
+            obj[name] = value
+
+    def _record(
+        self,
+        entity: str,
+        obj: dict,
+        field: str,
+        old: Any,
+        new: Any,
+        author: str,
+        *,
+        created: bool = False,
+        whole: bool = False,
+        about: dict | None = None,
+    ) -> None:
+        """One history record; a created one (or ``whole``) carries the entity, others a stub."""
         self._history_id += 1
         who = (
             {"source": "user", "user": {"id": 1}}
@@ -222,7 +289,8 @@ class CrmState:
             "field": field,
             "oldValue": old,
             "newValue": new,
-            entity: copy.deepcopy(obj) if created else stub,
+            entity: copy.deepcopy(obj) if created or whole else stub,
+            **(about or {}),
             **who,
         }
         if created:
@@ -230,13 +298,18 @@ class CrmState:
         self.history[entity].append(rec)
 
     def record_deleted(self, entity: str, obj: dict, author: str, combined_to: int | None) -> None:
-        """A deleted (or merged-away) object: ``deleted`` and, for a merge, ``combinedTo``."""
+        """A deleted (or merged-away) object: ``deleted``, the whole object and, for a
+        merge, ``combinedTo``; its orders move to the survivor."""
         with self.lock:
-            self._record(entity, obj, "id", obj["id"], None, author)
+            self._record(entity, obj, "id", obj["id"], None, author, whole=True)
             rec = self.history[entity][-1]
             rec["deleted"] = True
             if combined_to is not None:
                 rec["combinedTo"] = {"id": combined_to}
+                survivor = self.records[entity].get(combined_to)
+                if entity == "customer" and survivor is not None:
+                    for order_id in list(self.orders_of.pop(obj["id"], ())):
+                        self._link(self.records["order"][order_id], survivor)
 
     def history_for(self, entity: str, reader: str, since_id: int, start: str | None) -> list:
         """Records after ``since_id`` (and from ``start``), as ``reader``'s key sees them."""
@@ -249,7 +322,3 @@ class CrmState:
                 view["apiKey"] = {"current": view["apiKey"]["key"] == reader}
             out.append(view)
         return out
-
-
-def _ref(obj: dict, name: str) -> Any:
-    return {"code": obj[name]} if name in obj else None

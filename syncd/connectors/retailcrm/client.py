@@ -5,22 +5,28 @@ envelope, chunk batch uploads to the 50-item limit, walk paginated lists, and
 walk history by ``sinceId`` (page 1, limit 100) the way every maintained
 official module does.  Fields that PHP serialises as an empty list or a map
 (``payments``, ``customFields``, item ``properties``) are read by ``as_list``
-and ``as_map``.
+and ``as_map``; references, which come as an object keyed by code or as a
+list (``reference/stores``), by ``by_code``.  An upload accounts for every
+item: uploaded, already in the CRM (found by externalId), or failed with the
+reason (``uploads``), whichever of its two answer forms the CRM sends.
 
     crm = CrmClient(CrmTransport(url, key, site="main"))
     for page in crm.order_history(since_id=0):
         ...
-    crm.upload_orders(orders)          # chunks of 50, per-chunk results
+    crm.upload_orders(orders)          # chunks of 50: uploaded, existing, failed
+    crm.stores()                       # {"main-store": {...}} from a map or a list
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from syncd.connectors.retailcrm.errors import CrmPartialUpload
+from syncd.connectors.retailcrm.errors import CrmError, CrmPartialUpload
 from syncd.connectors.retailcrm.transport import CrmTransport
+from syncd.connectors.retailcrm.uploads import UploadResult, read_answer, settle
+from syncd.errors import TransientError
 
 UPLOAD_LIMIT = 50
 IDS_PER_CALL = 100
@@ -39,18 +45,23 @@ def as_map(value: Any) -> dict:
     return dict(value) if isinstance(value, dict) else {}
 
 
+def by_code(value: Any) -> dict[str, dict]:
+    """A reference as a dict keyed by code, from an object keyed by code or a list.
+
+    ``reference/stores`` comes as a list of stores, ``reference/statuses`` as
+    an object; an empty one may come as ``[]`` either way.
+    """
+    items = value.items() if isinstance(value, dict) else enumerate(value or [])
+    found: dict[str, dict] = {}
+    for key, item in items:
+        if isinstance(item, dict):
+            found[str(item.get("code") or key)] = item
+    return found
+
+
 def chunks(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-@dataclass
-class UploadResult:
-    """What one upload (all its chunks) did: uploaded ``{id, externalId}``, failed with reasons."""
-
-    uploaded: list[dict] = field(default_factory=list)
-    failed: list[dict] = field(default_factory=list)  # {externalId, errors}
-    calls: int = 0
 
 
 @dataclass(frozen=True)
@@ -99,14 +110,8 @@ class CrmClient:
         return found
 
     def orders_by_external_ids(self, external_ids: list[str], site: str | None = None) -> list:
-        found: list[dict] = []
-        for part in chunks(sorted(set(external_ids)), IDS_PER_CALL):
-            params = {
-                "filter": {"externalIds": part, "sites": _opt(self._site(site))},
-                "limit": IDS_PER_CALL,
-            }
-            found.extend(self.t.get("orders", params).get("orders", []))
-        return found
+        """Orders by externalId on one site (externalIds are unique per site), 100 per call."""
+        return self._by_external_ids("orders", external_ids, site)
 
     def upload_orders(self, orders: list[dict], *, site: str | None = None) -> UploadResult:
         return self._upload("orders/upload", "orders", orders, site)
@@ -147,6 +152,10 @@ class CrmClient:
     def customers_by_email(self, email: str) -> list[dict]:
         return list(self.customers({"email": email}, limit=20))
 
+    def customers_by_external_ids(self, external_ids: list[str], site: str | None = None) -> list:
+        """Customers by externalId on one site, 100 per call."""
+        return self._by_external_ids("customers", external_ids, site)
+
     def upload_customers(self, customers: list[dict], *, site: str | None = None) -> UploadResult:
         return self._upload("customers/upload", "customers", customers, site)
 
@@ -164,17 +173,21 @@ class CrmClient:
         return self._history("customers/history", since_id, start_date)
 
     # -- references and stock ----------------------------------------------
+    def reference(self, name: str, key: str) -> dict[str, dict]:
+        """``GET reference/<name>``'s ``key``, keyed by code whether a map or a list came."""
+        return by_code(self.t.get(f"reference/{name}").get(key))
+
     def statuses(self) -> dict[str, dict]:
-        return as_map(self.t.get("reference/statuses").get("statuses"))
+        return self.reference("statuses", "statuses")
 
     def status_groups(self) -> dict[str, dict]:
-        return as_map(self.t.get("reference/status-groups").get("statusGroups"))
+        return self.reference("status-groups", "statusGroups")
 
     def sites(self) -> dict[str, dict]:
-        return as_map(self.t.get("reference/sites").get("sites"))
+        return self.reference("sites", "sites")
 
     def stores(self) -> dict[str, dict]:
-        return as_map(self.t.get("reference/stores").get("stores"))
+        return self.reference("stores", "stores")
 
     def inventories(self, filters: dict | None = None) -> Iterator[dict]:
         yield from self._paginate("store/inventories", "offers", filters, 250)
@@ -210,22 +223,49 @@ class CrmClient:
             if not more:
                 return
 
+    def _by_external_ids(self, key: str, external_ids: list[str], site: str | None) -> list:
+        found: list[dict] = []
+        for part in chunks(sorted(set(external_ids)), IDS_PER_CALL):
+            params = {
+                "filter": {"externalIds": part, "sites": _opt(self._site(site))},
+                "limit": IDS_PER_CALL,
+            }
+            found.extend(self.t.get(key, params).get(key, []))
+        return found
+
     def _upload(self, path: str, key: str, items: list[dict], site: str | None) -> UploadResult:
+        """Chunks of 50; what an answer refused or left out is looked up by externalId."""
         result = UploadResult()
-        plural = key[0].upper() + key[1:]
         for part in chunks(items, UPLOAD_LIMIT):
             result.calls += 1
             try:
                 body = self.t.post(path, {key: part, "site": self._site(site)})
-                result.uploaded.extend(body.get(f"uploaded{plural}", []))
-            except CrmPartialUpload as exc:
-                result.uploaded.extend(exc.uploaded)
-                reasons = exc.errors
-                for failed in exc.failed:
-                    ext = failed.get("externalId")
-                    mine = [r for r in reasons if ext and str(ext) in r] or reasons
-                    result.failed.append({"externalId": ext, "errors": mine})
+            except CrmPartialUpload as exc:  # the 460 form of a partial success
+                body = exc.body
+            answer = read_answer(body, part, key)
+            found: dict[str, dict] = {}
+            if answer.to_look_up:
+                for crm_object in self._by_external_ids(key, answer.to_look_up, site):
+                    found[str(crm_object.get("externalId"))] = crm_object
+            sent = {str(item.get("externalId")): item for item in part}
+            settle(
+                result,
+                answer,
+                found,
+                key[:-1],
+                alone=lambda ext, sent=sent: self._create_alone(key[:-1], sent[ext], site),
+            )
         return result
+
+    def _create_alone(self, entity: str, item: dict, site: str | None) -> dict | str:
+        """One item by itself: ``{id, externalId}`` when it goes in, else why it did not."""
+        try:
+            body = self.t.post(f"{entity}s/create", {entity: item, "site": self._site(site)})
+        except CrmError as exc:
+            if isinstance(exc, TransientError):
+                raise  # the engine retries the batch; the upload's items are found then
+            return str(exc)
+        return {"id": body.get("id"), "externalId": str(item.get("externalId"))}
 
 
 def _opt(value: str | None) -> list[str] | None:

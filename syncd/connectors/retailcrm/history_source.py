@@ -10,7 +10,7 @@ RetailCRM keeps one global, growing history id.  Each poll reads
 - collects the ids of the objects the remaining records touched and re-reads
   those objects whole (``filter[ids][]``, 100 per call): an event carries the
   full object, never a field delta (a deleted or merged-away object becomes
-  ``{"id", "deleted": true, "combinedTo"}``);
+  ``{"id", "deleted": true, "combinedTo", "externalId"?}``);
 - yields one batch per history page; the engine stores the events and the new
   ``sinceId`` in one transaction, so a crash re-reads at most that page.
 
@@ -65,6 +65,23 @@ def touched_id(record: dict, entity: str) -> int | None:
     holder = record.get(entity) or {}
     value = holder.get("id")
     return int(value) if value is not None else None
+
+
+def tombstone(record: dict, entity: str, object_id: int) -> dict:
+    """What a deleted (or merged-away) object's event says: it is gone, and where to.
+
+    A deleted record carries the whole object (a customer's, at least), so
+    the externalId it had comes along when there was one.
+    """
+    gone = {
+        "id": object_id,
+        "deleted": True,
+        "combinedTo": (record.get("combinedTo") or {}).get("id"),
+    }
+    external_id = (record.get(entity) or {}).get("externalId")
+    if external_id:
+        gone["externalId"] = external_id
+    return gone
 
 
 @register
@@ -129,11 +146,7 @@ class CrmHistorySource(Source):
                 continue
             versions[object_id] = (int(record["id"]), record.get("createdAt"))
             if record.get("deleted"):
-                deleted[object_id] = {
-                    "id": object_id,
-                    "deleted": True,
-                    "combinedTo": (record.get("combinedTo") or {}).get("id"),
-                }
+                deleted[object_id] = tombstone(record, entity, object_id)
         if not versions:
             return []
         ids = sorted(versions)

@@ -4,9 +4,12 @@ Actions (``Command.action``), each addressed by the externalId syncd controls
 (``Command.key``):
 
 - ``upsert`` — orders/customers go through ``*/upload`` in batches of 50 (the
-  API's limit); an item refused because it "already exists" is looked up by
-  externalId and edited instead, so a repeat is harmless; a 460 partial result
-  is handled per item;
+  API's limit).  Every item ends one of three ways, whichever form the answer
+  takes (200 ``success: true`` with ``failedOrders``, or 460): uploaded; in
+  the CRM already (refused as a duplicate, or left out of the answer, and
+  found by externalId) — bound by the id found and edited to the payload, so
+  a repeat is harmless; or failed for good with the reason, naming the
+  externalId, for the dead letters;
 - ``edit`` — a partial edit in one call (a status together with its payments);
 - ``fix_external_id`` — give a CRM-born object (payload ``{"id": …}``) its
   externalId.
@@ -17,6 +20,7 @@ the CRM id the account gave (``remote_id``).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,6 +32,8 @@ from syncd.engine.pipeline import register
 from syncd.errors import PermanentError
 from syncd.mappings.transforms import phone_e164
 from syncd.model import Command
+
+log = logging.getLogger(__name__)
 
 
 class CrmSinkOptions(BaseModel):
@@ -82,30 +88,41 @@ class CrmSink(Sink):
             outcome = self.client.upload_orders(items, site=site)
         else:
             outcome = self.client.upload_customers(items, site=site)
-        crm_ids = {str(u.get("externalId")): u.get("id") for u in outcome.uploaded}
+        uploaded = {str(u.get("externalId")): u.get("id") for u in outcome.uploaded}
+        existing = {str(e.get("externalId")): e for e in outcome.existing}
         failures = {str(f.get("externalId")): f.get("errors") or [] for f in outcome.failed}
         results = []
         for cmd in commands:
-            if cmd.key in crm_ids:
-                results.append(Result.applied(cmd, _text(crm_ids[cmd.key])))
-                continue
-            reasons = failures.get(cmd.key, ["the upload reported neither success nor failure"])
-            if any("already exists" in r for r in reasons):
-                results.append(self._edit_existing(entity, cmd))
+            if cmd.key in uploaded:
+                results.append(Result.applied(cmd, _text(uploaded[cmd.key])))
+            elif cmd.key in existing:
+                results.append(self._edit_existing(entity, cmd, existing[cmd.key], site))
             else:
-                results.append(Result.failed(cmd, "; ".join(reasons), permanent=True))
+                reasons = failures.get(cmd.key) or ["the upload gave no outcome for it"]
+                error = f"{entity} externalId={cmd.key}: " + "; ".join(reasons)
+                results.append(Result.failed(cmd, error, permanent=True))
         return results
 
-    def _edit_existing(self, entity: str, cmd: Command) -> Result:
-        """The object is there already (an earlier attempt went in): bind it and edit it."""
+    def _edit_existing(self, entity: str, cmd: Command, found: dict, site: str | None) -> Result:
+        """The object is in the CRM already (an earlier attempt went in, or it was there):
+        bind it by the id the lookup found and bring it to the payload."""
+        changes = {k: v for k, v in cmd.payload.items() if k != "site"}
+        log.info(
+            "%s externalId=%s is in the CRM already (id %s): editing it (%s)",
+            entity,
+            cmd.key,
+            found.get("id"),
+            "; ".join(found.get("errors") or []),
+        )
         try:
             if entity == "order":
-                body = self.client.edit_order(cmd.key, cmd.payload)
+                self.client.edit_order(found["id"], changes, by="id", site=site)
             else:
-                body = self.client.edit_customer(cmd.key, cmd.payload)
+                self.client.edit_customer(found["id"], changes, by="id", site=site)
         except CrmError as exc:
-            return Result.failed(cmd, str(exc), permanent=isinstance(exc, PermanentError))
-        return Result.applied(cmd, _text(body.get("id")))
+            error = f"{entity} externalId={cmd.key} (id {found['id']}): {exc}"
+            return Result.failed(cmd, error, permanent=isinstance(exc, PermanentError))
+        return Result.applied(cmd, _text(found["id"]))
 
     def _one(self, cmd: Command) -> Result:
         try:
