@@ -67,20 +67,23 @@ def test_own_writes_are_not_events_with_or_without_external_id_but_a_managers_ar
     assert all(e.payload["status"] == "complete" for e in events)
 
 
+def customer_history(tmp_path, url: str):  # noqa: ANN201
+    """A customers history source of the sandbox account, built from a config."""
+    config = write_config(
+        tmp_path,
+        f"sqlite:///{tmp_path}/s.db",
+        sources=[history_source("crm_customers", entity="customer", start="2000-01-01 00:00:00")],
+    )
+    settings = load_settings(config, {"SYNCD_CRM_URL": url, "SYNCD_CRM_API_KEY": KEY})
+    return build_pipeline(settings, PartContext(settings, Metrics())).sources["crm_customers"]
+
+
 def test_a_customer_merged_away_by_a_manager_arrives_as_a_tombstone(tmp_path):
     app = SandboxCrm([KEY], requests_per_second=None)
     keep = app.state.create("customer", {"firstName": "Анна"}, "main", author="user")
     dup = app.state.create("customer", {"firstName": "Анна", "externalId": "p-2"}, "main", "user")
     with serving(app) as url:
-        config = write_config(
-            tmp_path,
-            f"sqlite:///{tmp_path}/s.db",
-            sources=[
-                history_source("crm_customers", entity="customer", start="2000-01-01 00:00:00")
-            ],
-        )
-        settings = load_settings(config, {"SYNCD_CRM_URL": url, "SYNCD_CRM_API_KEY": KEY})
-        source = build_pipeline(settings, PartContext(settings, Metrics())).sources["crm_customers"]
+        source = customer_history(tmp_path, url)
         cursor = list(source.poll(None))[-1].cursor
         del app.state.records["customer"][dup["id"]]
         app.state.record_deleted("customer", dup, "user", combined_to=keep["id"])
@@ -97,15 +100,7 @@ def test_a_customer_merged_away_by_a_manager_arrives_as_a_tombstone(tmp_path):
 def test_a_customer_created_by_a_manager_arrives_whole_from_its_created_record(tmp_path):
     app = SandboxCrm([KEY], requests_per_second=None)
     with serving(app) as url:
-        config = write_config(
-            tmp_path,
-            f"sqlite:///{tmp_path}/s.db",
-            sources=[
-                history_source("crm_customers", entity="customer", start="2000-01-01 00:00:00")
-            ],
-        )
-        settings = load_settings(config, {"SYNCD_CRM_URL": url, "SYNCD_CRM_API_KEY": KEY})
-        source = build_pipeline(settings, PartContext(settings, Metrics())).sources["crm_customers"]
+        source = customer_history(tmp_path, url)
         made = app.state.create("customer", {"firstName": "Вера"}, "main", author="user")
         (record,) = app.state.history["customer"]
         assert record["newValue"] == made["id"] and record["created"] is True
