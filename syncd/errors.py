@@ -18,3 +18,8 @@ class TransientError(SyncdError):
 
 class PermanentError(SyncdError):
     """Retrying the same thing will fail the same way."""
+
+
+class ClaimLost(TransientError):
+    """This attempt no longer owns its command (its claim expired and another took it):
+    it must stop writing; the newer attempt goes on from the progress it finds."""

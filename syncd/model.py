@@ -98,6 +98,8 @@ class Command:
     source_changed_at: float | None = None
     id: int | None = None
     attempts: int = 0
+    # how far an earlier attempt of a multi-step write got (``Sink.note_progress``)
+    progress: dict[str, Any] | None = None
 
     @property
     def object_key(self) -> str:

@@ -110,6 +110,70 @@ def test_the_sink_returns_the_changed_order_to_the_flows_and_closes_the_command(
     assert dead == 0 and bound == 0  # nothing recorded as written
 
 
+def test_an_agreement_whose_post_failed_after_its_patch_is_posted_by_the_next_attempt(
+    tmp_path, store
+):
+    """1C took the PATCH, then refused Post (503) past every retry: the next attempt
+    must see the new DataVersion as its own, not as someone else's change."""
+    with erp_sandbox() as (app, url):
+        sink = erp_parts(tmp_path, url, sinks=ERP_SINK).sinks["erp"]
+        sink.writer = writer(url)  # its client retries without sleeping
+        order = waiting_order(app)
+        payload = {
+            "set": ORDERS,
+            "fields": {"Статус": "КОбеспечению"},
+            "expected_version": order["DataVersion"],
+            "post": True,
+        }
+        with store.begin() as conn:
+            outbox.enqueue(
+                conn, [Command("erp", "order", order["Ref_Key"], "set_status", payload, "t:agree")]
+            )
+        app.unavailable_posts = 100  # 1C busy for a while: every Post retry refused
+        first = apply_claims(store, sink, claim_for(store, sink, "test", 60), RetryPolicy())
+        half = dict(app.state.get(ORDERS, (order["Ref_Key"],)))
+        with store.begin() as conn:
+            (noted,) = conn.exec_driver_sql("SELECT progress FROM outbox").one()
+            conn.exec_driver_sql("UPDATE outbox SET next_attempt_at = 0")  # due now
+        app.unavailable_posts = 0
+        second = apply_claims(store, sink, claim_for(store, sink, "test", 60), RetryPolicy())
+        stored = app.state.get(ORDERS, (order["Ref_Key"],))
+        patches = [p for m, p in app.requests if m == "PATCH"]
+    assert first.retried == 1 and half["Статус"] == "КОбеспечению" and not half["Согласован"]
+    assert json.loads(noted) == {"own_versions": [half["DataVersion"]], "last_step": "patched"}
+    assert second.applied == 1 and second.superseded == 0 and second.dead == 0
+    assert stored["Posted"] is True and stored["Согласован"] is True  # the warehouse sees it
+    assert len(patches) == 1  # what was written is not written again
+
+
+def test_an_order_someone_else_changed_after_syncds_own_patch_is_not_overwritten(tmp_path, store):
+    """Evidence, not versions: after syncd's own PATCH a manager in 1C closed the order;
+    the next attempt must hand the order back to the flows, not post over it."""
+    with erp_sandbox() as (app, url):
+        sink = erp_parts(tmp_path, url, sinks=ERP_SINK).sinks["erp"]
+        sink.writer = writer(url)
+        order = waiting_order(app)
+        payload = {
+            "set": ORDERS,
+            "fields": {"Статус": "КОбеспечению"},
+            "expected_version": order["DataVersion"],
+            "post": True,
+        }
+        with store.begin() as conn:
+            outbox.enqueue(
+                conn, [Command("erp", "order", order["Ref_Key"], "set_status", payload, "t:agree")]
+            )
+        app.unavailable_posts = 100
+        apply_claims(store, sink, claim_for(store, sink, "test", 60), RetryPolicy())
+        app.unavailable_posts = 0
+        app.trade.manager_edit(order["Ref_Key"], {"Статус": "Закрыт"})
+        with store.begin() as conn:
+            conn.exec_driver_sql("UPDATE outbox SET next_attempt_at = 0")
+        second = apply_claims(store, sink, claim_for(store, sink, "test", 60), RetryPolicy())
+        stored = app.state.get(ORDERS, (order["Ref_Key"],))
+    assert second.superseded == 1 and stored["Статус"] == "Закрыт"
+
+
 def test_a_posting_refused_by_1c_is_a_permanent_error():
     with erp_sandbox() as (app, url):
         order = waiting_order(app)
@@ -182,6 +246,8 @@ def test_no_write_carries_the_data_load_header():
         "Posted": True,
         "Согласован": True,
     }
+    before = {**row, "Статус": "НеСогласован", "Согласован": False}
+    responses.get(f"{base}Document_ЗаказКлиента(guid'{ref}')", json=before)  # then `row`
     responses.get(f"{base}Document_ЗаказКлиента(guid'{ref}')", json=row)
     responses.patch(f"{base}Document_ЗаказКлиента(guid'{ref}')", json=row)
     responses.post(f"{base}Document_ЗаказКлиента(guid'{ref}')/Post", json=row)

@@ -99,3 +99,22 @@ def test_a_field_changed_on_one_side_is_copied_to_the_other():
         {"managerComment": "позвонить"},
     )
     assert from_crm.erp == {"Комментарий": "позвонить"}
+
+
+def test_an_order_written_in_work_but_not_posted_is_not_agreed_and_the_agreement_is_owed():
+    from zoneinfo import ZoneInfo
+
+    from syncd.flows.order_mapper import OrderMapper
+    from syncd.mappings.transforms import Zones
+
+    mapper = OrderMapper(MAPPINGS, Zones(ZoneInfo("Europe/Moscow"), ZoneInfo("Europe/Moscow")))
+
+    def stage(agreed):  # noqa: ANN001, ANN202
+        data = {"Статус": "КОбеспечению", "Posted": True, "Согласован": agreed, "Товары": []}
+        return mapper.erp_stage(mapper.erp_side(data))
+
+    # 1C sets Согласован only when it posts a status put into work
+    assert (stage(True), stage(False), stage(None)) == ("agreed", "new", "agreed")
+    # the CRM agreed, syncd's PATCH went in but not the Post: 1C is still owed it
+    d = decide("agreed", stage(False), "agreed")
+    assert d.erp == {"Статус": "КОбеспечению"} and d.erp_post

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from syncd.engine import failpoints
 from syncd.engine.contracts import Result, Sink
 from syncd.engine.retry import RetryPolicy
-from syncd.errors import PermanentError
+from syncd.errors import ClaimLost, PermanentError
 from syncd.store import Store, bindings, dead_letters, inbox, outbox
 from syncd.store.outbox import Claim
 
@@ -73,6 +73,9 @@ def apply_claims(
     """Hand ``claims`` to ``sink`` and record every result."""
     round_ = ApplyRound(claimed=len(claims))
     commands = [c.command for c in claims]
+    book = sink.progress_book
+    for claim in claims:
+        book.open(claim.command.id, _progress_recorder(store, claim))  # type: ignore[arg-type]
     try:
         results = {r.command_id: r for r in sink.apply(commands)}
     except PermanentError as exc:
@@ -80,6 +83,8 @@ def apply_claims(
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         results = {c.id: Result.failed(c, error) for c in commands}
+    finally:
+        book.close(c.id for c in commands)  # type: ignore[misc]
     failpoints.hit("sink.after_apply")
 
     now = time.time()
@@ -129,6 +134,18 @@ def apply_claims(
             sink.name,
         )
     return round_
+
+
+def _progress_recorder(store: Store, claim: Claim):  # noqa: ANN202
+    """Stores one command's progress at once, in its own transaction, under its claim."""
+    command_id, token = claim.command.id, claim.token
+
+    def record(progress: dict) -> None:
+        with store.begin() as conn:
+            if not outbox.note_progress(conn, command_id, token, progress):  # type: ignore[arg-type]
+                raise ClaimLost(f"command {command_id}: its claim was taken by another attempt")
+
+    return record
 
 
 def _record_superseded(conn, sink: Sink, claim: Claim, result: Result, round_) -> None:  # noqa: ANN001

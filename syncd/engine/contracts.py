@@ -18,8 +18,9 @@ a singer-sdk stream declares its config:
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -191,12 +192,59 @@ class Result:
         return cls(command.id or 0, False, error=reason, superseded=True, event=current)
 
 
+class ProgressBook:
+    """Where the engine lets a sink note a running command's progress.
+
+    The engine opens a page for every command it hands to a sink (the
+    command's claim: where and under which token to store its progress) and
+    closes it when the result is in; several rounds of one sink may run at
+    once, so the pages are keyed by command id under a lock.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pages: dict[int, Callable[[dict], None]] = {}
+
+    def open(self, command_id: int, record: Callable[[dict], None]) -> None:
+        with self._lock:
+            self._pages[command_id] = record
+
+    def close(self, command_ids: Iterable[int]) -> None:
+        with self._lock:
+            for command_id in command_ids:
+                self._pages.pop(command_id, None)
+
+    def note(self, command: Command, progress: dict) -> None:
+        with self._lock:
+            record = self._pages.get(command.id or 0)
+        if record is not None:
+            record(progress)
+
+
 class Sink(SystemPart):
     batch_size: ClassVar[int] = 50
 
     @abstractmethod
     def apply(self, commands: list[Command]) -> list[Result]:
         """Apply commands (distinct objects, each the next in its object's order)."""
+
+    @property
+    def progress_book(self) -> ProgressBook:
+        book = self.__dict__.get("_progress_book")
+        if book is None:
+            book = self.__dict__.setdefault("_progress_book", ProgressBook())
+        return book
+
+    def note_progress(self, command: Command, progress: dict) -> None:
+        """Remember, durably, how far ``command``'s multi-step write got.
+
+        Call it between outside calls (after a PATCH, before the Post): the
+        next attempt of the command — after a failure or a restart — gets it
+        back as ``command.progress`` and goes on from there.  Raises
+        ``syncd.errors.ClaimLost`` when another attempt owns the command now.
+        Outside the engine (a sink called directly) it notes nothing.
+        """
+        self.progress_book.note(command, progress)
 
 
 @dataclass(frozen=True)

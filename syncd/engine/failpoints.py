@@ -19,6 +19,9 @@ POINTS = (
     "flow.after_commit",  # commands stored, events marked processed
     "sink.after_apply",  # write applied outside, result not yet stored
     "sink.after_commit",  # result stored
+    # inside multi-step writes, between their outside calls
+    "erp.after_patch",  # 1C order PATCHed, its version not yet noted, not yet posted
+    "erp.after_post",  # 1C order posted, not yet re-read and verified
 )
 
 _lock = threading.Lock()

@@ -56,6 +56,7 @@ class OrderMapper:
             "version": data.get("DataVersion"),
             "status": data.get("Статус"),
             "posted": data.get("Posted") is True,
+            "agreed": data.get(orders.agreed_field) if orders.agreed_field else None,
             "fields": fields,
             "lines": lines,
             "all_cancelled": bool(lines) and all(self.line_cancelled(line) for line in lines),
@@ -73,10 +74,13 @@ class OrderMapper:
         statuses = self.mappings.statuses
         if erp.get("all_cancelled") and statuses.erp_cancelled_stage:
             return statuses.erp_cancelled_stage
-        stages = [
-            statuses.erp_states.get(erp.get("state") or ""),
-            statuses.erp_statuses.get(erp.get("status") or ""),
-        ]
+        by_status = statuses.erp_statuses.get(erp.get("status") or "")
+        new = statuses.new_order_stage
+        if erp.get("agreed") is False and rank(statuses, by_status) > rank(statuses, new):
+            # written in that status but not posted: 1C does not count it agreed (the
+            # warehouse sees nothing), so neither does syncd — the agreement is still owed
+            by_status = new
+        stages = [statuses.erp_states.get(erp.get("state") or ""), by_status]
         known = [s for s in stages if s]
         return max(known, key=lambda s: rank(statuses, s)) if known else None
 

@@ -62,6 +62,8 @@ def check_against_erp(m: Mappings, meta: Metadata) -> list[ConfigProblem]:
     o, s, c = m.orders, m.statuses, m.customers
     need("orders.yaml", ["erp_set"], o.erp_set)
     need("orders.yaml", ["customer_field"], o.erp_set, o.customer_field)
+    if o.agreed_field:
+        need("orders.yaml", ["agreed_field"], o.erp_set, o.agreed_field)
     for i, fm in enumerate(o.fields):
         need("orders.yaml", ["fields", i, "erp"], o.erp_set, fm.erp)
     need("orders.yaml", ["items", "section"], o.erp_set, o.items.section)

@@ -58,6 +58,11 @@ class OrdersMapping(_Strict):
     order_method: str | None = Field(None, description="CRM orderMethod of orders syncd creates")
     customer_field: str = Field("Партнер_Key", description="1C field -> customer.externalId")
     total_field: str = Field("СуммаДокумента", description="1C field with the order's total")
+    agreed_field: str | None = Field(
+        "Согласован",
+        description="1C flag set when the order is posted in a status put into work; until "
+        "it is true, the status counts as not agreed yet (null: no such flag)",
+    )
     fields: list[FieldMap] = Field(default_factory=list)
     items: ItemsMap = Field(default_factory=ItemsMap)
 

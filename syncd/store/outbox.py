@@ -76,6 +76,7 @@ def _command(row) -> Command:  # noqa: ANN001
         source_changed_at=row.source_changed_at,
         id=row.id,
         attempts=row.attempts,
+        progress=loads(row.progress) if row.progress else None,
     )
 
 
@@ -135,6 +136,15 @@ def _held(command_id: int, token: str):  # noqa: ANN202
     return and_(
         outbox.c.id == command_id, outbox.c.claim_token == token, outbox.c.state == "running"
     )
+
+
+def note_progress(conn: Connection, command_id: int, token: str, progress: dict) -> bool:
+    """Remember how far a running command's multi-step write got; False if the claim is
+    no longer held (then a newer attempt owns the command and this note is not kept)."""
+    result = conn.execute(
+        update(outbox).where(_held(command_id, token)).values(progress=dumps(progress))
+    )
+    return result.rowcount == 1
 
 
 def _release_values() -> dict:

@@ -82,6 +82,9 @@ outbox = Table(
     Column("claimed_until", Float),
     Column("last_error", Text),
     Column("done_at", Float),
+    # JSON: how far a multi-step write got (a sink's own steps, e.g. the version its
+    # PATCH produced), so that a retry or a restart goes on from there
+    Column("progress", Text),
     Index(None, "object_key", "id"),
 )
 # The unfinished commands (pending, running, dead) — a small part of the table,

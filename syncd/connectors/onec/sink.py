@@ -29,10 +29,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from syncd.connectors.onec.changes import EntryReader
 from syncd.connectors.onec.connection import erp_client_for, erp_soap_for, erp_zone
 from syncd.connectors.onec.errors import ErpError
-from syncd.connectors.onec.writes import ErpWriter, ObjectChanged
+from syncd.connectors.onec.writes import ErpWriter, ObjectChanged, Steps
+from syncd.engine import failpoints
 from syncd.engine.contracts import Result, Sink
 from syncd.engine.pipeline import register
-from syncd.errors import PermanentError
+from syncd.errors import ClaimLost, PermanentError
 from syncd.model import Command
 
 ORDERS = "Document_ЗаказКлиента"
@@ -77,6 +78,7 @@ class ErpSink(Sink):
                     payload.get("fields") or {},
                     expected_version=payload.get("expected_version"),
                     post=post,
+                    steps=Steps(cmd.progress, lambda noted: self.note_progress(cmd, noted)),
                 )
                 return Result.applied(cmd, version=after.get("DataVersion"))
             if cmd.action == "create":
@@ -98,6 +100,8 @@ class ErpSink(Sink):
                 set_name, {"Ref_Key": changed.ref}, changed.current, f"sink:{time.time():.3f}"
             )
             return Result.changed_meanwhile(cmd, str(changed), current)
+        except ClaimLost as exc:  # another attempt owns it now and goes on from its progress
+            return Result.failed(cmd, f"{cmd.object_key}: {exc}")
         except PermanentError as exc:
             return Result.failed(cmd, f"{cmd.object_key}: {exc}", permanent=True)
         except (KeyError, ValueError) as exc:
@@ -111,13 +115,18 @@ class ErpSink(Sink):
             return Result.failed(cmd, "set_status without fields.Статус", permanent=True)
         set_name = payload.get("set", ORDERS)
         expected = payload.get("expected_version")
-        if expected:
-            current = self.writer.read(set_name, cmd.key)
-            if current.get("DataVersion") != expected:
-                raise ObjectChanged(set_name, cmd.key, expected, current)
+        current = self.writer.read(set_name, cmd.key)
+        if current.get("Статус") == status and current.get("Согласован") is not False:
+            return Result.applied(cmd, version=current.get("DataVersion"))  # done before
+        steps = Steps(cmd.progress, lambda noted: self.note_progress(cmd, noted))
+        version = current.get("DataVersion")
+        if expected and version != expected and not steps.own(version):
+            raise ObjectChanged(set_name, cmd.key, expected, current)
         names = self.options.soap_status_params
         self.soap.call("set_order_status", **{names["ref"]: cmd.key, names["status"]: status})  # type: ignore[union-attr]
+        failpoints.hit("erp.after_post")
         after = self.writer.read(set_name, cmd.key)
+        steps.wrote(after.get("DataVersion"), "posted")
         if after.get("Статус") != status:
             return Result.failed(
                 cmd,
