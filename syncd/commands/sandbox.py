@@ -121,6 +121,11 @@ def sandbox_crm(
 @click.option("--timezone", default="Europe/Moscow", show_default=True, help="The base's zone.")
 @click.option("--slow", default=0.0, show_default=True, help="Seconds added to every answer.")
 @click.option("--fail-share", default=0.0, show_default=True, help="Share of requests given 503.")
+@click.option("--hang", default=0.0, show_default=True, help="Share of requests that hang.")
+@click.option(
+    "--late", default=0.0, show_default=True, help="Share of writes done, then answered late."
+)
+@click.option("--hang-seconds", default=60.0, show_default=True, help="How long a hang lasts.")
 @click.option("--html-auth-errors", is_flag=True, help="A bad login gets an HTML page with 200.")
 @click.option(
     "--atom-scalar-types",
@@ -139,6 +144,9 @@ def sandbox_erp(
     timezone: str,
     slow: float,
     fail_share: float,
+    hang: float,
+    late: float,
+    hang_seconds: float,
     html_auth_errors: bool,
     atom_scalar_types: bool,
     seed: int,
@@ -150,6 +158,7 @@ def sandbox_erp(
     POST /sandbox/user/orders/<Ref_Key>/ship | close | cancel | edit.
     """
     from syncd.sandbox.erp_app import PREFIX, SandboxErp
+    from syncd.sandbox.erp_faults import ErpFaults
     from syncd.sandbox.erp_routes import SOAP_NAME
     from syncd.sandbox.erp_schema import EXCHANGE_PLAN
     from syncd.web import HttpServer
@@ -163,6 +172,9 @@ def sandbox_erp(
         fail_share=fail_share,
         seed=seed,
         atom_scalar_types=atom_scalar_types,
+    )
+    app.faults = ErpFaults(
+        unavailable=fail_share, hang=hang, late=late, hang_seconds=hang_seconds, seed=seed
     )
     app.trade.seed(customers=customers, items=items, orders=orders, seed=seed)
     server = HttpServer(app, f"{host}:{port}", threads=16)

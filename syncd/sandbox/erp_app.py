@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import json
-import random
 import threading
 import time
 from email.utils import formatdate
@@ -32,6 +31,7 @@ from urllib.parse import quote, unquote
 
 from syncd.sandbox.erp_atom import atom_feed, entity_url
 from syncd.sandbox.erp_business import Trade
+from syncd.sandbox.erp_faults import ErpFaults
 from syncd.sandbox.erp_query import ODataFault, compile_filter, order_rows, select_fields
 from syncd.sandbox.erp_routes import parse_key, parse_resource, soap_service, user_action
 from syncd.sandbox.erp_schema import EXCHANGE_PLAN, SCHEMA, metadata_xml
@@ -69,8 +69,7 @@ class SandboxErp:
         # recorded packages type no scalar; a switch for the other shape
         self.atom_scalar_types = atom_scalar_types
         self.slow_seconds = slow_seconds
-        self.fail_share = fail_share
-        self._random = random.Random(seed)
+        self.faults = ErpFaults(unavailable=fail_share, seed=seed)  # or set your own
         self._count_lock = threading.Lock()
         self.in_flight = 0
         self.peak = 0
@@ -78,6 +77,7 @@ class SandboxErp:
         self.data_load_headers = 0
         self.soap = soap_service(self.trade, user, password)  # /ws/SyncdExchange.1cws
         self.date_skew_seconds = 0.0  # the Date header's offset from this host's clock
+        self.unavailable_posts = 0  # the next N …/Post calls answer 503 and post nothing
 
     # -- WSGI ------------------------------------------------------------------
     def __call__(self, environ: dict, start_response) -> list[bytes]:  # noqa: ANN001
@@ -114,8 +114,9 @@ class SandboxErp:
             return denied
         if self.slow_seconds:
             time.sleep(self.slow_seconds)
-        if self.fail_share and self._random.random() < self.fail_share:
-            return 503, [("Content-Type", "text/html")], HTML_PAGE.format("503").encode()
+        fault = self.faults.before()
+        if fault is not None:
+            return fault
         options = _options(environ.get("QUERY_STRING", ""))
         json_wanted = "json" in options.get("$format", "") or "json" in environ.get(
             "HTTP_ACCEPT", ""
@@ -124,7 +125,10 @@ class SandboxErp:
         if environ.get("HTTP_1C_ODATA_DATALOADMODE"):
             self.data_load_headers += 1
         try:
-            return self.route(method, path[len(PREFIX) :], options, environ, json_wanted)
+            answer = self.route(method, path[len(PREFIX) :], options, environ, json_wanted)
+            if method != "GET":
+                self.faults.after_write()  # done; maybe the answer never reaches the client
+            return answer
         except ODataFault as fault:
             return _error(fault, json_wanted)
         except (ValueError, KeyError) as exc:
@@ -168,6 +172,9 @@ class SandboxErp:
         key = parse_key(key_text, schema) if key_text is not None else None
         data_load = bool(environ.get("HTTP_1C_ODATA_DATALOADMODE"))
         if action in ("Post", "Unpost") and key is not None and method == "POST":
+            if action == "Post" and self.unavailable_posts > 0:
+                self.unavailable_posts -= 1  # 1C busy: the posting did not happen
+                return 503, [("Content-Type", "text/html")], HTML_PAGE.format("503").encode()
             do = self.trade.post if action == "Post" else self.trade.unpost
             return self.entity_reply(base, set_name, do(set_name, key), json_wanted)
         if action == "$count" and key is None:
