@@ -177,9 +177,7 @@ def stream_leases_of(store: Store, owner: str) -> list[str]:
         )
 
 
-def test_a_killed_lease_holder_hands_every_lease_over_well_within_the_lease_ttl(
-    tmp_path, clean_pg
-):
+def test_a_killed_lease_holder_hands_every_lease_over_well_within_the_lease_ttl(tmp_path, clean_pg):
     # default lease TTL (30 s): the survivor must not wait for it, the dead
     # instance's own lease (6 s) tells it that the holder is gone
     config_a = write_config(
@@ -223,9 +221,7 @@ def test_a_killed_lease_holder_hands_every_lease_over_well_within_the_lease_ttl(
         )
         print(f"takeover after SIGKILL: {time.monotonic() - killed_at:.2f} s (bench/takeover.py)")
         write_feed(tmp_path, then, append=True)
-        expected = {f"order/O{n}": {"total": n} for n in range(2, 8)} | {
-            "order/O1": {"total": 100}
-        }
+        expected = {f"order/O{n}": {"total": n} for n in range(2, 8)} | {"order/O1": {"total": 100}}
         wait_until(
             lambda: outputs(tmp_path / "out") == expected,
             timeout=60,
