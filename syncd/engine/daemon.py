@@ -37,7 +37,8 @@ from syncd.engine.pipeline import Pipeline, build_pipeline
 from syncd.engine.planning import plan_pending
 from syncd.engine.reloading import Reloading
 from syncd.engine.retry import RetryPolicy
-from syncd.engine.sourcing import run_source, take_pushed
+from syncd.engine.sourcing import run_source
+from syncd.engine.webhooks import WebhookDispatch
 from syncd.logs import register_secret
 from syncd.metrics import Metrics
 from syncd.sdnotify import Notifier
@@ -129,33 +130,11 @@ class Engine(Reloading):
             for route in source.webhooks():
                 if route.path not in self._routes:
                     self._routes.add(route.path)
-                    app.add_webhook(
-                        route.path,
-                        self._webhook(route.path),
-                        allow_query_token=route.allow_query_token,
+                    # every stream serving the path sees the call (engine/webhooks.py)
+                    dispatch = WebhookDispatch(
+                        route.path, lambda: self.pipeline.sources, self.store, self.nudge
                     )
-
-    def _webhook(self, path: str):  # noqa: ANN202
-        """Every stream that takes ``path`` sees the call; a handler returning None passes."""
-
-        def handle(request) -> tuple[int, dict]:  # noqa: ANN001
-            taken = accepted = new = 0
-            for name, source in list(self.pipeline.sources.items()):
-                for route in source.webhooks():
-                    if route.path != path:
-                        continue
-                    events = route.handler(request)
-                    if events is None:
-                        continue
-                    taken += 1
-                    accepted += len(events)
-                    new += take_pushed(self.store, name, events)
-                    self.nudge(name)
-            if not taken:
-                return 404, {"error": f"no source takes {path} in the running configuration"}
-            return 202, {"accepted": accepted, "new": new, "streams": taken}
-
-        return handle
+                    app.add_webhook(route.path, dispatch, allow_query_token=route.allow_query_token)
 
     def install_signal_handlers(self) -> None:
         signal.signal(signal.SIGTERM, self.request_stop)
