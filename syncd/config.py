@@ -128,6 +128,8 @@ class EngineSettings(_Strict):
     sink_workers: int = Field(4, ge=1, le=64)
     shutdown_timeout_seconds: float = Field(20.0, gt=0)
     lease_ttl_seconds: float = Field(30.0, gt=0)
+    # the instance's own lease: once it lapses, the others take its streams (engine/leasing.py)
+    instance_ttl_seconds: float = Field(6.0, gt=0)
     claim_ttl_seconds: float = Field(300.0, gt=0)
     ready_max_cycle_age_seconds: float = Field(60.0, gt=0)
     # planning waits this long at most for streams still reading, so that both

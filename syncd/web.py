@@ -5,7 +5,9 @@ answers), ``GET /readyz`` (the engine's own readiness check) and the
 ``POST /webhooks/…`` routes connectors register.  A webhook is authenticated
 before its handler runs — a shared-secret token header, or an HMAC-SHA256 of
 the raw body, compared in constant time — otherwise it gets 401 and nothing is
-stored.  With no secret configured every webhook is refused.  Bodies are capped.
+stored.  With no secret configured every webhook is refused.  Bodies are capped
+in size, and a JSON body nested deeper than ``webhook_bodies.MAX_DEPTH`` is a
+400 before any handler parses it: no body, however odd, is a 500.
 
     app = WebApp(registry=metrics.registry, readiness=engine.readiness,
                  webhook_secret=lambda: current_secret)   # str | None, read per request
@@ -34,6 +36,8 @@ from urllib.parse import parse_qs
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
+from syncd.webhook_bodies import depth_problem, load_json, looks_like_json
+
 log = logging.getLogger(__name__)
 
 _DIGITS = re.compile(r"[0-9]+")
@@ -56,13 +60,8 @@ class WebhookRequest:
         return parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True)
 
     def json(self) -> Any:
-        """The body parsed as JSON; ValueError when it is empty or not JSON."""
-        if not self.body.strip():
-            raise ValueError("request body is empty, expected JSON")
-        try:
-            return json.loads(self.body.decode("utf-8"))
-        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError alike
-            raise ValueError(f"request body is not valid JSON: {exc}") from None
+        """The body parsed as JSON; ValueError when it is empty, not JSON or nested too deep."""
+        return load_json(self.body)
 
 
 Handler = Callable[[WebhookRequest], tuple[int, dict]]
@@ -166,6 +165,10 @@ class WebApp:
             extra = {"path": path, "remote": request.remote_addr}
             log.warning("unauthenticated webhook refused", extra=extra)
             return _json(401, {"error": "unauthorized"})
+        if looks_like_json(body, headers.get("content-type", "")):
+            problem = depth_problem(body)
+            if problem:
+                return _json(400, {"error": problem})
         try:
             status, payload = route.handler(request)
         except ValueError as exc:

@@ -101,9 +101,12 @@ def test_a_webhook_nudge_rereads_the_named_object_by_key(tmp_path, store):
         (route,) = source.webhooks()
         body = json.dumps({"type": ORDERS, "ref": order["Ref_Key"]}).encode("utf-8-sig")
         assert route.path == "/webhooks/1c"
-        assert route.handler(SimpleNamespace(body=body)) == []
+        intake = route.handler(SimpleNamespace(body=body))
+        assert intake.taken == [ORDERS] and intake.events == []
+        intake.accept()  # the engine records it once every stream has accepted the call
         other = json.dumps({"type": "Catalog_Номенклатура", "ref": order["Ref_Key"]}).encode()
-        assert route.handler(SimpleNamespace(body=other)) is None  # not this stream's set
+        ignored = route.handler(SimpleNamespace(body=other))  # not this stream's set
+        assert not ignored.takes_part and ignored.ignored == ["Catalog_Номенклатура"]
         nudged = next(iter(source.poll({"message_no": 0})))
     assert [e.external_id for e in nudged.events] == [order["Ref_Key"]]
     assert nudged.events[0].version == order["DataVersion"]

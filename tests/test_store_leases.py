@@ -1,4 +1,5 @@
-"""Leases: one owner at a time, takeover after expiry, stale owners fenced out."""
+"""Leases: one owner at a time, takeover after expiry or once the holder is gone, stale
+owners fenced out."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import time
 
 import pytest
 
+from syncd.config import EngineSettings
+from syncd.engine.leasing import LeaseKeeper, heartbeat_ttl
 from syncd.model import Event
 from syncd.store import cursors, inbox, leases
 from syncd.store.leases import LeaseLost
@@ -62,3 +65,65 @@ def test_renewal_keeps_the_epoch(store):
         renewed = leases.renew(conn, a, ttl=30)
         again = leases.acquire(conn, "inbox", "A", ttl=30)
     assert renewed.epoch == a.epoch == again.epoch
+
+
+def test_a_dead_instances_stream_lease_is_taken_at_once_and_its_late_write_refused(store):
+    # A took the stream for 30 s, but its instance lease (renewed every loop) lapsed:
+    # A is gone, and B need not wait out the stream lease's own TTL
+    now = time.time()
+    with store.begin() as conn:
+        leases.acquire(conn, "instance:A", "A", ttl=6, now=now - 10)
+        a = leases.acquire(conn, "source:orders", "A", ttl=30, now=now - 5)
+        leases.acquire(conn, "instance:B", "B", ttl=6, now=now)
+    with store.begin() as conn:
+        b = leases.acquire(conn, "source:orders", "B", ttl=30, now=now)
+    assert b is not None and b.epoch == a.epoch + 1 and b.taken_from == "A"
+    with pytest.raises(LeaseLost), store.begin() as conn:
+        leases.fence(conn, a)  # A was only paused after all: its write is refused
+        cursors.save(conn, a, {"page": 3}, 0)
+    with store.begin() as conn:
+        assert leases.renew(conn, a, ttl=30) is None
+        assert leases.fence(conn, b) is None
+
+
+def test_a_stream_lease_of_a_cleanly_stopped_instance_is_free_at_once(store):
+    with store.begin() as conn:
+        alive = leases.acquire(conn, "instance:A", "A", ttl=6)
+        a = leases.acquire(conn, "inbox", "A", ttl=30)
+        assert leases.release(conn, alive)  # A stopped, but its inbox lease was not given back
+        b = leases.acquire(conn, "inbox", "B", ttl=30)
+    assert b is not None and b.epoch == a.epoch + 1
+
+
+def test_a_live_instance_keeps_its_stream_leases(store):
+    with store.begin() as conn:
+        leases.acquire(conn, "instance:A", "A", ttl=6)
+        leases.acquire(conn, "source:orders", "A", ttl=30)
+        assert leases.acquire(conn, "source:orders", "B", ttl=30) is None
+
+
+def test_a_holder_without_an_instance_lease_keeps_it_until_it_expires(store):
+    # `syncd backfill` holds its stream's lease with no instance lease beside it
+    now = time.time()
+    with store.begin() as conn:
+        leases.acquire(conn, "source:backfill_erp", "backfill-host", ttl=3600, now=now - 10)
+        assert leases.acquire(conn, "source:backfill_erp", "B", ttl=30, now=now) is None
+        # and nobody takes an instance lease for its owner being "gone"
+        leases.acquire(conn, "instance:A", "A", ttl=1, now=now - 10)
+        assert leases.acquire(conn, "instance:A", "B", ttl=30, now=now - 9.5) is None
+
+
+def test_the_keeper_renews_its_instance_lease_first_and_on_the_short_ttl(store):
+    keeper = LeaseKeeper(store, "A")
+    before = time.time()
+    keeper.refresh(["source:orders", "inbox"], ttl=30, heartbeat=6)
+    with store.read() as conn:
+        held = {lease.name: lease.expires_at - before for lease in leases.holders(conn)}
+    assert set(held) == {"instance:A", "source:orders", "inbox"}
+    assert held["instance:A"] < 7 and held["source:orders"] > 29 and held["inbox"] > 29
+
+
+def test_the_instance_ttl_spans_three_ticks_and_never_outlasts_a_stream_lease():
+    assert heartbeat_ttl(EngineSettings()) == 6.0
+    assert heartbeat_ttl(EngineSettings(lease_ttl_seconds=2)) == 2.0
+    assert heartbeat_ttl(EngineSettings(tick_seconds=5)) == 15.0

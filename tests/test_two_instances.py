@@ -2,20 +2,33 @@
 
 The probe source (tests/support/probe.py) notes when each poll starts and
 ends; the intervals of the two processes must never overlap.  When the owner
-dies, the other takes the stream over after the lease expires.  When the
-owner is only paused past its lease, its late write is refused.
+dies, the other takes its streams over as soon as the dead one's instance
+lease lapses, without waiting for the stream leases' own TTL.  When the owner
+is only paused past its lease, its late write is refused.
 """
 
 from __future__ import annotations
 
+import collections
 import signal
 import time
 
 import pytest
+import yaml
 
-from syncd.store import Store, cursors
+from syncd.store import Store, cursors, leases, outbox
 from tests.conftest import wait_until
-from tests.support.daemon import log_records, logged, start_daemon, stop, write_config
+from tests.support.daemon import (
+    change,
+    journal,
+    log_records,
+    logged,
+    outputs,
+    start_daemon,
+    stop,
+    write_config,
+    write_feed,
+)
 from tests.support.probe import intervals
 
 pytestmark = pytest.mark.slow
@@ -149,5 +162,82 @@ def test_a_paused_owner_that_lost_its_lease_cannot_write_its_cursor(tmp_path, cl
         for p in (a, b):
             if p is not None and p.poll() is None:
                 p.send_signal(signal.SIGCONT)
+                p.kill()
+                p.wait(10)
+
+
+def stream_leases_of(store: Store, owner: str) -> list[str]:
+    """The stream and planner leases ``owner`` holds now (its instance lease aside)."""
+    now = time.time()
+    with store.read() as conn:
+        return sorted(
+            lease.name
+            for lease in leases.holders(conn)
+            if lease.owner == owner and lease.expires_at > now and lease.name != f"instance:{owner}"
+        )
+
+
+def test_a_killed_lease_holder_hands_every_lease_over_well_within_the_lease_ttl(tmp_path, clean_pg):
+    # default lease TTL (30 s): the survivor must not wait for it, the dead
+    # instance's own lease (6 s) tells it that the holder is gone
+    config_a = write_config(
+        tmp_path, clean_pg, engine={"lease_ttl_seconds": 30, "instance_id": "holder"}
+    )
+    # the same feed, sink folder and store: one deployment, two hosts
+    settings = yaml.safe_load(config_a.read_text(encoding="utf-8"))
+    settings["engine"]["instance_id"] = "survivor"
+    config_b = tmp_path / "survivor.yaml"
+    config_b.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    first = [change("order", f"O{n}", 1, total=n) for n in range(1, 7)]
+    then = [change("order", "O1", 2, total=100), change("order", "O7", 1, total=7)]
+    write_feed(tmp_path, first)
+    store = Store.open(clean_pg)
+    holder = start_daemon(config_a)
+    survivor = None
+    try:
+        wait_until(
+            lambda: stream_leases_of(store, "holder") == ["inbox", "source:feed"],
+            timeout=60,
+            what="the first instance to hold every lease",
+        )
+        survivor = start_daemon(config_b)
+        wait_until(
+            lambda: logged(config_b.with_suffix(".log"), "syncd started"),
+            timeout=60,
+            what="the second instance to run",
+        )
+        wait_until(
+            lambda: len(outputs(tmp_path / "out")) == 6 and len(journal(tmp_path / "out")) == 6,
+            timeout=60,
+            what="the first changes to be written",
+        )
+        holder.kill()
+        holder.wait(10)
+        killed_at = time.monotonic()
+        wait_until(
+            lambda: stream_leases_of(store, "survivor") == ["inbox", "source:feed"],
+            timeout=20,  # generous, yet well under the 30 s the stream leases last
+            what="the survivor to hold every lease",
+        )
+        print(f"takeover after SIGKILL: {time.monotonic() - killed_at:.2f} s (bench/takeover.py)")
+        write_feed(tmp_path, then, append=True)
+        expected = {f"order/O{n}": {"total": n} for n in range(2, 8)} | {"order/O1": {"total": 100}}
+        wait_until(
+            lambda: outputs(tmp_path / "out") == expected,
+            timeout=60,
+            what="the survivor to write the changes made after the kill",
+        )
+        writes = collections.Counter(w["command"] for w in journal(tmp_path / "out"))
+        assert writes and set(writes.values()) == {1}, writes  # no command applied twice
+        with store.read() as conn:
+            counts = outbox.counts(conn)
+        assert counts.get("dead", 0) == 0
+        took = logged(config_b.with_suffix(".log"), "whose instance lease lapsed")
+        assert took and "holder" in took["msg"]
+        assert stop(survivor) == 0
+    finally:
+        store.dispose()
+        for p in (holder, survivor):
+            if p is not None and p.poll() is None:
                 p.kill()
                 p.wait(10)

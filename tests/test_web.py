@@ -261,6 +261,21 @@ def test_handler_value_error_is_400_and_crash_is_500(
     assert any(r.exc_info and r.exc_info[0] is RuntimeError for r in caplog.records)
 
 
+def test_a_json_body_nested_too_deep_is_400_before_any_handler_sees_it(
+    web: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR)
+    auth = {"X-Syncd-Token": SECRET}
+    for body in (b"[" * 400 + b"]" * 400, b'{"a":' * 100 + b"1" + b"}" * 100):
+        response = web.post("/webhooks/erp", body=body, headers=auth)
+        assert response.status_code == 400
+        assert response.json() == {"error": "request body nests deeper than 32 levels"}
+    # brackets inside strings are text, not nesting
+    response = web.post("/webhooks/erp", body=b'{"id": "' + b"[{" * 300 + b'"}', headers=auth)
+    assert response.status_code == 202
+    assert len(web.calls) == 1 and caplog.records == []
+
+
 # -- registration and the server -----------------------------------------------
 def test_add_webhook_validates_paths(web: Harness) -> None:
     with pytest.raises(ValueError, match="already registered"):
@@ -391,3 +406,6 @@ def test_webhook_request_parsers() -> None:
     with pytest.raises(ValueError, match="empty"):
         WebhookRequest("/webhooks/x", b"  ", {}, {}, "").json()
     assert WebhookRequest("/webhooks/x", b'{"a": [1]}', {}, {}, "").json() == {"a": [1]}
+    deep = WebhookRequest("/webhooks/x", b"[" * 50_000 + b"]" * 50_000, {}, {}, "")
+    with pytest.raises(ValueError, match="nests deeper than 32 levels"):
+        deep.json()  # a ValueError (a 400), not a RecursionError (a 500)

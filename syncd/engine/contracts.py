@@ -52,20 +52,44 @@ class SourceBatch:
     after_commit: Callable[[], None] | None = None  # e.g. confirm an exchange-plan message
 
 
+@dataclass
+class WebhookIntake:
+    """What one stream made of a webhook call, before anything is recorded.
+
+    ``events`` go into the inbox; ``taken`` names what the stream will act on
+    and ``ignored`` what the call named that it does not read (a 1C set), so
+    the answer can say truthfully what no stream took.  ``accept`` records
+    the stream's part (a nudge waiting for the next run): it runs only once
+    every stream's handler has accepted the call, so a 400 from one leaves
+    nothing half-recorded.
+    """
+
+    events: list[Event] = field(default_factory=list)
+    taken: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    accept: Callable[[], None] | None = None
+
+    @property
+    def takes_part(self) -> bool:
+        return bool(self.taken or self.events)
+
+
 @dataclass(frozen=True)
 class WebhookRoute:
     """A push endpoint a source adds to the HTTP server.
 
-    ``handler`` gets the authenticated ``syncd.web.WebhookRequest`` and returns
-    the events it carries (stored in the inbox at once), or an empty list for
-    a plain nudge; either way the source's stream runs at the next iteration.
-    Several streams may share a path: each handler sees the call, and one
-    that returns None says "not for this stream".
-    A ValueError from the handler becomes a 400 naming what was wrong.
+    ``handler`` gets the authenticated ``syncd.web.WebhookRequest`` and
+    returns a ``WebhookIntake``, or (the short forms) the events it carries
+    (stored in the inbox at once) or an empty list for a plain nudge; either
+    way the source's stream runs at the next iteration.  Several streams may
+    share a path: each handler sees the call, and one that returns None (or
+    an intake that takes nothing) says "not for this stream".
+    A ValueError from the handler becomes a 400 naming what was wrong, and
+    then no stream records anything of the call.
     """
 
     path: str
-    handler: Callable[[Any], list[Event] | None]
+    handler: Callable[[Any], WebhookIntake | list[Event] | None]
     allow_query_token: bool = False
 
 

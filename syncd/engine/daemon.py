@@ -32,12 +32,13 @@ from concurrent.futures import wait as wait_futures
 from syncd.config import Settings
 from syncd.engine.applying import apply_claims, claim_for, preview_for
 from syncd.engine.contracts import PartContext
-from syncd.engine.leasing import LeaseKeeper
+from syncd.engine.leasing import LeaseKeeper, heartbeat_ttl
 from syncd.engine.pipeline import Pipeline, build_pipeline
 from syncd.engine.planning import plan_pending
 from syncd.engine.reloading import Reloading
 from syncd.engine.retry import RetryPolicy
-from syncd.engine.sourcing import run_source, take_pushed
+from syncd.engine.sourcing import run_source
+from syncd.engine.webhooks import WebhookDispatch
 from syncd.logs import register_secret
 from syncd.metrics import Metrics
 from syncd.sdnotify import Notifier
@@ -129,33 +130,11 @@ class Engine(Reloading):
             for route in source.webhooks():
                 if route.path not in self._routes:
                     self._routes.add(route.path)
-                    app.add_webhook(
-                        route.path,
-                        self._webhook(route.path),
-                        allow_query_token=route.allow_query_token,
+                    # every stream serving the path sees the call (engine/webhooks.py)
+                    dispatch = WebhookDispatch(
+                        route.path, lambda: self.pipeline.sources, self.store, self.nudge
                     )
-
-    def _webhook(self, path: str):  # noqa: ANN202
-        """Every stream that takes ``path`` sees the call; a handler returning None passes."""
-
-        def handle(request) -> tuple[int, dict]:  # noqa: ANN001
-            taken = accepted = new = 0
-            for name, source in list(self.pipeline.sources.items()):
-                for route in source.webhooks():
-                    if route.path != path:
-                        continue
-                    events = route.handler(request)
-                    if events is None:
-                        continue
-                    taken += 1
-                    accepted += len(events)
-                    new += take_pushed(self.store, name, events)
-                    self.nudge(name)
-            if not taken:
-                return 404, {"error": f"no source takes {path} in the running configuration"}
-            return 202, {"accepted": accepted, "new": new, "streams": taken}
-
-        return handle
+                    app.add_webhook(route.path, dispatch, allow_query_token=route.allow_query_token)
 
     def install_signal_handlers(self) -> None:
         signal.signal(signal.SIGTERM, self.request_stop)
@@ -222,7 +201,7 @@ class Engine(Reloading):
         ttl = self.settings.engine.lease_ttl_seconds
         deadline = time.monotonic() + ttl * 1.5 + 1
         while True:
-            self.leases.refresh(self._lease_names(), ttl)
+            self.leases.refresh(self._lease_names(), ttl, heartbeat_ttl(self.settings.engine))
             missing = [n for n in self._lease_names() if self.leases.held(n) is None]
             if not missing or time.monotonic() > deadline or self._stop_signalled:
                 break
@@ -235,7 +214,8 @@ class Engine(Reloading):
         if self._reload_signalled:
             self._reload_signalled = False
             self._stage_reload()
-        self.leases.refresh(self._lease_names(), self.settings.engine.lease_ttl_seconds)
+        engine = self.settings.engine
+        self.leases.refresh(self._lease_names(), engine.lease_ttl_seconds, heartbeat_ttl(engine))
         self._reap()
         if self._staged is not None:
             if self._sources_running or self._in_flight():
@@ -269,9 +249,9 @@ class Engine(Reloading):
         return bool(started) and time.monotonic() - min(started) < wait
 
     def _lease_names(self) -> list[str]:
-        # "instance:<owner>" says this instance is alive, so its claims are not taken back
-        streams = [f"source:{n}" for n in self.pipeline.sources]
-        return [f"instance:{self.owner}", *streams, INBOX_LEASE]
+        # the keeper adds "instance:<owner>": while it lives, this instance's claims and
+        # streams stay its own; once it lapses, the others take them at once
+        return [*(f"source:{n}" for n in self.pipeline.sources), INBOX_LEASE]
 
     def _start_source(self, name: str) -> None:
         lease = self.leases.held(f"source:{name}")

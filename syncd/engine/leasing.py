@@ -4,16 +4,39 @@ The main loop calls ``refresh`` every iteration; a lease this instance holds
 is renewed, one that is free or expired is taken, one held by another live
 instance is left alone.  ``held(name)`` tells the loop whether it may run that
 stream now; the epoch inside fences the writes it makes.
+
+The instance's own lease (``instance:<owner>``) is refreshed first and with a
+short TTL (``heartbeat_ttl``): it is how the others learn that this daemon is
+gone, and they take its streams as soon as it lapses instead of waiting for
+each stream lease's own, longer TTL.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from syncd.store import Store, leases
-from syncd.store.leases import Lease
+from syncd.store.leases import INSTANCE_PREFIX, Lease
+
+if TYPE_CHECKING:
+    from syncd.config import EngineSettings
 
 log = logging.getLogger(__name__)
+
+HEARTBEATS_PER_TTL = 3  # an idle loop renews once a tick: a TTL spans at least 3 ticks
+
+
+def heartbeat_ttl(engine: EngineSettings) -> float:
+    """The TTL of this instance's own lease.
+
+    ``instance_ttl_seconds``, but never longer than a stream lease (it would
+    only slow a takeover down) and never shorter than three ticks (an idle
+    main loop renews once per tick, and a TTL it cannot keep up with would
+    hand this instance's streams to another while it is healthy).
+    """
+    floor = HEARTBEATS_PER_TTL * engine.tick_seconds
+    return min(engine.lease_ttl_seconds, max(engine.instance_ttl_seconds, floor))
 
 
 class LeaseKeeper:
@@ -21,16 +44,20 @@ class LeaseKeeper:
         self.store = store
         self.owner = owner
         self.metrics = metrics
+        self.instance_name = leases.instance_lease(owner)
         self._held: dict[str, Lease] = {}
 
-    def refresh(self, names: list[str], ttl: float) -> None:
+    def refresh(self, streams: list[str], ttl: float, heartbeat: float) -> None:
+        """Renew or take this instance's lease (TTL ``heartbeat``), then ``streams`` (``ttl``)."""
+        names = [self.instance_name, *(n for n in streams if n != self.instance_name)]
         for name in names:
+            lease_ttl = heartbeat if name == self.instance_name else ttl
             try:
                 with self.store.begin() as conn:
                     mine = self._held.get(name)
-                    lease = leases.renew(conn, mine, ttl) if mine else None
+                    lease = leases.renew(conn, mine, lease_ttl) if mine else None
                     if lease is None:
-                        lease = leases.acquire(conn, name, self.owner, ttl)
+                        lease = leases.acquire(conn, name, self.owner, lease_ttl)
             except Exception as exc:  # the store is down: hold nothing we cannot prove
                 log.warning("cannot refresh lease %s: %s", name, type(exc).__name__)
                 lease = None
@@ -47,11 +74,18 @@ class LeaseKeeper:
         if (before is None) != (lease is None) or (
             before and lease and before.epoch != lease.epoch
         ):
-            if lease is not None:
+            if lease is not None and lease.taken_from:
+                log.warning(
+                    "took lease %s (epoch %d) from %s, whose instance lease lapsed",
+                    name,
+                    lease.epoch,
+                    lease.taken_from,
+                )
+            elif lease is not None:
                 log.info("took lease %s (epoch %d)", name, lease.epoch)
             else:
                 log.warning("lease %s is held by another instance now", name)
-        if self.metrics is not None and not name.startswith("instance:"):
+        if self.metrics is not None and not name.startswith(INSTANCE_PREFIX):
             self.metrics.lease_held.labels(name.removeprefix("source:")).set(1 if lease else 0)
 
     def forget(self, name: str) -> None:
@@ -70,7 +104,7 @@ class LeaseKeeper:
                 leases.release(conn, lease)
         except Exception as exc:
             log.warning("cannot release lease %s: %s", name, type(exc).__name__)
-        if self.metrics is not None and not name.startswith("instance:"):
+        if self.metrics is not None and not name.startswith(INSTANCE_PREFIX):
             self.metrics.lease_held.labels(name.removeprefix("source:")).set(0)
 
     def release_all(self) -> None:

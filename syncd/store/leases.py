@@ -8,12 +8,21 @@ the lease at the epoch it was granted and the lease has not expired — so an
 owner paused past its expiry (GC, SIGSTOP, a slow network) cannot write after
 another instance took over.  No session advisory locks: they break behind
 transaction poolers such as PgBouncer.
+
+A lease is also free, before its own expiry, once its holder is known to be
+gone: every daemon holds ``instance:<owner>`` with a short TTL, renewed by its
+main loop, and when that lease has lapsed or was released, the holder's other
+leases are taken at once (a killed daemon's streams move within the instance
+TTL, not the stream TTL).  Safety does not rest on that guess being right: a
+takeover still bumps the epoch, so a holder that was only paused is fenced out.
+A holder with no instance lease (``syncd backfill``) keeps its lease until it
+expires.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, and_, select, update
 
@@ -25,18 +34,31 @@ class LeaseLost(Exception):
     """The caller no longer holds the lease it wrote under; the write was rolled back."""
 
 
+INSTANCE_PREFIX = "instance:"
+
+
 @dataclass(frozen=True)
 class Lease:
     name: str
     owner: str
     epoch: int
     expires_at: float
+    # set when this grant took the lease from a holder whose instance lease had lapsed
+    taken_from: str | None = field(default=None, compare=False)
+
+
+def instance_lease(owner: str) -> str:
+    """The name of the lease that says ``owner`` (a running daemon) is alive."""
+    return f"{INSTANCE_PREFIX}{owner}"
 
 
 def acquire(
     conn: Connection, name: str, owner: str, ttl: float, now: float | None = None
 ) -> Lease | None:
-    """Take or renew ``name`` for ``owner``; None when another owner holds it."""
+    """Take or renew ``name`` for ``owner``; None when another live owner holds it.
+
+    Taken when it is free, expired, or its holder's instance lease has lapsed.
+    """
     now = now or time.time()
     conn.execute(
         insert_ignoring_duplicates(conn, leases, ["name"]),
@@ -46,14 +68,32 @@ def acquire(
     if row.owner == owner and row.expires_at >= now:
         conn.execute(update(leases).where(leases.c.name == name).values(expires_at=now + ttl))
         return Lease(name, owner, row.epoch, now + ttl)
+    holder_gone = row.expires_at >= now and holder_is_gone(conn, name, row.owner, now)
+    if row.expires_at >= now and not holder_gone:
+        return None
+    # conditional on the epoch read: of two instances taking it at once, one wins
     taken = conn.execute(
         update(leases)
-        .where(leases.c.name == name, leases.c.epoch == row.epoch, leases.c.expires_at < now)
+        .where(leases.c.name == name, leases.c.epoch == row.epoch, leases.c.owner == row.owner)
         .values(owner=owner, epoch=row.epoch + 1, expires_at=now + ttl, acquired_at=now)
     ).rowcount
     if taken != 1:
         return None
-    return Lease(name, owner, row.epoch + 1, now + ttl)
+    return Lease(name, owner, row.epoch + 1, now + ttl, row.owner if holder_gone else None)
+
+
+def holder_is_gone(conn: Connection, name: str, holder: str, now: float) -> bool:
+    """True when ``holder``'s instance lease lapsed or was released (it stopped or died).
+
+    An instance lease is never judged by itself, and a holder that never had
+    one (a backfill run) is not judged at all: its lease runs to its expiry.
+    """
+    if name.startswith(INSTANCE_PREFIX):
+        return False
+    alive_until = conn.execute(
+        select(leases.c.expires_at).where(leases.c.name == instance_lease(holder))
+    ).scalar_one_or_none()
+    return alive_until is not None and alive_until < now
 
 
 def renew(conn: Connection, lease: Lease, ttl: float, now: float | None = None) -> Lease | None:
@@ -112,5 +152,6 @@ def release(conn: Connection, lease: Lease) -> bool:
 
 
 def holders(conn: Connection) -> list[Lease]:
+    """Every lease row, held or lapsed, by name."""
     rows = conn.execute(select(leases).order_by(leases.c.name))
     return [Lease(r.name, r.owner, r.epoch, r.expires_at) for r in rows]

@@ -1,4 +1,4 @@
-"""What the 1C sources share: an entry becomes an event; the ``/webhooks/1c`` nudge.
+"""What the 1C sources share: an entry of a 1C set becomes an event.
 
 An event from 1C carries ``{"set", "key", "data", "deleted", "hash"}``:
 the set's name, the object's key fields, the entry in one JSON form
@@ -8,26 +8,21 @@ no-op, so the hash tells a real change from a re-write).  The event version
 is the ``DataVersion`` where the object has one; a register record has none,
 so its version is the hash plus where it was seen, which keeps A→B→A apart.
 
-The webhook ``POST /webhooks/1c`` is posted by an event subscription in 1C
-(see docs/onec.md): ``{"type": "Document_ЗаказКлиента", "ref": "<guid>"}``.
-It is a nudge: the named object is re-read by key at the stream's next run,
-and polling or the exchange plan stays the source of truth.
+The ``/webhooks/1c`` nudge, and the re-read by key it leads to, live in
+``nudges.py``.
 """
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from syncd.connectors.onec.edm import typed
-from syncd.connectors.onec.errors import ErpNotFound
 from syncd.connectors.onec.metadata import Metadata
 from syncd.connectors.onec.values import literal
-from syncd.engine.contracts import Rejected, WebhookRoute
+from syncd.engine.contracts import Rejected
 from syncd.model import Event, fingerprint
 
 
@@ -143,76 +138,3 @@ def describe(set_name: str, key: dict | None, data: dict | None) -> str:
 
 def _reason(exc: Exception) -> str:
     return str(exc).strip("'\"") if isinstance(exc, KeyError) else str(exc)
-
-
-class Nudges:
-    """Objects a ``/webhooks/1c`` call named, waiting to be re-read by key."""
-
-    def __init__(self, sets: dict[str, str], path: str) -> None:
-        self.sets, self.path = sets, path
-        self._lock = threading.Lock()
-        self._pending: dict[tuple[str, str], dict[str, Any]] = {}
-
-    def route(self) -> WebhookRoute:
-        return WebhookRoute(self.path, self.take)
-
-    def take(self, request: Any) -> list[Event] | None:
-        try:  # 1C 8.2 prefixes a UTF-8 body with a BOM
-            body = json.loads(request.body.decode("utf-8-sig"))
-        except ValueError as exc:
-            raise ValueError(f"1C webhook: body is not JSON: {exc}") from None
-        items = body if isinstance(body, list) else [body]
-        mine = False
-        for item in items:
-            if not isinstance(item, dict) or not item.get("type"):
-                raise ValueError('1C webhook: expected {"type": "Document_…", "ref": "<guid>"}')
-            if item["type"] not in self.sets:
-                continue
-            key = item.get("key") or {"Ref_Key": _guid(item.get("ref"))}
-            with self._lock:
-                self._pending[(item["type"], key_text(key))] = key
-            mine = True
-        return [] if mine else None
-
-    def drain(self) -> list[tuple[str, dict[str, Any]]]:
-        with self._lock:
-            pending, self._pending = self._pending, {}
-        return [(set_name, key) for (set_name, _), key in pending.items()]
-
-    def put_back(self, items: list[tuple[str, dict[str, Any]]]) -> None:
-        with self._lock:
-            for set_name, key in items:
-                self._pending.setdefault((set_name, key_text(key)), key)
-
-
-def reread(
-    client: Any, reader: EntryReader, items: list, seen_at: str
-) -> tuple[list[Event], list[Rejected]]:
-    """The nudged objects, read by key now (a 404 means the object is gone).
-
-    An object that cannot be read for good (a key that is no key, a value
-    that does not type) is rejected alone; a 1C that does not answer raises,
-    and the caller puts every nudge back.
-    """
-    events, rejected = [], []
-    for set_name, key in items:
-        try:
-            path = entity_path(set_name, key)
-        except (KeyError, TypeError, ValueError) as exc:
-            rejected.append(Rejected(f"1C webhook nudge: {set_name}", f"not a key: {exc}", key))
-            continue
-        try:
-            data = client.get_json(path)
-        except ErpNotFound:
-            data = None
-        found, bad = reader.events([(set_name, key, data)], seen_at, f"re-read of {path}")
-        events += found
-        rejected += bad
-    return events, rejected
-
-
-def _guid(value: Any) -> str:
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        raise ValueError("1C webhook: ref must be a GUID") from None

@@ -32,8 +32,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from syncd.connectors.onec.atom import parse_feed
-from syncd.connectors.onec.changes import EntryReader, Nudges, reread
+from syncd.connectors.onec.changes import EntryReader
 from syncd.connectors.onec.connection import erp_client_for
+from syncd.connectors.onec.metadata import Metadata
+from syncd.connectors.onec.nudges import Nudges
 from syncd.connectors.onec.odata import ODataClient
 from syncd.connectors.onec.values import literal
 from syncd.engine.contracts import Source, SourceBatch, WebhookRoute
@@ -100,7 +102,7 @@ class ErpExchangeSource(Source):
             ) from None
         self.client = erp_client_for(self.context)
         self.node = ExchangeNode(self.client, self.options.plan, self.options.node)
-        self.nudges = Nudges(self.options.sets, self.options.webhook_path)
+        self.nudges = Nudges(self.options.sets, self.options.webhook_path, self._known_metadata)
         self._reader: EntryReader | None = None
 
     @property
@@ -111,21 +113,20 @@ class ErpExchangeSource(Source):
             self._reader = EntryReader(self.system, self.name, self.options.sets, meta)
         return self._reader
 
+    def _known_metadata(self) -> Metadata | None:
+        """``$metadata`` if this source has read it (a webhook call never waits on 1C)."""
+        return self._reader.meta if self._reader is not None else None
+
     def poll(self, cursor: Any) -> Iterator[SourceBatch]:
         state = dict(cursor or {})
         number = state.get("message_no")
         if number is None:
             number = self.node.received_no()
-        nudged = self.nudges.drain()
-        if nudged:
-            try:
-                events, rejected = reread(
-                    self.client, self.reader, nudged, f"nudge:{time.time():.3f}"
-                )
-            except Exception:
-                self.nudges.put_back(nudged)
-                raise
-            yield SourceBatch(events, {"message_no": number}, rejected)
+        nudged = self.nudges.reread_pending(
+            self.client, lambda: self.reader, f"nudge:{time.time():.3f}"
+        )
+        if nudged is not None:
+            yield SourceBatch(nudged[0], {"message_no": number}, nudged[1])
         for _ in range(self.options.packages_per_poll):
             message_no = number + 1
             changes = parse_feed(self.node.select(message_no))

@@ -31,9 +31,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from syncd.connectors.onec.changes import EntryReader, Nudges, content_hash, key_text, reread
+from syncd.connectors.onec.changes import EntryReader, content_hash, key_text
 from syncd.connectors.onec.connection import erp_client_for, erp_zone
 from syncd.connectors.onec.date_window import DateWindow
+from syncd.connectors.onec.metadata import Metadata
+from syncd.connectors.onec.nudges import Nudges
 from syncd.connectors.onec.values import field, literal
 from syncd.engine.contracts import Source, SourceBatch, WebhookRoute
 from syncd.engine.pipeline import register
@@ -63,7 +65,7 @@ class ErpWindowSource(Source):
         self.client = erp_client_for(self.context)
         self.zone = erp_zone(self.context.settings.erp)
         self.sets = {self.options.set: self.options.entity}
-        self.nudges = Nudges(self.sets, self.options.webhook_path)
+        self.nudges = Nudges(self.sets, self.options.webhook_path, self._known_metadata)
         self._reader: EntryReader | None = None
         self.now = lambda: datetime.now(self.zone).replace(tzinfo=None, microsecond=0)
         o = self.options
@@ -77,17 +79,16 @@ class ErpWindowSource(Source):
             self._reader = EntryReader(self.system, self.name, self.sets, meta)
         return self._reader
 
+    def _known_metadata(self) -> Metadata | None:
+        """``$metadata`` if this source has read it (a webhook call never waits on 1C)."""
+        return self._reader.meta if self._reader is not None else None
+
     def poll(self, cursor: Any) -> Iterator[SourceBatch]:
         state = dict(cursor or {})
         seen_at = f"poll:{time.time():.3f}"
-        nudged = self.nudges.drain()
-        if nudged:
-            try:
-                events, rejected = reread(self.client, self.reader, nudged, seen_at)
-            except Exception:
-                self.nudges.put_back(nudged)
-                raise
-            yield SourceBatch(events, state or None, rejected)
+        nudged = self.nudges.reread_pending(self.client, lambda: self.reader, seen_at)
+        if nudged is not None:
+            yield SourceBatch(nudged[0], state or None, nudged[1])
         run = self.window.run(cursor, self.now())
         flt = f"{self.options.date_field} ge {literal(run.start)}"
         if self.options.filter:
