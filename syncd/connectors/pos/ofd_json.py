@@ -30,7 +30,7 @@ def read_ofd(
         yield Reject(0, "file", "the file is empty")
         return
     if lines:
-        for number, raw in bounded_lines(stream, max_line_bytes):
+        for number, _, raw in bounded_lines(stream, max_line_bytes):
             if raw is None:
                 yield Reject(number, "line", f"longer than {max_line_bytes} bytes: skipped")
                 continue

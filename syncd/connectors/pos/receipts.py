@@ -46,17 +46,20 @@ def money(text: object, field_name: str) -> float:
     return float(value)
 
 
-def bounded_lines(stream: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int, bytes | None]]:
-    """(line number, bytes) — None for a line too long to read (it is skipped)."""
-    number = 0
+def bounded_lines(stream: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int, int, bytes | None]]:
+    """(line number, byte offset of the line, bytes) — None for a line too long to read."""
+    number = offset = 0
     while True:
         chunk = stream.readline(max_line_bytes + 1)
         if not chunk:
             return
         number += 1
+        start = offset
+        offset += len(chunk)
         if len(chunk) > max_line_bytes and not chunk.endswith(b"\n"):
             while chunk and not chunk.endswith(b"\n"):  # skip the rest of the line
                 chunk = stream.readline(1 << 20)
-            yield number, None
+                offset += len(chunk)
+            yield number, start, None
             continue
-        yield number, chunk
+        yield number, start, chunk
