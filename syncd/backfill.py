@@ -10,8 +10,10 @@ than the one it has seen (``DataVersion``).
 
 - 1C orders: ``Document_ЗаказКлиента`` dated from ``--from``, paged by the
   full key (with 1C's own cap and rate from ``erp:``; run it off-peak);
-- POS: every export file of an archive folder (left in place), receipts
-  dated from ``--from``.
+- POS: every export file of an archive folder and its subfolders (left in
+  place; links not followed), receipts dated from ``--from``.  A file the
+  live source would set aside (a link, a FIFO, over a limit, one its reader
+  stops on) is reported once as a dead letter and the backfill goes on.
 
     syncd backfill erp --from 2026-01-01
     syncd backfill pos --dir /srv/pos-archive/msk --group msk --from 2026-01-01
@@ -19,6 +21,7 @@ than the one it has seen (``DataVersion``).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -28,8 +31,9 @@ from typing import Any
 
 from syncd.connectors.onec.changes import EntryReader
 from syncd.connectors.onec.values import literal
-from syncd.connectors.pos.drop_folder import content_hash
-from syncd.engine.contracts import Source, SourceBatch
+from syncd.connectors.pos.export_file import open_export, refusal
+from syncd.connectors.pos.receipts import Receipt, Unreadable
+from syncd.engine.contracts import Rejected, Source, SourceBatch
 from syncd.engine.sourcing import run_source
 from syncd.store import Store, leases
 
@@ -91,29 +95,46 @@ class PosArchiveBackfill(Source):
         self.reader, self.since, self.progress = reader, since, progress
 
     def files(self) -> list[Path]:
-        return sorted(
-            p
-            for p in self.archive.rglob("*")
-            if p.is_file() and not p.name.endswith(".rejects.csv")
-        )
+        """Every entry but subfolders (walked, links not followed) and syncd's own rejects."""
+        found, folders = [], [self.archive]
+        while folders:
+            with os.scandir(folders.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(Path(entry.path))
+                    elif not entry.name.endswith(".rejects.csv"):
+                        found.append(Path(entry.path))
+        return sorted(found)
 
     def poll(self, cursor: Any) -> Iterator[SourceBatch]:
         finished = list((cursor or {}).get("files") or [])
         for path in self.files():
-            digest = content_hash(path)
-            if digest in finished:
+            where = path.relative_to(self.archive).as_posix()
+            try:
+                stream, digest = open_export(path, self.reader.limits)
+            except Exception as exc:  # any at all: refused or unopenable, reported once
+                if f"entry:{where}" not in finished:
+                    finished.append(f"entry:{where}")
+                    why = refusal(exc, opening=True)
+                    yield SourceBatch([], {"files": finished}, [Rejected(where, why.reason)])
+                    self.progress(1)
                 continue
-            events = []
-            for item in self.reader._items(path):  # noqa: SLF001 - the same parsing as live
-                if not hasattr(item, "data"):
-                    continue  # rejected lines are the live source's business
-                if datetime.fromisoformat(item.data["at"]).replace(tzinfo=None) < self.since:
+            with stream:
+                if digest in finished:
                     continue
-                event = self.reader._event(item, path.name)  # noqa: SLF001
-                events.append(replace(event, stream=self.name))  # the backfill's own stream
-            finished.append(digest)
-            yield SourceBatch(events, {"files": finished})
-            self.progress(1)
+                events, rejected = [], []
+                for item in self.reader.items(stream, path.name):
+                    if isinstance(item, Unreadable):
+                        subject = f"{where}:{item.line}" if item.line else where
+                        rejected.append(Rejected(subject, item.reason))
+                    elif isinstance(item, Receipt):  # rejected lines: the live source's business
+                        at = datetime.fromisoformat(item.data["at"]).replace(tzinfo=None)
+                        if at >= self.since:
+                            event = self.reader.event(item, path.name)
+                            events.append(replace(event, stream=self.name))  # its own stream
+                finished.append(digest)
+                yield SourceBatch(events, {"files": finished}, rejected)
+                self.progress(1)
 
 
 def run_backfill(store: Store, source: Source, owner: str) -> tuple[int, bool]:

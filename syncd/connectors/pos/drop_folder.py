@@ -1,24 +1,30 @@
-"""A drop folder: ``incoming/`` → ``processing/`` → ``done/``, never a file twice.
+"""A drop folder: ``incoming/`` → ``processing/`` → ``done/`` or ``quarantine/``, never twice.
 
 A file is *ready* when it has not changed for ``settle_seconds`` and its size
 is the one seen at the previous scan — so a file still being copied in is
 left alone.  Claiming is an atomic rename into ``processing/`` (two syncd
 instances cannot both take it).  A finished file moves to ``done/`` with its
 rejected lines beside it as ``<name>.rejects.csv`` (line; field; reason; the
-line as it was).  Names starting with ``.`` or ending in ``.tmp``/``.part``
+line as it was); a file set aside moves to ``quarantine/`` the same way, its
+reason the last line.  Names starting with ``.`` or ending in ``.tmp``/``.part``
 are never touched.
+
+Entries are looked at, never through: a symbolic link, a FIFO or a device in
+``incoming/`` is claimed and moved like a file (a rename moves the link, not
+its target) so that the reader can refuse it and it is set aside; a real
+subdirectory is left where it is and not walked.
 
     folder = DropFolder(Path("/var/lib/syncd/pos/msk"), settle_seconds=5)
     for path in folder.processing() + folder.claim_ready():
         ...
-        folder.finish(path, rejects)
+        folder.finish(path, rejects)        # or folder.quarantine(path, rejects)
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,27 +40,26 @@ class DropFolder:
     ) -> None:
         self.root, self.settle, self.clock = root, settle_seconds, clock
         self.incoming, self.work, self.done = root / "incoming", root / "processing", root / "done"
-        for folder in (self.incoming, self.work, self.done):
+        self.aside = root / "quarantine"
+        for folder in (self.incoming, self.work, self.done, self.aside):
             folder.mkdir(parents=True, exist_ok=True)
         self._sizes: dict[str, int] = {}
 
     def processing(self) -> list[Path]:
-        """Files claimed earlier and not finished (a restart resumes them)."""
-        return sorted(p for p in self.work.iterdir() if p.is_file())
+        """Entries claimed earlier and not finished (a restart resumes them)."""
+        return sorted(path for path, _ in _entries(self.work))
 
     def claim_ready(self, limit: int = 10) -> list[Path]:
         now, seen, ready = self.clock(), {}, []
-        for path in sorted(self.incoming.iterdir(), key=lambda p: p.stat().st_mtime):
-            if (
-                not path.is_file()
-                or path.name.startswith(".")
-                or path.name.endswith(SKIPPED_SUFFIXES)
-            ):
-                continue
-            stat = path.stat()
-            seen[path.name] = stat.st_size
-            settled = now - stat.st_mtime >= self.settle
-            if settled and self._sizes.get(path.name) == stat.st_size and len(ready) < limit:
+        entries = [
+            (path, entry)
+            for path, entry in _entries(self.incoming)
+            if not path.name.startswith(".") and not path.name.endswith(SKIPPED_SUFFIXES)
+        ]
+        for path, entry in sorted(entries, key=lambda e: e[1].st_mtime):
+            seen[path.name] = entry.st_size
+            settled = now - entry.st_mtime >= self.settle
+            if settled and self._sizes.get(path.name) == entry.st_size and len(ready) < limit:
                 target = self.work / path.name
                 try:
                     os.rename(path, target)  # atomic: only one taker
@@ -66,11 +71,17 @@ class DropFolder:
         return ready
 
     def finish(self, path: Path, rejects: list[Reject]) -> Path:
-        target = self._free(self.done / path.name)
+        return self._move(path, self.done, rejects)
+
+    def quarantine(self, path: Path, rejects: list[Reject]) -> Path:
+        """Set aside a file that could not be read (its reason in the rejects)."""
+        return self._move(path, self.aside, rejects)
+
+    def _move(self, path: Path, folder: Path, rejects: list[Reject]) -> Path:
+        target = self._free(folder / path.name)
         if rejects:
-            with (target.parent / f"{target.name}.rejects.csv").open(
-                "w", encoding="utf-8", newline=""
-            ) as out:
+            # "x": never through an entry already there (a link planted under that name)
+            with _rejects_of(target).open("x", encoding="utf-8", newline="") as out:
                 writer = csv.writer(out, delimiter=";")
                 writer.writerow(["line", "field", "reason", "original"])
                 for r in rejects:
@@ -80,15 +91,25 @@ class DropFolder:
 
     def _free(self, target: Path) -> Path:
         n = 1
-        while target.exists():
+        while os.path.lexists(target) or os.path.lexists(_rejects_of(target)):  # links too
             target = target.with_name(f"{target.stem}.{n}{target.suffix}")
             n += 1
         return target
 
 
-def content_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _rejects_of(target: Path) -> Path:
+    return target.parent / f"{target.name}.rejects.csv"
+
+
+def _entries(folder: Path) -> list[tuple[Path, os.stat_result]]:
+    """Every entry but real subdirectories, as the entry itself is (links not followed)."""
+    found = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            try:
+                status = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:  # gone meanwhile
+                continue
+            if not stat.S_ISDIR(status.st_mode):
+                found.append((Path(entry.path), status))
+    return found

@@ -4,6 +4,12 @@ A receipt, whatever the export: ``receipt_id`` (unique within the store
 group), ``store``, ``at`` (ISO 8601 with the zone), ``operation`` (``sale`` or
 ``return``), ``total`` (roubles), ``items`` and ``buyer`` (phone, e-mail,
 card, name — any may be empty).
+
+A problem of one line or record is a ``Reject`` and the file goes on.  A
+problem of the file as a whole that makes reading it unsafe — over a size or
+nesting limit (``Limits``), not a regular file — is ``Refused``; whatever
+stops a reader ends as one ``Unreadable``, and the file is set aside
+(``syncd/connectors/pos/export_file.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +34,29 @@ class Receipt:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class Unreadable:
+    """The file could not be read on from here; it is set aside (quarantined)."""
+
+    line: int  # the last line read before it stopped; 0 if nothing was
+    reason: str  # for logs and dead letters: names no content of the file
+    detail: str  # for the file's own rejects: may quote the reader's error
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of one POS input syncd is willing to read (options of ``pos_drop``)."""
+
+    max_file_bytes: int = 1 << 30
+    max_line_bytes: int = 1 << 20
+    max_json_bytes: int = 64 << 20  # one JSON document; bigger exports come as JSON lines
+    max_json_depth: int = 64
+
+
+class Refused(Exception):
+    """The file as a whole is refused before or while reading; the message is ours, safe to log."""
+
+
 class RowError(ValueError):
     def __init__(self, field_name: str, reason: str) -> None:
         super().__init__(reason)
@@ -46,17 +75,20 @@ def money(text: object, field_name: str) -> float:
     return float(value)
 
 
-def bounded_lines(stream: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int, bytes | None]]:
-    """(line number, bytes) — None for a line too long to read (it is skipped)."""
-    number = 0
+def bounded_lines(stream: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int, int, bytes | None]]:
+    """(line number, byte offset of the line, bytes) — None for a line too long to read."""
+    number = offset = 0
     while True:
         chunk = stream.readline(max_line_bytes + 1)
         if not chunk:
             return
         number += 1
+        start = offset
+        offset += len(chunk)
         if len(chunk) > max_line_bytes and not chunk.endswith(b"\n"):
             while chunk and not chunk.endswith(b"\n"):  # skip the rest of the line
                 chunk = stream.readline(1 << 20)
-            yield number, None
+                offset += len(chunk)
+            yield number, start, None
             continue
-        yield number, chunk
+        yield number, start, chunk
