@@ -22,6 +22,7 @@ into the inbox, so the flows decide again with it.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -62,7 +63,13 @@ class ErpSink(Sink):
         self.soap = erp_soap_for(self.context) if self.options.status_via == "soap" else None
 
     def apply(self, commands: list[Command]) -> list[Result]:
-        return [self._one(cmd) for cmd in commands]
+        """Each command is one object's write; they run side by side up to the base's cap
+        (``erp.max_concurrency``), so one slow or failing order holds back no other."""
+        workers = min(len(commands), self.context.settings.erp.max_concurrency)
+        if workers <= 1:
+            return [self._one(cmd) for cmd in commands]
+        with ThreadPoolExecutor(workers, thread_name_prefix=f"sink-{self.name}") as pool:
+            return list(pool.map(self._one, commands))
 
     def _one(self, cmd: Command) -> Result:
         payload = cmd.payload or {}
