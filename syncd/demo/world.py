@@ -34,10 +34,11 @@ class World:
         self.crm = SandboxCrm([CRM_KEY], requests_per_second=None, timezone=crm_timezone)
         self._servers: list[HttpServer] = []
 
-    def start(self, erp_port: int = 0, crm_port: int = 0) -> None:
-        """Serve both; OSError naming the port when it is taken."""
+    def start(self, erp_port: int = 0, crm_port: int = 0, *, threads: int = 8) -> None:
+        """Serve both; OSError naming the port when it is taken.  ``threads``: requests
+        served at once (a harness whose sandboxes hang requests on purpose needs more)."""
         for app, port, what in ((self.erp, erp_port, "1C"), (self.crm, crm_port, "CRM")):
-            server = HttpServer(app, f"127.0.0.1:{port}", threads=8)
+            server = HttpServer(app, f"127.0.0.1:{port}", threads=threads)
             try:
                 server.start()
             except OSError as exc:
