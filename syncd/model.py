@@ -98,6 +98,8 @@ class Command:
     source_changed_at: float | None = None
     id: int | None = None
     attempts: int = 0
+    # when the flow planned it (epoch s): what syncd knew of the target was older
+    planned_at: float | None = None
 
     @property
     def object_key(self) -> str:
