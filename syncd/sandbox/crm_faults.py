@@ -2,7 +2,9 @@
 
 Shares of requests, drawn from a seeded random so a run repeats itself:
 
-- ``server_error``: 500, 502 or 504, answered instead of doing the work;
+- ``server_error``: 500 or 502, answered instead of doing the work, or 504 —
+  the gateway gave up waiting while the CRM went on and did the work (a
+  write lands, its answer is lost);
 - ``unavailable``: 503, as the rate limit answers;
 - ``timeout``: the request hangs ``timeout_seconds`` (longer than a client
   waits), then ``hang_then``: ``apply`` — the work is done late, after the
@@ -89,7 +91,7 @@ class Hold:
 class Faults:
     """Injected trouble, as shares of requests (0..1), drawn from a seeded random."""
 
-    server_error: float = 0.0  # 500, 502 or 504
+    server_error: float = 0.0  # 500 or 502 (not done), or 504 (done, answer lost)
     unavailable: float = 0.0  # 503 (as the rate limit answers)
     html: bool = False  # error bodies as nginx HTML pages instead of JSON
     slow_seconds: float = 0.0  # added to every answer
@@ -156,7 +158,8 @@ class Faults:
             self.injected += 1
             code = self._random.choice((500, 502, 504))
             body = HTML_ERROR.format(code=code) if self.html else error_body("Internal error")
-            return Fault(instead=(code, body))
+            # 504: the gateway stopped waiting, the CRM did not: the work is done
+            return Fault(after=(code, body)) if code == 504 else Fault(instead=(code, body))
         return None
 
 
