@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/engine_throughput.py
 	$(BIN)/python bench/crm_upload.py --orders 5000
+	$(BIN)/python bench/crm_hangs.py --orders 300
 	$(BIN)/python bench/erp_read.py
 	$(BIN)/python bench/identity.py
 

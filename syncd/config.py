@@ -38,6 +38,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from syncd.config_errors import ConfigError, ConfigProblem, dotted, explain, got
+from syncd.connectors.retailcrm.timeouts import CrmTimeouts
 from syncd.yamlpos import Positions, describe_yaml_error, load_with_positions, locate
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -154,6 +155,8 @@ class CrmSettings(_Strict):
     timezone: str = "Europe/Moscow"
     # let `syncd customers merge` combine CRM customers found to be one person
     merge_duplicates: bool = False
+    # seconds to wait per kind of call: reads, one-object writes, batch uploads
+    timeouts: CrmTimeouts = Field(default_factory=CrmTimeouts)
 
     @field_validator("timezone")
     @classmethod

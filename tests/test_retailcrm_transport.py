@@ -9,18 +9,22 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 import responses
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from syncd.connectors.pacing import Pacer
 from syncd.connectors.retailcrm.errors import (
     CrmAccessDenied,
     CrmAccountMissing,
+    CrmNoAnswer,
     CrmNotFound,
     CrmPartialUpload,
     CrmRateLimited,
     CrmServerError,
     CrmValidationError,
 )
+from syncd.connectors.retailcrm.timeouts import CrmTimeouts
 from syncd.connectors.retailcrm.transport import CrmTransport, bracket_params
+from syncd.connectors.rounds import Deadline, DeadlinePassed
 from syncd.errors import PermanentError, TransientError
 from syncd.metrics import Metrics
 from tests.support.crm import partial_upload
@@ -230,3 +234,70 @@ def test_the_pacer_spaces_requests_of_all_threads_by_the_rate():
     slots = sorted(handed)
     gaps = [round(b - a, 9) for a, b in zip(slots, slots[1:], strict=False)]
     assert len(slots) == 25 and all(g == pytest.approx(0.1) for g in gaps)
+
+
+@responses.activate
+def test_each_kind_of_call_waits_as_long_as_its_kind_deserves():
+    responses.get(API + "orders", json={"success": True})
+    responses.post(API + "orders/A/edit", json={"success": True})
+    responses.post(API + "orders/upload", json={"success": True})
+    crm = client(timeouts=CrmTimeouts(connect_seconds=2, read_seconds=4, write_seconds=6))
+    crm.get("orders")
+    crm.post("orders/A/edit", {"order": {}})
+    crm.post("orders/upload", {"orders": []})
+    waited = [call.request.req_kwargs["timeout"] for call in responses.calls]
+    assert waited == [(2, 4), (2, 6), (2, 20)]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [requests.ReadTimeout("read timed out"), requests.ConnectionError("connection reset")],
+    ids=["read timeout", "dropped after sending"],
+)
+@responses.activate
+def test_a_write_that_got_no_answer_is_never_sent_again_by_the_transport(answer):
+    responses.post(API + "orders/A/edit", body=answer)
+    crm = client()
+    with pytest.raises(CrmNoAnswer) as caught:
+        crm.post("orders/A/edit", {"order": {"status": "assembling"}})
+    assert caught.value.maybe_applied and isinstance(caught.value, TransientError)
+    assert "it may still be applied" in str(caught.value) and KEY not in str(caught.value)
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_504_to_a_write_is_no_answer_but_a_read_is_asked_again():
+    responses.post(API + "orders/A/edit", status=504, body="<html>504</html>")
+    responses.get(API + "orders", status=504, body="<html>504</html>")
+    responses.get(API + "orders", json={"success": True, "orders": []})
+    crm = client()
+    with pytest.raises(CrmNoAnswer):
+        crm.post("orders/A/edit", {"order": {}})
+    assert crm.get("orders") == {"success": True, "orders": []}
+    assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_a_write_that_never_left_is_retried():
+    refused = requests.ConnectionError(
+        MaxRetryError(None, "/api/v5/orders/A/edit", NewConnectionError(None, "refused"))
+    )
+    responses.post(API + "orders/A/edit", body=refused)
+    responses.post(API + "orders/A/edit", json={"success": True, "id": 1})
+    assert client().post("orders/A/edit", {"order": {}})["id"] == 1
+    assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_a_transport_bound_to_a_deadline_starts_nothing_past_it():
+    responses.get(API + "orders", body=requests.ReadTimeout("read timed out"))
+    clock = FakeClock()
+    deadline = Deadline(at=5.0, clock=clock)
+    bounded = client(sleep=clock.sleep, attempts=6).within(deadline)
+    with pytest.raises(requests.ReadTimeout):  # asked again while time is left, not 6 times
+        bounded.get("orders")
+    assert 1 < len(responses.calls) < 6 and clock.now < deadline.at
+    clock.now = deadline.at
+    with pytest.raises(DeadlinePassed):
+        bounded.post("orders/A/edit", {"order": {}})
+    assert not any(c.request.method == "POST" for c in responses.calls)

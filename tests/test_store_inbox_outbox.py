@@ -91,6 +91,18 @@ def test_a_dead_command_holds_back_its_objects_later_commands(store):
     assert a2.command.payload == {"n": 2}
 
 
+def test_a_command_given_back_untried_is_due_at_once_with_its_attempts_unspent(store):
+    with store.begin() as conn:
+        outbox.enqueue(conn, [cmd("A", 1)])
+        (a1,) = outbox.claim(conn, target="crm", owner="w", limit=10, claim_ttl=60)
+        assert a1.command.attempts == 1 and a1.command.planned_at is not None
+        assert outbox.give_back(conn, a1.command.id, a1.token)
+        assert not outbox.give_back(conn, a1.command.id, a1.token)  # the claim is gone
+    with store.begin() as conn:
+        (again,) = outbox.claim(conn, target="crm", owner="w", limit=10, claim_ttl=60)
+    assert again.command.attempts == 1  # the untried round did not count
+
+
 def test_same_idempotency_key_is_queued_once(store):
     with store.begin() as conn:
         assert outbox.enqueue(conn, [cmd("A", 1)]) == 1

@@ -97,6 +97,7 @@ def _live_checks(settings, mappings) -> tuple[list, list[str]]:  # noqa: ANN001
             site=crm.site,
             per_second=5.0,
             owner="syncd mappings validate",
+            timeouts=crm.timeouts,
             attempts=1,
         )
         try:

@@ -48,7 +48,19 @@ def _serve_until_stopped(server) -> None:  # noqa: ANN001 - syncd.web.HttpServer
 @click.option("--fail-503", default=0.0, show_default=True, help="Share of requests given 503.")
 @click.option("--html-errors", is_flag=True, help="Error pages as HTML, as nginx sends them.")
 @click.option("--slow", default=0.0, show_default=True, help="Seconds added to every answer.")
-@click.option("--hang", default=0.0, show_default=True, help="Share of requests that hang 60 s.")
+@click.option(
+    "--hang", default=0.0, show_default=True, help="Share of requests that hang (--hang-seconds)."
+)
+@click.option(
+    "--hang-seconds", default=60.0, show_default=True, help="How long a hung request hangs."
+)
+@click.option(
+    "--hang-then",
+    type=click.Choice(["apply", "drop"]),
+    default="apply",
+    show_default=True,
+    help="After the hang: the write lands late (after the client gave up), or never.",
+)
 @click.option("--seed", default=1, show_default=True, help="Seed of the fault draws.")
 @click.option(
     "--partial-uploads",
@@ -69,6 +81,8 @@ def sandbox_crm(
     html_errors: bool,
     slow: float,
     hang: float,
+    hang_seconds: float,
+    hang_then: str,
     seed: int,
     partial_uploads: str,
 ) -> None:
@@ -99,9 +113,12 @@ def sandbox_crm(
         html=html_errors,
         slow_seconds=slow,
         timeout=hang,
+        timeout_seconds=hang_seconds,
+        hang_then="drop" if hang_then == "drop" else "apply",
         seed=seed,
     )
-    server = HttpServer(app, f"{host}:{port}")
+    # a hung request holds a server thread: enough of them that the others still get through
+    server = HttpServer(app, f"{host}:{port}", threads=64)
     server.start()
     click.echo(
         f"sandbox CRM on http://{host}:{server.port} (keys: {len(api_keys)}, "

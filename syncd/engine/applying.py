@@ -7,7 +7,9 @@ them to the sink, and records each result under the claim's token:
   written (echo detection) and the apply latency is observed;
 - transient failure → back to ``pending`` with the next attempt time from the
   retry policy; after the last attempt → dead letter;
-- permanent failure → dead letter at once, with the error.
+- permanent failure → dead letter at once, with the error;
+- not tried (the sink's round ran out of time before it) → due again at
+  once, without using up an attempt.
 
 A dry run claims inside a transaction it rolls back: the planned writes are
 logged, nothing is applied and nothing changes in the store.
@@ -36,6 +38,7 @@ class ApplyRound:
     retried: int = 0
     dead: int = 0
     superseded: int = 0
+    deferred: int = 0
     lost: int = 0
 
 
@@ -117,13 +120,15 @@ def apply_claims(
             result = outcome[cmd.id] or Result.failed(cmd, "the sink returned no result")
             if result.superseded:
                 _record_superseded(conn, sink, claim, result, round_)
+            elif result.deferred:
+                _record_not_tried(conn, claim, round_)
             else:
                 _record_failure(conn, sink, claim, result, policy, now, round_)
     failpoints.hit("sink.after_commit")
     if metrics is not None:
         for direction, seconds in latencies:
             metrics.apply_latency.labels(direction).observe(seconds)
-        for outcome in ("applied", "retried", "dead", "superseded"):
+        for outcome in ("applied", "retried", "dead", "superseded", "deferred"):
             if getattr(round_, outcome):
                 metrics.commands.labels(sink.name, outcome).inc(getattr(round_, outcome))
     if round_.lost:
@@ -163,6 +168,14 @@ def _record_superseded(conn, sink: Sink, claim: Claim, result: Result, round_) -
         cmd.object_key,
         result.error,
     )
+
+
+def _record_not_tried(conn, claim: Claim, round_: ApplyRound) -> None:  # noqa: ANN001
+    """The sink had no time for it this round: due again now, the attempt not counted."""
+    if outbox.give_back(conn, claim.command.id, claim.token):
+        round_.deferred += 1
+    else:
+        round_.lost += 1
 
 
 def _record_failure(

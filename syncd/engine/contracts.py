@@ -190,6 +190,9 @@ class Result:
     ``superseded``: the target object changed since the command was planned,
     so it was not written; ``event`` (the object as it is now) goes into the
     inbox, and the flows decide again from there.
+
+    ``deferred``: not tried at all (the sink's round ran out of time first);
+    the command is due again at once and the round does not use up an attempt.
     """
 
     command_id: int
@@ -200,6 +203,7 @@ class Result:
     superseded: bool = False
     event: Event | None = None
     version: str | None = None  # the object's version after this write, when the target says
+    deferred: bool = False
 
     @classmethod
     def applied(
@@ -210,6 +214,10 @@ class Result:
     @classmethod
     def failed(cls, command: Command, error: str, *, permanent: bool = False) -> Result:
         return cls(command.id or 0, False, error=error, permanent=permanent)
+
+    @classmethod
+    def not_tried(cls, command: Command, reason: str) -> Result:
+        return cls(command.id or 0, False, error=reason, deferred=True)
 
     @classmethod
     def changed_meanwhile(cls, command: Command, reason: str, current: Event) -> Result:

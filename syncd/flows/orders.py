@@ -276,7 +276,9 @@ def _folded(side: dict, event: Event, key: str = "event") -> bool:
 
 
 def _int(text: str) -> int:
+    """A CRM event's history id: ``812``, or ``812-reread-77`` for the state the CRM sink
+    re-read after a write that got no answer (a version of its own, same history id)."""
     try:
-        return int(text)
+        return int(str(text).split("-", 1)[0])
     except (TypeError, ValueError):
         return 0

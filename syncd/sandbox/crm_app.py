@@ -11,6 +11,8 @@ with 503 (10 requests/s by default, configurable).
 ``GET /api/credentials`` (unversioned) answers each key's scopes and sites
 from ``access`` (every scope and site unless set).  Every answer carries a
 ``Date`` header, ``date_skew_seconds`` off the host's clock if asked.
+Trouble on purpose (``crm_faults``): 5xx, 503, HTML pages, slowness, and
+hangs whose write lands late — by a seeded share, or held on a schedule.
 Dates in bodies (``createdAt``, ``generatedAt``) are naive, in the account's
 ``timezone`` (Moscow unless told), never the host's.
 
@@ -143,9 +145,18 @@ class SandboxCrm:
             if self.html_503:
                 return 503, "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
             return 503, _error("Service temporary unavailable")
-        injected = self.faults.roll()
-        if injected is not None:
-            return injected
+        fault = self.faults.roll(method, path)
+        if fault is None:
+            return self._answer(method, path, query, form, key)
+        try:
+            if fault.instead is not None:
+                return fault.instead
+            answer = self._answer(method, path, query, form, key)  # done, maybe late
+            return fault.after or answer
+        finally:
+            fault.through()
+
+    def _answer(self, method: str, path: str, query: dict, form: dict, key: str) -> tuple:
         if method == "GET" and path == "/api/credentials":
             return 200, self.access.get(key, KeyAccess()).credentials(self.state.sites)
         if not path.startswith("/api/v5/"):
@@ -245,7 +256,11 @@ class SandboxCrm:
     def _history(self, entity: str, p: dict, key: str) -> dict:
         f = p.get("filter") or {}
         records = self.state.history_for(
-            entity, key, int(f.get("sinceId") or 0), f.get("startDate")
+            entity,
+            key,
+            int(f.get("sinceId") or 0),
+            f.get("startDate"),
+            about=(f.get(f"{entity}Id"), f.get(f"{entity}ExternalId")),
         )
         limit, page = _paging(p)
         return {

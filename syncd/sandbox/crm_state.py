@@ -311,11 +311,25 @@ class CrmState:
                     for order_id in list(self.orders_of.pop(obj["id"], ())):
                         self._link(self.records["order"][order_id], survivor)
 
-    def history_for(self, entity: str, reader: str, since_id: int, start: str | None) -> list:
-        """Records after ``since_id`` (and from ``start``), as ``reader``'s key sees them."""
+    def history_for(
+        self,
+        entity: str,
+        reader: str,
+        since_id: int,
+        start: str | None,
+        about: tuple[str | None, str | None] = (None, None),
+    ) -> list:
+        """Records after ``since_id`` (and from ``start``), as ``reader``'s key sees them;
+        ``about``: only one object's, by id or externalId (``filter[orderId]`` …)."""
+        object_id, external_id = about
         out = []
         for rec in self.history[entity]:
             if rec["id"] <= since_id or (start and rec["createdAt"] < start):
+                continue
+            subject = rec.get(entity) or {}
+            if object_id is not None and str(subject.get("id")) != str(object_id):
+                continue
+            if external_id is not None and subject.get("externalId") != external_id:
                 continue
             view = copy.deepcopy(rec)
             if "apiKey" in view:

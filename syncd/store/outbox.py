@@ -77,6 +77,7 @@ def _command(row) -> Command:  # noqa: ANN001
         id=row.id,
         attempts=row.attempts,
         progress=loads(row.progress) if row.progress else None,
+        planned_at=row.created_at,
     )
 
 
@@ -188,6 +189,22 @@ def retry_later(
         .where(_held(command_id, token))
         .values(
             state="pending", next_attempt_at=next_attempt_at, last_error=error, **_release_values()
+        )
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+def give_back(conn: Connection, command_id: int, token: str) -> bool:
+    """A claimed command the sink did not try: due again now, its attempt not counted
+    (and no error recorded: nothing failed)."""
+    stmt = (
+        update(outbox)
+        .where(_held(command_id, token))
+        .values(
+            state="pending",
+            attempts=outbox.c.attempts - 1,
+            next_attempt_at=time.time(),
+            **_release_values(),
         )
     )
     return conn.execute(stmt).rowcount == 1

@@ -9,8 +9,9 @@ from syncd.web import HttpServer
 
 
 @contextmanager
-def serving(app) -> Iterator[str]:  # noqa: ANN001
-    server = HttpServer(app, "127.0.0.1:0")  # any WSGI callable; stops promptly
+def serving(app, threads: int = 4) -> Iterator[str]:  # noqa: ANN001
+    """``threads``: more when a test holds requests (each held one keeps a thread)."""
+    server = HttpServer(app, "127.0.0.1:0", threads=threads)  # any WSGI callable
     server.start()
     try:
         yield f"http://127.0.0.1:{server.port}"

@@ -15,6 +15,7 @@ reason (``uploads``), whichever of its two answer forms the CRM sends.
         ...
     crm.upload_orders(orders)          # chunks of 50: uploaded, existing, failed
     crm.stores()                       # {"main-store": {...}} from a map or a list
+    crm.within(deadline).edit_order(…)  # no call starts past a sink round's deadline
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 from syncd.connectors.retailcrm.errors import CrmError, CrmPartialUpload
 from syncd.connectors.retailcrm.transport import CrmTransport
 from syncd.connectors.retailcrm.uploads import UploadResult, read_answer, settle
+from syncd.connectors.rounds import Deadline
 from syncd.errors import TransientError
 
 UPLOAD_LIMIT = 50
@@ -80,6 +82,10 @@ class CrmClient:
         """Withdraw the transport's rate ask and close its connections."""
         self.t.close()
 
+    def within(self, deadline: Deadline) -> CrmClient:
+        """This client, starting no call past ``deadline`` (a sink round's)."""
+        return CrmClient(self.t.within(deadline))
+
     def _site(self, site: str | None) -> str | None:
         return site or self.t.site
 
@@ -127,6 +133,24 @@ class CrmClient:
 
     def order_history(self, since_id: int = 0, start_date: str | None = None):  # noqa: ANN201
         return self._history("orders/history", since_id, start_date)
+
+    def object_history(self, entity: str, crm_id: int, start_date: str | None) -> list[dict]:
+        """The history records of one order or customer (by CRM id) from ``start_date``
+        (``Y-m-d H:i:s`` in the account's zone), oldest first; at most 5 pages."""
+        records: list[dict] = []
+        since = 0
+        for _ in range(5):
+            filters: dict[str, Any] = {f"{entity}Id": crm_id, "startDate": start_date}
+            if since:
+                filters["sinceId"] = since
+            body = self.t.get(f"{entity}s/history", {"filter": filters, "limit": 100, "page": 1})
+            page = body.get("history", [])
+            records += page
+            pagination = body.get("pagination") or {}
+            if not page or int(pagination.get("totalPageCount") or 1) <= 1:
+                break
+            since = max(int(r["id"]) for r in page)
+        return records
 
     # -- customers ---------------------------------------------------------
     def get_customer(self, key: str | int, *, by: str = "externalId", site: str | None = None):  # noqa: ANN201
@@ -287,6 +311,7 @@ def client_for(context: Any, per_second: float, owner: str) -> CrmClient:
         site=crm.site,
         per_second=per_second,
         owner=owner,
+        timeouts=crm.timeouts,
         metrics=context.metrics,
     )
     return CrmClient(transport)

@@ -4,7 +4,8 @@ RetailCRM answers ``{"success": false, "errorMsg": …, "errors": …}`` where
 ``errors`` is an object keyed by field path **or** a list of strings; an
 account that does not exist answers a JSON 404 to GET but an nginx HTML page
 with 405 to POST.  Rate limiting comes as 503 (429 is handled the same way).
-Retryable errors subclass ``TransientError``; refusals ``PermanentError``.
+Retryable errors subclass ``TransientError``; refusals ``PermanentError``; a
+call that got no answer in time is ``CrmNoAnswer``.
 Messages never carry the API key.
 """
 
@@ -58,6 +59,21 @@ class CrmRateLimited(CrmError, TransientError):
 
 class CrmServerError(CrmError, TransientError):
     """Other 5xx, or a reply that is not JSON: retried with backoff."""
+
+
+class CrmNoAnswer(CrmError, TransientError):
+    """No answer in time (a timeout, or the connection dropped after the request went out).
+
+    ``maybe_applied``: the call was a write that may still land in the CRM
+    later, so it must not be re-sent blindly (``late_writes`` re-reads first).
+    """
+
+    def __init__(self, method: str, path: str, why: str, *, maybe_applied: bool) -> None:
+        self.maybe_applied = maybe_applied
+        after = "; it may still be applied: the retry re-reads the object first"
+        super().__init__(
+            0, f"no answer to {method} {path}: {why}" + (after if maybe_applied else "")
+        )
 
 
 class CrmPartialUpload(CrmError, PermanentError):

@@ -1,0 +1,117 @@
+"""Customer linking (``link_or_create``): one CRM customer per person, side by side.
+
+For a batch of partners: the customers already bound to them (by externalId,
+or an alias — the same person under an older externalId) are looked up in
+one call.  Then, for each partner on its own (the round runs them side by
+side, so a hung phone lookup or edit delays only its own partner):
+
+- bound → edited to the partner's data (a retry re-reads it first: an edit
+  that landed late is not sent again, a manager's newer change is not
+  overwritten — ``late_writes``);
+- bound under an alias, or not bound but a customer not tied to another
+  partner has one of its phones (compared in E.164) or its e-mail → given the
+  partner's externalId (``fix-external-ids``) and edited;
+- nobody → uploaded new with the others, 50 a call.
+
+    links = CustomerLinks(writes)
+    results = links.apply(link_commands)
+"""
+
+from __future__ import annotations
+
+import threading
+
+import requests
+
+from syncd.connectors.retailcrm.errors import CrmError
+from syncd.connectors.retailcrm.writes import CrmWrites, guarded
+from syncd.connectors.rounds import DeadlinePassed, Unit
+from syncd.engine.contracts import Result
+from syncd.errors import PermanentError
+from syncd.mappings.transforms import phone_e164
+from syncd.model import Command
+
+
+class CustomerLinks:
+    def __init__(self, writes: CrmWrites) -> None:
+        self.writes = writes
+        self.client = writes.client
+        self.round = writes.round
+        self._new: list[Command] = []
+        self._lock = threading.Lock()
+
+    def apply(self, commands: list[Command]) -> list[Result]:
+        wanted = [c.key for c in commands]
+        wanted += [a for c in commands for a in c.payload.get("aliases") or []]
+        try:
+            bound = {
+                str(c.get("externalId")): c
+                for c in self.client.customers({"externalIds": list(dict.fromkeys(wanted))})
+            }
+        except CrmError as exc:
+            permanent = isinstance(exc, PermanentError)
+            return [Result.failed(c, str(exc), permanent=permanent) for c in commands]
+        except (requests.RequestException, DeadlinePassed) as exc:  # the links alone wait
+            error = f"looking up the customers bound to these partners: {type(exc).__name__}"
+            return [Result.failed(c, error) for c in commands]
+        units = [
+            Unit([cmd], lambda cmd=cmd: self._link(cmd, bound), partial=True) for cmd in commands
+        ]
+        results = self.round.run(units)
+        new = [
+            Command(
+                c.target,
+                c.entity,
+                c.key,
+                "upsert",
+                c.payload["customer"],
+                c.idempotency_key,
+                id=c.id,
+                attempts=c.attempts,
+                planned_at=c.planned_at,
+                source_changed_at=c.source_changed_at,
+            )
+            for c in self._new
+        ]
+        return results + self.writes.upserts("customer", new)
+
+    def _link(self, cmd: Command, bound: dict[str, dict]) -> list[Result]:
+        """This partner's customer edited (or fixed and edited); [] when it is new."""
+        customer, match = cmd.payload["customer"], cmd.payload.get("match") or {}
+        aliases = [bound[a] for a in cmd.payload.get("aliases") or [] if a in bound]
+        # the same person under another externalId (e.g. syncd-<id> before its 1C
+        # partner was known) is renamed, not duplicated
+        found = bound.get(cmd.key) or (aliases[0] if aliases else None)
+        found = found or self._same_person(match)
+        if found is None:
+            with self._lock:
+                self._new.append(cmd)
+            return []
+
+        def link() -> Result:
+            current = found if found.get("externalId") == cmd.key else None
+            if current is None:
+                pair = [{"id": found["id"], "externalId": cmd.key}]
+                self.client.fix_customer_external_ids(pair)
+            result = self.writes.edit("customer", cmd, customer, current=current)
+            if result.ok:
+                return Result.applied(cmd, str(found["id"]))
+            return result
+
+        return [guarded(cmd, link)]
+
+    def _same_person(self, match: dict) -> dict | None:
+        """A CRM customer not bound to another 1C partner, with one of these phones
+        (compared in E.164) or this e-mail."""
+        for number in match.get("phones") or []:
+            digits = number.lstrip("+")
+            for candidate in self.client.customers_by_phone(digits):
+                phones = [phone_e164(p.get("number")) for p in candidate.get("phones") or []]
+                if number in phones and not candidate.get("externalId"):
+                    return candidate
+        if match.get("email"):
+            for candidate in self.client.customers_by_email(match["email"]):
+                same = str(candidate.get("email", "")).lower() == match["email"]
+                if same and not candidate.get("externalId"):
+                    return candidate
+        return None
