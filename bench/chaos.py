@@ -52,12 +52,13 @@ def drop_store(name: str | None) -> None:
         admin.dispose()
 
 
-def one_run(plan: ChaosPlan, store: str, title: str):  # noqa: ANN201
+def one_run(plan: ChaosPlan, store: str, title: str, keep: Path | None):  # noqa: ANN201
     url, name = fresh_store(store)
     try:
         with tempfile.TemporaryDirectory(prefix="syncd-chaos-") as tmp:
-            print(f"\n== {title} ({store})", flush=True)
-            report = run_chaos(replace(plan, store_url=url), Path(tmp), echo=print)
+            folder = (keep / title.split(":")[0]) if keep else Path(tmp)
+            print(f"\n== {title} ({store}){f' in {folder}' if keep else ''}", flush=True)
+            report = run_chaos(replace(plan, store_url=url), folder, echo=print)
             for line in report.lines():
                 print(line, flush=True)
             return report
@@ -76,6 +77,7 @@ def main() -> int:
     parser.add_argument("--store", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--keep", type=Path, help="keep each run's config, log and store here")
     args = parser.parse_args()
     plan = ChaosPlan(
         orders=args.orders,
@@ -89,8 +91,8 @@ def main() -> int:
     baseline = None
     if not args.no_baseline:
         calm = replace(plan, kills=0, faults=0.0, hangs=0.0)
-        baseline = one_run(calm, args.store, "baseline: no faults, no kills")
-    chaos = one_run(plan, args.store, "chaos")
+        baseline = one_run(calm, args.store, "baseline: no faults, no kills", args.keep)
+    chaos = one_run(plan, args.store, "chaos", args.keep)
     ok = chaos.clean
     print("\n== bounds")
     print(

@@ -96,7 +96,8 @@ def test_an_empty_package_neither_confirms_nor_moves_the_cursor(tmp_path, store)
 
 def test_a_webhook_nudge_rereads_the_named_object_by_key(tmp_path, store):
     with erp_sandbox() as (app, url):
-        source = erp_parts(tmp_path, url, sources=[exchange_source(app)]).sources["erp_changes"]
+        spec = exchange_source(app, nudge_rereads_per_poll=10)  # re-read first, by key
+        source = erp_parts(tmp_path, url, sources=[spec]).sources["erp_changes"]
         order = app.state.rows(ORDERS)[0]
         (route,) = source.webhooks()
         body = json.dumps({"type": ORDERS, "ref": order["Ref_Key"]}).encode("utf-8-sig")
@@ -112,3 +113,19 @@ def test_a_webhook_nudge_rereads_the_named_object_by_key(tmp_path, store):
     assert nudged.events[0].version == order["DataVersion"]
     with store.begin() as conn:
         assert inbox.add(conn, nudged.events, "erp_changes") == 1
+
+
+def test_by_default_a_nudge_only_makes_the_stream_read_its_package_at_once(tmp_path):
+    """A burst of site orders nudges once per order: re-reading each by key, one by one,
+    would hold back the package that carries them all."""
+    with erp_sandbox() as (app, url):
+        source = erp_parts(tmp_path, url, sources=[exchange_source(app)]).sources["erp_changes"]
+        (route,) = source.webhooks()
+        refs = [o["Ref_Key"] for o in app.state.rows(ORDERS)]
+        for ref in refs:
+            route.handler(SimpleNamespace(body=json.dumps({"type": ORDERS, "ref": ref}).encode()))
+        app.reset_counters()
+        batch = next(iter(source.poll(None)))  # the package, first: no nudged batch before it
+        reads = [p for m, p in app.requests if m == "GET" and "(guid" in p]
+    assert reads == [] or all("ExchangePlan" in p for p in reads)  # no order re-read by key
+    assert {e.external_id for e in batch.events if e.entity == "order"} == set(refs)

@@ -42,7 +42,12 @@ def test_one_order_read_four_ways_is_one_event(tmp_path, kind):
                 "name": "erp_changes",
                 "kind": "erp_exchange",
                 "system": "erp",
-                "options": {"plan": plan, "node": node, "sets": {ORDERS: "order"}},
+                "options": {
+                    "plan": plan,
+                    "node": node,
+                    "sets": {ORDERS: "order"},
+                    "nudge_rereads_per_poll": 10,  # a nudge re-reads by key (JSON) first
+                },
             },
             {
                 "name": "erp_orders",

@@ -134,7 +134,8 @@ def test_a_nudge_whose_ref_key_is_no_guid_is_refused_and_never_stops_the_stream(
 
 def test_a_nudge_1c_cannot_read_is_dead_lettered_once_and_the_stream_goes_on(tmp_path, store):
     with erp_sandbox() as (erp, url):
-        engine, app = serving(tmp_path, store, url, [exchange_source(erp)])
+        spec = exchange_source(erp, nudge_rereads_per_poll=10)
+        engine, app = serving(tmp_path, store, url, [spec])
         order = erp.state.rows(ORDERS)[0]["Ref_Key"]
         # before the stream has read $metadata only the documented shape can be checked:
         # a register record's key with one of its two fields missing gets in

@@ -3,6 +3,10 @@ owners fenced out."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -127,3 +131,19 @@ def test_the_instance_ttl_spans_three_ticks_and_never_outlasts_a_stream_lease():
     assert heartbeat_ttl(EngineSettings()) == 6.0
     assert heartbeat_ttl(EngineSettings(lease_ttl_seconds=2)) == 2.0
     assert heartbeat_ttl(EngineSettings(tick_seconds=5)) == 15.0
+
+
+def test_a_daemon_restarted_on_the_same_host_takes_its_dead_predecessors_leases_at_once(store):
+    host = socket.gethostname()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a daemon that was killed: its process no longer runs
+    dead, alive = f"{host}:{gone.pid}:aa11bb", f"{host}:{os.getpid()}:cc22dd"
+    with store.begin() as conn:  # each holds a stream; both instance leases look fresh
+        for owner, stream in ((dead, "source:a"), (alive, "source:b")):
+            leases.acquire(conn, leases.instance_lease(owner), owner, ttl=600)
+            leases.acquire(conn, stream, owner, ttl=600)
+    keeper = LeaseKeeper(store, f"{host}:{os.getpid()}:ee33ff")
+    keeper.refresh(["source:a", "source:b"], ttl=600, heartbeat=600)
+    assert keeper.held("source:a") is not None  # its process is gone: taken at once
+    assert keeper.held("source:a").epoch == 2
+    assert keeper.held("source:b") is None  # a process that runs keeps its lease

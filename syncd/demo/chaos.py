@@ -113,6 +113,24 @@ class Shop(DayPlayer):
         super().__init__(world, seed=seed, notify=notify)
         self.fate: dict[str, str] = {}  # 1C ref -> new | agree | cancel
         self.to_ship: set[str] = set()
+        self._crm_orders: dict[str, dict] | None = None
+
+    def observe(self) -> None:
+        """Every pending expectation against one look at the CRM (taken under its lock:
+        the sandbox serves syncd meanwhile)."""
+        with self.world.crm.state.lock:
+            orders = list(self.world.crm.state.records["order"].values())
+        self._crm_orders = {o["externalId"]: o for o in orders if o.get("externalId")}
+        try:
+            super().observe()
+        finally:
+            self._crm_orders = None
+
+    def _crm(self, ref: str) -> dict | None:
+        if self._crm_orders is not None:
+            return self._crm_orders.get(ref)
+        with self.world.crm.state.lock:
+            return super()._crm(ref)
 
     def new_site_order(self) -> None:
         super().new_site_order()
@@ -208,7 +226,7 @@ def run_chaos(
         started = time.monotonic()
         drive = plan.orders / plan.rate
         kill_at = sorted(rnd.uniform(0.05, 0.95) * drive for _ in range(plan.kills))
-        created = 0
+        created, shown = 0, 0.0
         while created < plan.orders or not shop.all_acted():
             now = time.monotonic() - started
             due = min(plan.orders, int(now * plan.rate) + 1)
@@ -223,6 +241,9 @@ def run_chaos(
             shop.observe()
             if now > drive + plan.settle_timeout:
                 break
+            if now - shown >= 10:
+                shown = now
+                echo(_progress(now, created, shop, daemon))
             time.sleep(0.1)
         report.drive_seconds = time.monotonic() - started
         echo(f"driven: {created} orders in {report.drive_seconds:.1f} s; settling")
@@ -232,6 +253,10 @@ def run_chaos(
             if shop.settled():
                 report.converge_seconds = time.monotonic() - started
                 break
+            now = time.monotonic() - started
+            if now - shown >= 10:
+                shown = now
+                echo(_progress(now, created, shop, daemon))
             time.sleep(0.2)
         _score(report, shop, world)
         report.kills = daemon.kills
@@ -243,6 +268,12 @@ def run_chaos(
     report.faults = Counter({f"1C {k}": v for k, v in world.erp.faults.injected.items()})
     report.faults["CRM"] = world.crm.faults.injected
     return report
+
+
+def _progress(now: float, created: int, shop: Shop, daemon: Daemon) -> str:
+    waiting = Counter(e.what for e in shop.expectations if e.done_at is None)
+    shown = ", ".join(f"{k} {v}" for k, v in sorted(waiting.items())) or "nothing"
+    return f"  {now:6.0f} s: {created} orders, kills {daemon.kills}, waiting for {shown}"
 
 
 def _make_trouble(world: World, plan: ChaosPlan) -> None:

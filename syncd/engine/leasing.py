@@ -9,11 +9,22 @@ The instance's own lease (``instance:<owner>``) is refreshed first and with a
 short TTL (``heartbeat_ttl``): it is how the others learn that this daemon is
 gone, and they take its streams as soon as it lapses instead of waiting for
 each stream lease's own, longer TTL.
+
+A daemon restarted on the same host (systemd's ``Restart=``, an operator)
+need not wait even that long for the one it replaces: an instance id names
+its host and process (``host:pid:…``), and when a lease it wants is held by
+an instance of this host whose process no longer runs, that instance is
+proven gone — its instance lease is ended, and its leases are taken at once.
+A process id the system gave again to another program only makes syncd wait
+for the TTL, as without this check.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import time
 from typing import TYPE_CHECKING
 
 from syncd.store import Store, leases
@@ -46,10 +57,13 @@ class LeaseKeeper:
         self.metrics = metrics
         self.instance_name = leases.instance_lease(owner)
         self._held: dict[str, Lease] = {}
+        self._neighbours_checked = 0.0
 
     def refresh(self, streams: list[str], ttl: float, heartbeat: float) -> None:
         """Renew or take this instance's lease (TTL ``heartbeat``), then ``streams`` (``ttl``)."""
         names = [self.instance_name, *(n for n in streams if n != self.instance_name)]
+        if any(n not in self._held for n in names if n != self.instance_name):
+            self._end_dead_neighbours()
         for name in names:
             lease_ttl = heartbeat if name == self.instance_name else ttl
             try:
@@ -64,6 +78,27 @@ class LeaseKeeper:
             self._set(name, lease)
         for name in set(self._held) - set(names):
             self.release(name)
+
+    def _end_dead_neighbours(self) -> None:
+        """End the instance leases of this host's daemons whose process is gone (at most
+        once a second: it costs a query)."""
+        now = time.monotonic()
+        if now - self._neighbours_checked < 1.0:
+            return
+        self._neighbours_checked = now
+        host = socket.gethostname()
+        try:
+            with self.store.begin() as conn:
+                for owner in leases.live_instances(conn, f"{host}:"):
+                    gone = owner != self.owner and not _process_runs(owner, host)
+                    if gone and leases.end_instance(conn, owner):
+                        log.warning(
+                            "instance %s of this host is gone (its process does not run): "
+                            "its leases are taken now",
+                            owner,
+                        )
+        except Exception as exc:  # the store is down: refresh says so
+            log.debug("cannot look for gone instances: %s", type(exc).__name__)
 
     def _set(self, name: str, lease: Lease | None) -> None:
         before = self._held.get(name)
@@ -110,3 +145,17 @@ class LeaseKeeper:
     def release_all(self) -> None:
         for name in list(self._held):
             self.release(name)
+
+
+def _process_runs(owner: str, host: str) -> bool:
+    """Does the process an instance id of this host names still run?  (True when unsure.)"""
+    parts = owner.split(":")
+    if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+        return True  # a configured engine.instance_id: nothing to tell from it
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True

@@ -96,6 +96,29 @@ def holder_is_gone(conn: Connection, name: str, holder: str, now: float) -> bool
     return alive_until is not None and alive_until < now
 
 
+def live_instances(conn: Connection, prefix: str, now: float | None = None) -> list[str]:
+    """Owners whose instance lease is still running and whose id starts with ``prefix``."""
+    now = now or time.time()
+    rows = conn.execute(
+        select(leases.c.name).where(
+            leases.c.name.like(f"{INSTANCE_PREFIX}{prefix}%"), leases.c.expires_at >= now
+        )
+    )
+    return [name.removeprefix(INSTANCE_PREFIX) for (name,) in rows]
+
+
+def end_instance(conn: Connection, owner: str, now: float | None = None) -> bool:
+    """Mark ``owner``'s instance lease lapsed: it is known to be gone, so the others take
+    its leases at once (``holder_is_gone``).  The row stays; epochs still rise."""
+    now = now or time.time()
+    ended = conn.execute(
+        update(leases)
+        .where(leases.c.name == instance_lease(owner), leases.c.expires_at >= now)
+        .values(expires_at=now - 1)
+    ).rowcount
+    return ended == 1
+
+
 def renew(conn: Connection, lease: Lease, ttl: float, now: float | None = None) -> Lease | None:
     """Extend a held lease; None when it was lost (expired and taken over)."""
     now = now or time.time()

@@ -48,6 +48,12 @@ class ExchangeOptions(BaseModel):
     node: str = Field(..., description="Ref_Key of syncd's node in that plan")
     sets: dict[str, str] = Field(..., min_length=1, description="1C set -> syncd entity")
     packages_per_poll: int = Field(5, ge=1)
+    nudge_rereads_per_poll: int = Field(
+        0,
+        ge=0,
+        description="objects a webhook named, re-read by key before the package (0: a nudge "
+        "only makes the stream read its package at once; the package carries them all)",
+    )
     webhook_path: str = "/webhooks/1c"
 
 
@@ -122,8 +128,13 @@ class ErpExchangeSource(Source):
         number = state.get("message_no")
         if number is None:
             number = self.node.received_no()
+        # the package brings every registered change: nudges beyond a few only wake the stream
         nudged = self.nudges.reread_pending(
-            self.client, lambda: self.reader, f"nudge:{time.time():.3f}"
+            self.client,
+            lambda: self.reader,
+            f"nudge:{time.time():.3f}",
+            limit=self.options.nudge_rereads_per_poll,
+            drop_rest=True,
         )
         if nudged is not None:
             yield SourceBatch(nudged[0], {"message_no": number}, nudged[1])

@@ -250,10 +250,14 @@ class Nudges:
             for set_name, key in keys:
                 self._pending[(set_name, key_text(key))] = Nudge(set_name, key)
 
-    def drain(self) -> list[Nudge]:
+    def drain(self, limit: int | None = None, *, drop_rest: bool = False) -> list[Nudge]:
+        """Up to ``limit`` nudges, oldest first; the rest wait for the next run, or are
+        dropped (``drop_rest``) where the stream's next read brings them anyway."""
         with self._lock:
-            pending, self._pending = self._pending, {}
-        return list(pending.values())
+            pending = list(self._pending.values())
+            taken, rest = pending[:limit], pending[limit:] if limit is not None else []
+            self._pending = {} if drop_rest else {(n.set_name, key_text(n.key)): n for n in rest}
+        return taken
 
     def put_back(self, nudges: list[Nudge], error: str | None = None) -> list[Rejected]:
         """Wait for the next run; with ``error`` (1C did not answer) it counts as a try,
@@ -272,11 +276,21 @@ class Nudges:
         return given_up
 
     def reread_pending(
-        self, client: Any, reader: Callable[[], EntryReader], seen_at: str
+        self,
+        client: Any,
+        reader: Callable[[], EntryReader],
+        seen_at: str,
+        *,
+        limit: int | None = None,
+        drop_rest: bool = False,
     ) -> tuple[list[Event], list[Rejected]] | None:
-        """Re-read what was nudged (None when nothing was); raises, keeping every nudge,
-        only when ``$metadata`` cannot be read."""
-        nudged = self.drain()
+        """Re-read what was nudged, at most ``limit`` objects a run (None when nothing
+        was); raises, keeping every nudge, only when ``$metadata`` cannot be read.
+
+        A nudge only brings a change sooner; re-reading hundreds of them one by one
+        (a burst of site orders, a 1C answering slowly) would hold back the stream's
+        own read, which brings them all: so a run re-reads a few and leaves the rest."""
+        nudged = self.drain(limit, drop_rest=drop_rest)
         if not nudged:
             return None
         try:

@@ -64,7 +64,7 @@ class ODataClient:
         self.calls = 0
         self._metadata: Metadata | None = None
         self._retrying = retrying_calls(
-            RETRYABLE, attempts=attempts, initial=1, maximum=60, jitter=1, sleep=sleep
+            RETRYABLE, attempts=attempts, initial=0.5, maximum=60, jitter=0.5, sleep=sleep
         )
 
     # -- requests --------------------------------------------------------------

@@ -51,6 +51,9 @@ class WindowOptions(BaseModel):
     revisit_seconds: float = Field(0.0, ge=0)
     first_lookback_seconds: float = Field(86400.0, ge=0)
     filter: str | None = Field(None, description="an extra $filter, and-ed to the window")
+    nudge_rereads_per_poll: int = Field(
+        50, ge=1, description="objects a webhook named, re-read by key per poll (the rest wait)"
+    )
     webhook_path: str = "/webhooks/1c"
 
 
@@ -86,7 +89,9 @@ class ErpWindowSource(Source):
     def poll(self, cursor: Any) -> Iterator[SourceBatch]:
         state = dict(cursor or {})
         seen_at = f"poll:{time.time():.3f}"
-        nudged = self.nudges.reread_pending(self.client, lambda: self.reader, seen_at)
+        nudged = self.nudges.reread_pending(
+            self.client, lambda: self.reader, seen_at, limit=self.options.nudge_rereads_per_poll
+        )
         if nudged is not None:
             yield SourceBatch(nudged[0], state or None, nudged[1])
         run = self.window.run(cursor, self.now())
