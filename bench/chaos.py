@@ -73,7 +73,7 @@ def main() -> int:
     parser.add_argument("--faults", type=float, default=0.2)
     parser.add_argument("--hangs", type=float, default=0.02)
     parser.add_argument("--hang-seconds", type=float, default=15.0)
-    parser.add_argument("--rate", type=float, default=20.0, help="new orders per second")
+    parser.add_argument("--rate", type=float, default=5.0, help="new orders per second")
     parser.add_argument("--store", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-baseline", action="store_true")

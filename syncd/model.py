@@ -100,6 +100,8 @@ class Command:
     attempts: int = 0
     # how far an earlier attempt of a multi-step write got (``Sink.note_progress``)
     progress: dict[str, Any] | None = None
+    # attempts cut short by the process dying (claims taken back), not by the target
+    interruptions: int = 0
     # when the flow planned it (epoch s): what syncd knew of the target was older
     planned_at: float | None = None
 

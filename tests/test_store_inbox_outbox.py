@@ -116,7 +116,8 @@ def test_a_result_from_a_lost_claim_is_refused(store):
     later = time.time() + 1
     with store.begin() as conn:
         (new,) = outbox.claim(conn, target="crm", owner="w2", limit=1, claim_ttl=60, now=later)
-        assert new.command.id == old.command.id and new.command.attempts == 2
+        assert new.command.id == old.command.id and new.command.attempts == 1
+        assert new.command.interruptions == 1  # taken back, not failed by the target
         assert not outbox.complete(conn, old.command.id, old.token)
         assert outbox.complete(conn, new.command.id, new.token)
         state = conn.execute(select(outbox_table.c.state)).scalar_one()
@@ -156,3 +157,53 @@ def test_claims_of_an_instance_whose_lease_ran_out_are_taken_back(store):
         taken = outbox.claim(conn, target="crm", owner="new", limit=10, claim_ttl=600)
     assert (a1.command.key, b1.command.key) == ("A", "B")
     assert [c.command.key for c in taken] == ["B"]  # A's owner is alive: its claim stands
+
+
+def test_a_claim_taken_back_from_a_dead_instance_keeps_its_attempt_and_counts_an_interruption(
+    store,
+):
+    from syncd.store import leases
+
+    now = time.time()
+    with store.begin() as conn:
+        leases.acquire(conn, "instance:dead", "dead", ttl=1, now=now - 10)
+        outbox.enqueue(conn, [cmd("A", 1)])
+        (first,) = outbox.claim(conn, target="crm", owner="dead", limit=1, claim_ttl=600)
+    with store.begin() as conn:  # the holder died mid-apply: taken back, twice
+        (second,) = outbox.claim(conn, target="crm", owner="next", limit=1, claim_ttl=-1)
+        (third,) = outbox.claim(conn, target="crm", owner="later", limit=1, claim_ttl=600)
+    assert [c.command.attempts for c in (first, second, third)] == [1, 1, 1]
+    assert [c.command.interruptions for c in (first, second, third)] == [0, 1, 2]
+
+
+def test_a_command_every_attempt_of_which_killed_the_process_is_set_aside_once(store):
+    from syncd.engine.applying import apply_claims
+    from syncd.engine.contracts import Result, Sink
+    from syncd.engine.retry import RetryPolicy
+    from syncd.store import dead_letters
+
+    class Recording(Sink):
+        name, system, applied = "crm", "crm", []
+
+        def __init__(self) -> None:
+            pass
+
+        def apply(self, commands):  # noqa: ANN001, ANN201
+            self.applied += [c.key for c in commands]
+            return [Result.applied(c) for c in commands]
+
+    with store.begin() as conn:
+        outbox.enqueue(conn, [cmd("A", 1), cmd("B", 1)])
+        outbox.claim(conn, target="crm", owner="gone", limit=10, claim_ttl=-1)
+        for _ in range(3):  # claims that expired: their holder died each time
+            outbox.claim(conn, target="crm", owner="gone", limit=10, claim_ttl=-1)
+        conn.execute(
+            outbox_table.update().where(outbox_table.c.object_id == "B").values(interruptions=0)
+        )
+        claims = outbox.claim(conn, target="crm", owner="me", limit=10, claim_ttl=600)
+    sink = Recording()
+    round_ = apply_claims(store, sink, claims, RetryPolicy(max_attempts=3))
+    with store.read() as conn:
+        (letter,) = dead_letters.list_open(conn)
+    assert sink.applied == ["B"] and round_.dead == 1 and round_.applied == 1
+    assert letter.subject == "crm/order/A" and "cut short 4 times" in letter.error

@@ -54,7 +54,7 @@ class ChaosPlan:
     faults: float = 0.2  # share of requests answered 5xx/503, on each system
     hangs: float = 0.02  # share of requests that hang, on each system (1C writes: half late)
     hang_seconds: float = 15.0
-    rate: float = 20.0  # new site orders per second while driving
+    rate: float = 5.0  # new site orders per second while driving (both runs alike)
     store_url: str | None = None  # None: SQLite in the work folder
     seed: int = 1
     settle_timeout: float = 900.0
@@ -360,6 +360,8 @@ def _write_config(workdir: Path, listen: str, plan: ChaosPlan, node: str) -> Pat
     demo["sources"][0]["options"]["node"] = node
     for source in demo["sources"]:
         source["interval_seconds"] = 1
+    # hung calls hold a round of writes until its deadline: more rounds side by side
+    demo["engine"] = {**demo.get("engine", {}), "sink_workers": 8}
     if plan.store_url:
         demo["store"] = {"url": plan.store_url}
     demo["log"] = {"level": "WARNING", "format": "json"}

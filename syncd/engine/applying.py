@@ -75,19 +75,31 @@ def apply_claims(
 ) -> ApplyRound:
     """Hand ``claims`` to ``sink`` and record every result."""
     round_ = ApplyRound(claimed=len(claims))
-    commands = [c.command for c in claims]
+    # a command whose every attempt ended with the process dying is set aside, once
+    poison = {
+        c.command.id: Result.failed(
+            c.command,
+            f"applying it was cut short {c.command.interruptions} times (the process died "
+            "or overran each time): set aside so that it cannot hold back the others",
+            permanent=True,
+        )
+        for c in claims
+        if c.command.interruptions >= policy.max_attempts
+    }
+    commands = [c.command for c in claims if c.command.id not in poison]
     book = sink.progress_book
     for claim in claims:
         book.open(claim.command.id, _progress_recorder(store, claim))  # type: ignore[arg-type]
     try:
-        results = {r.command_id: r for r in sink.apply(commands)}
+        results = {r.command_id: r for r in sink.apply(commands)} if commands else {}
     except PermanentError as exc:
         results = {c.id: Result.failed(c, str(exc), permanent=True) for c in commands}
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         results = {c.id: Result.failed(c, error) for c in commands}
     finally:
-        book.close(c.id for c in commands)  # type: ignore[misc]
+        book.close(c.command.id for c in claims)  # type: ignore[misc]
+    results.update(poison)
     failpoints.hit("sink.after_apply")
 
     now = time.time()

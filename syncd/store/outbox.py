@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, exists, func, literal, or_, select, text, update
+from sqlalchemy import Connection, and_, case, exists, func, literal, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from syncd.model import Command
@@ -77,6 +77,7 @@ def _command(row) -> Command:  # noqa: ANN001
         id=row.id,
         attempts=row.attempts,
         progress=loads(row.progress) if row.progress else None,
+        interruptions=row.interruptions,
         planned_at=row.created_at,
     )
 
@@ -126,7 +127,15 @@ def claim(
             claimed_by=owner,
             claim_token=token,
             claimed_until=now + claim_ttl,
-            attempts=outbox.c.attempts + 1,
+            # a claim taken back (its holder died or overran) goes on with the attempt it
+            # was on: the target did not fail it; it counts as an interruption instead
+            attempts=case(
+                (outbox.c.state == "pending", outbox.c.attempts + 1), else_=outbox.c.attempts
+            ),
+            interruptions=case(
+                (outbox.c.state == "running", outbox.c.interruptions + 1),
+                else_=outbox.c.interruptions,
+            ),
         )
         .returning(*outbox.c)
     ).all()

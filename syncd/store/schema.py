@@ -85,6 +85,8 @@ outbox = Table(
     # JSON: how far a multi-step write got (a sink's own steps, e.g. the version its
     # PATCH produced), so that a retry or a restart goes on from there
     Column("progress", Text),
+    # attempts taken back from a claim whose holder died or overran (not the target's fault)
+    Column("interruptions", Integer, nullable=False, server_default="0"),
     Index(None, "object_key", "id"),
 )
 # The unfinished commands (pending, running, dead) — a small part of the table,
