@@ -16,6 +16,7 @@ from syncd.engine.leasing import LeaseKeeper, heartbeat_ttl
 from syncd.model import Event
 from syncd.store import cursors, inbox, leases
 from syncd.store.leases import LeaseLost
+from syncd.store.schema import leases as leases_table
 
 
 def test_only_one_owner_holds_a_lease(store):
@@ -147,3 +148,22 @@ def test_a_daemon_restarted_on_the_same_host_takes_its_dead_predecessors_leases_
     assert keeper.held("source:a") is not None  # its process is gone: taken at once
     assert keeper.held("source:a").epoch == 2
     assert keeper.held("source:b") is None  # a process that runs keeps its lease
+
+
+def test_a_busy_loop_renews_held_leases_only_when_a_third_of_their_ttl_has_passed(store):
+    keeper = LeaseKeeper(store, "A")
+    keeper.refresh(["source:orders", "inbox"], ttl=600, heartbeat=600)
+    with store.read() as conn:
+        first = {lease.name: lease.expires_at for lease in leases.holders(conn)}
+    for _ in range(5):  # the loop's next iterations, well within a third of the TTL
+        keeper.refresh(["source:orders", "inbox"], ttl=600, heartbeat=600)
+    with store.read() as conn:
+        assert {lease.name: lease.expires_at for lease in leases.holders(conn)} == first
+    # a lease a fenced write proved lost is looked at again on the next refresh
+    with store.begin() as conn:
+        conn.execute(leases_table.delete().where(leases_table.c.name == "inbox"))
+    keeper.forget("inbox")
+    keeper.refresh(["source:orders", "inbox"], ttl=600, heartbeat=600)
+    assert keeper.held("inbox") is not None
+    with store.read() as conn:
+        assert {lease.name for lease in leases.holders(conn)} == set(first)

@@ -1,9 +1,10 @@
 """Keeping this instance's leases: take free ones, renew held ones, give them back.
 
 The main loop calls ``refresh`` every iteration; a lease this instance holds
-is renewed, one that is free or expired is taken, one held by another live
-instance is left alone.  ``held(name)`` tells the loop whether it may run that
-stream now; the epoch inside fences the writes it makes.
+is renewed three times per TTL, one that is free or expired is taken (tried
+twice a second), one held by another live instance is left alone.
+``held(name)`` tells the loop whether it may run that stream now; the epoch
+inside fences the writes it makes.
 
 The instance's own lease (``instance:<owner>``) is refreshed first and with a
 short TTL (``heartbeat_ttl``): it is how the others learn that this daemon is
@@ -35,7 +36,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HEARTBEATS_PER_TTL = 3  # an idle loop renews once a tick: a TTL spans at least 3 ticks
+HEARTBEATS_PER_TTL = 3  # a held lease is renewed 3 times per TTL (a TTL spans >= 3 ticks)
+TAKE_EVERY_SECONDS = 0.5  # how often a lease held elsewhere (or free) is tried again
 
 
 def heartbeat_ttl(engine: EngineSettings) -> float:
@@ -58,26 +60,48 @@ class LeaseKeeper:
         self.instance_name = leases.instance_lease(owner)
         self._held: dict[str, Lease] = {}
         self._neighbours_checked = 0.0
+        self._due: dict[str, float] = {}  # monotonic time when a lease is next renewed or tried
 
     def refresh(self, streams: list[str], ttl: float, heartbeat: float) -> None:
-        """Renew or take this instance's lease (TTL ``heartbeat``), then ``streams`` (``ttl``)."""
+        """Renew or take this instance's lease (TTL ``heartbeat``), then ``streams`` (``ttl``).
+
+        Called every loop iteration, it writes only when something is due: a held
+        lease once a third of its TTL has passed, a lease held elsewhere or free
+        every ``TAKE_EVERY_SECONDS`` — all of them in one transaction.  A busy
+        loop iterates many times a second; renewing every lease each time cost
+        a write transaction (and an fsync) per lease per iteration.
+        """
         names = [self.instance_name, *(n for n in streams if n != self.instance_name)]
         if any(n not in self._held for n in names if n != self.instance_name):
             self._end_dead_neighbours()
-        for name in names:
-            lease_ttl = heartbeat if name == self.instance_name else ttl
-            try:
-                with self.store.begin() as conn:
+        now = time.monotonic()
+        due = [n for n in names if now >= self._due.get(n, 0.0)]
+        if due:
+            self._refresh_due(due, ttl, heartbeat, now)
+        for name in set(self._held) - set(names):
+            self.release(name)
+
+    def _refresh_due(self, due: list[str], ttl: float, heartbeat: float, now: float) -> None:
+        got: dict[str, Lease | None] = {}
+        try:
+            with self.store.begin() as conn:
+                for name in due:
+                    lease_ttl = heartbeat if name == self.instance_name else ttl
                     mine = self._held.get(name)
                     lease = leases.renew(conn, mine, lease_ttl) if mine else None
                     if lease is None:
                         lease = leases.acquire(conn, name, self.owner, lease_ttl)
-            except Exception as exc:  # the store is down: hold nothing we cannot prove
-                log.warning("cannot refresh lease %s: %s", name, type(exc).__name__)
-                lease = None
+                    got[name] = lease
+        except Exception as exc:  # the store is down: hold nothing we cannot prove
+            log.warning("cannot refresh leases %s: %s", ", ".join(due), type(exc).__name__)
+            got = dict.fromkeys(due)
+        for name, lease in got.items():
+            lease_ttl = heartbeat if name == self.instance_name else ttl
+            if lease is not None:
+                self._due[name] = now + lease_ttl / HEARTBEATS_PER_TTL
+            else:
+                self._due[name] = now + min(TAKE_EVERY_SECONDS, lease_ttl / HEARTBEATS_PER_TTL)
             self._set(name, lease)
-        for name in set(self._held) - set(names):
-            self.release(name)
 
     def _end_dead_neighbours(self) -> None:
         """End the instance leases of this host's daemons whose process is gone (at most
@@ -126,11 +150,13 @@ class LeaseKeeper:
     def forget(self, name: str) -> None:
         """Stop believing we hold ``name`` (a fenced write said we do not)."""
         self._set(name, None)
+        self._due.pop(name, None)  # and look again at the next refresh
 
     def held(self, name: str) -> Lease | None:
         return self._held.get(name)
 
     def release(self, name: str) -> None:
+        self._due.pop(name, None)
         lease = self._held.pop(name, None)
         if lease is None:
             return
