@@ -173,6 +173,11 @@ class Flow(Part):
     def plan(self, event: Event, ctx: FlowContext) -> Plan:
         """Decide what to write for ``event``. Pure: no I/O outside ``ctx``."""
 
+    def looks_up(self, event: Event) -> list[tuple[str, str, str]]:
+        """The bindings (system, entity, id) ``plan`` will read for this event, besides the
+        event's own: the planner fetches a batch's at once.  Pure; the default is none."""
+        return []
+
     def people(self, event: Event) -> list:  # noqa: ANN401 - identity.Record
         """The records ``plan`` will pass to ``ctx.identify`` for this event.
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from syncd.engine import failpoints
@@ -41,14 +42,35 @@ RANK = [
 
 
 class StoreView(FlowContext):
-    """Read-only bindings for flows, prefetched for a batch and cached."""
+    """Read-only bindings for flows, prefetched for a batch and cached.
 
-    def __init__(self, store: Store, prefetched: dict, looked_up: list) -> None:
+    What a batch's flows will read is fetched up front in a few queries: the
+    bindings of the events' objects and of what the flows say they look up
+    (``Flow.looks_up``), the customers' bindings and records once the batch's
+    people are identified.  When the batch holds every pending event (it came
+    back shorter than the batch size), "the newest pending change of X" is
+    answered from the batch itself.  Anything else is read when asked.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        prefetched: dict,
+        looked_up: Iterable,
+        batch: list[Event] | None = None,
+    ) -> None:
         self.store = store
         # a ref looked up but not found is cached as None: no second query
         self.cache = {ref: prefetched.get(ref) for ref in looked_up}
         self.remembered: dict = {}
         self.identified: dict[tuple[str, str], object] = {}  # (source, id) -> Assignment
+        self.records: dict[int, list[tuple[str, str]]] = {}  # identity -> (source, id)
+        # every pending event, by object (None: pending events beyond the batch exist)
+        self.batch_pending: dict[tuple[str, str, str], Event] | None = None
+        if batch is not None:
+            self.batch_pending = {}
+            for ev in batch:  # in id order: the newest of each object stays
+                self.batch_pending[_ref(ev)] = ev
 
     def binding(self, system: str, entity: str, external_id: str) -> bindings.Binding | None:
         ref = (system, entity, external_id)
@@ -69,6 +91,8 @@ class StoreView(FlowContext):
         return found.facts if found is not None else None
 
     def pending(self, system: str, entity: str, external_id: str) -> Event | None:
+        if self.batch_pending is not None:
+            return self.batch_pending.get((system, entity, external_id))
         with self.store.read() as conn:
             return inbox.newest_pending(conn, system, entity, external_id)
 
@@ -84,19 +108,31 @@ class StoreView(FlowContext):
             self._resolve(records)
 
     def _resolve(self, records: list) -> list:
+        from syncd.identity import index
         from syncd.identity.resolver import Resolver
 
         with self.store.begin() as conn:
             assigned = Resolver().resolve(conn, records)
         for a in assigned:
             self.identified[(a.record.source, a.record.source_id)] = a
+        # what the flows read next of these customers: their records and their facts
+        people = sorted({a.identity for a in assigned if a.identity is not None})
+        if people:
+            refs = [("identity", "customer", str(i)) for i in people]
+            with self.store.read() as conn:
+                self.records.update(index.records_of_many(conn, people))
+                found = bindings.get_many(conn, [r for r in refs if r not in self.cache])
+            for ref in refs:
+                self.cache.setdefault(ref, found.get(ref))
         return assigned
 
     def customer_ids(self, identity: int) -> list[tuple[str, str]]:
         from syncd.identity import index
 
-        with self.store.read() as conn:
-            return index.records_of(conn, identity)
+        if identity not in self.records:
+            with self.store.read() as conn:
+                self.records[identity] = index.records_of(conn, identity)
+        return self.records[identity]
 
     def remember(self, facts: dict) -> None:
         """Facts a plan keeps: seen at once by the next events of this batch."""
@@ -119,9 +155,9 @@ def plan_pending(
         if not events:
             return PlanningRound()
         newest = inbox.newest_ids(conn, events)
-        refs = [(e.system, e.entity, e.external_id) for e in events]
+        refs = {_ref(e) for e in events} | _looked_up(pipeline, events)
         known = bindings.get_many(conn, refs)
-    view = StoreView(store, known, refs)
+    view = StoreView(store, known, refs, events if len(events) < batch_size else None)
 
     outcome_of: dict[int, tuple[str, str]] = {}
     planned: list[tuple[Event, Plan]] = []
@@ -180,6 +216,19 @@ def plan_pending(
 
 def _ref(ev: Event) -> tuple[str, str, str]:
     return (ev.system, ev.entity, ev.external_id)
+
+
+def _looked_up(pipeline: Pipeline, events: list[Event]) -> set[tuple[str, str, str]]:
+    """The bindings the flows say they will read for these events (fetched at once)."""
+    refs: set[tuple[str, str, str]] = set()
+    for ev in events:
+        for f in pipeline.flows:
+            try:
+                if f.accepts(ev):
+                    refs.update(f.looks_up(ev))
+            except Exception:  # the flow's plan will meet the same problem and say so
+                log.debug("%s cannot say what it looks up for %s", f.name, ev.key)
+    return refs
 
 
 def _identify_ahead(view: StoreView, pipeline: Pipeline, events: list[Event]) -> None:

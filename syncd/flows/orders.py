@@ -61,6 +61,14 @@ class OrderSync(MappedFlow, Flow):
         super().__init__(*args)
         self.mapper = OrderMapper(self.mappings, self.zones)
 
+    def looks_up(self, event: Event) -> list[tuple[str, str, str]]:
+        """The order's facts and its CRM binding (``plan`` reads both)."""
+        if event.system == "crm":
+            ref = str(event.payload.get("externalId") or "")
+        else:
+            ref = self.mapper.erp_ref(event)[0] or ""
+        return [("erp", "order", ref), ("crm", "order", ref)] if ref else []
+
     def plan(self, event: Event, ctx: FlowContext) -> Plan:
         if event.system == "crm":
             ref = str(event.payload.get("externalId") or "")

@@ -305,6 +305,24 @@ def records_of(conn: Connection, identity_id: int) -> list[tuple[str, str]]:
     return [(s, i) for s, i in rows]
 
 
+def records_of_many(conn: Connection, identity_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """``records_of`` for many customers in a few queries (every id gets a list)."""
+    found: dict[int, list[tuple[str, str]]] = {i: [] for i in identity_ids}
+    for start in range(0, len(identity_ids), 500):
+        rows = conn.execute(
+            select(
+                identity_records.c.identity_id,
+                identity_records.c.source,
+                identity_records.c.source_id,
+            )
+            .where(identity_records.c.identity_id.in_(identity_ids[start : start + 500]))
+            .order_by(identity_records.c.created_at)
+        )
+        for identity_id, source, source_id in rows:
+            found[identity_id].append((source, source_id))
+    return found
+
+
 def count(conn: Connection) -> int:
     return conn.execute(
         select(func.count()).select_from(identities).where(identities.c.merged_into.is_(None))
