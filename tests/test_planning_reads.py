@@ -98,3 +98,44 @@ def test_a_full_batch_asks_the_store_for_changes_waiting_beyond_it(store, monkey
     seen, reads = plan_once(store, n, batch_size=9, monkeypatch=monkeypatch)
     assert seen == expected(n)
     assert reads > 4
+
+
+class PartnerFlow(Flow):
+    """Like the order flow: asks who an order's partner (a bare id, no keys) is."""
+
+    kind = "test_partner"
+    seen: dict[str, int | None]
+
+    def plan(self, event: Event, ctx: FlowContext) -> Plan:
+        (who,) = ctx.identify([Record("erp", event.payload["partner"])])
+        self.seen[event.external_id] = who.identity
+        return Plan(Outcome.UNCHANGED)
+
+
+def test_a_known_partner_is_looked_up_not_resolved_again(store, monkeypatch):
+    from syncd.identity.resolver import Resolver
+
+    with store.begin() as conn:
+        (known,) = Resolver().resolve(conn, [Record("erp", "p1", "Анна", phones=["+79990001"])])
+        inbox.add(
+            conn,
+            [Event("erp", "order", f"o{i}", "1", {"partner": "p1"}) for i in range(5)]
+            + [Event("erp", "order", "o9", "1", {"partner": "p-new"})],
+            stream="test",
+        )
+        lease = leases.acquire(conn, "inbox", "me", 60)
+    resolved: list[list] = []
+    real = Resolver.resolve
+
+    def counted(self, conn, records):  # noqa: ANN001, ANN202
+        resolved.append([r.source_id for r in records])
+        return real(self, conn, records)
+
+    monkeypatch.setattr(Resolver, "resolve", counted)
+    flow = PartnerFlow("partners", "erp", [], "nowhere", None, None)  # type: ignore[arg-type]
+    flow.seen = {}
+    plan_pending(store, Pipeline(flows=[flow]), lease, 500)
+    assert {k: v for k, v in flow.seen.items() if k != "o9"} == {
+        f"o{i}": known.identity for i in range(5)
+    }
+    assert resolved == [["p-new"]]  # only the partner nobody knew went to the resolver

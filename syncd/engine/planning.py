@@ -100,7 +100,25 @@ class StoreView(FlowContext):
         found = [self.identified.get((r.source, r.source_id)) for r in records]
         if all(a is not None for a in found):
             return found
+        missing = [r for r, a in zip(records, found, strict=True) if a is None]
+        if all(_bare(r) for r in missing) and self._known(missing):
+            return [self.identified[(r.source, r.source_id)] for r in records]
         return self._resolve(records)
+
+    def _known(self, records: list) -> bool:
+        """Records that bring nothing but their id (an order's partner) and are bound
+        already need no resolution, only a look: True when every one of them is."""
+        from syncd.identity import index
+        from syncd.identity.resolver import Assignment
+
+        with self.store.read() as conn:
+            _, bound = index.look(conn, [], [(r.source, r.source_id) for r in records])
+        if any((r.source, r.source_id) not in bound for r in records):
+            return False
+        for r in records:
+            self.identified[(r.source, r.source_id)] = Assignment(r, bound[(r.source, r.source_id)])
+        self._prefetch_customers({bound[(r.source, r.source_id)] for r in records})
+        return True
 
     def identify_ahead(self, records: list) -> None:
         """Resolve a batch's records at once; ``identify`` answers from it."""
@@ -108,23 +126,28 @@ class StoreView(FlowContext):
             self._resolve(records)
 
     def _resolve(self, records: list) -> list:
-        from syncd.identity import index
         from syncd.identity.resolver import Resolver
 
         with self.store.begin() as conn:
             assigned = Resolver().resolve(conn, records)
         for a in assigned:
             self.identified[(a.record.source, a.record.source_id)] = a
-        # what the flows read next of these customers: their records and their facts
-        people = sorted({a.identity for a in assigned if a.identity is not None})
-        if people:
-            refs = [("identity", "customer", str(i)) for i in people]
-            with self.store.read() as conn:
-                self.records.update(index.records_of_many(conn, people))
-                found = bindings.get_many(conn, [r for r in refs if r not in self.cache])
-            for ref in refs:
-                self.cache.setdefault(ref, found.get(ref))
+        self._prefetch_customers({a.identity for a in assigned if a.identity is not None})
         return assigned
+
+    def _prefetch_customers(self, identities: set[int]) -> None:
+        """What the flows read next of these customers: their records and their facts."""
+        from syncd.identity import index
+
+        if not identities:
+            return
+        people = sorted(identities)
+        refs = [("identity", "customer", str(i)) for i in people]
+        with self.store.read() as conn:
+            self.records.update(index.records_of_many(conn, people))
+            found = bindings.get_many(conn, [r for r in refs if r not in self.cache])
+        for ref in refs:
+            self.cache.setdefault(ref, found.get(ref))
 
     def customer_ids(self, identity: int) -> list[tuple[str, str]]:
         from syncd.identity import index
@@ -216,6 +239,10 @@ def plan_pending(
 
 def _ref(ev: Event) -> tuple[str, str, str]:
     return (ev.system, ev.entity, ev.external_id)
+
+
+def _bare(record) -> bool:  # noqa: ANN001 - identity.Record
+    return not (record.name or record.phones or record.emails or record.cards)
 
 
 def _looked_up(pipeline: Pipeline, events: list[Event]) -> set[tuple[str, str, str]]:
