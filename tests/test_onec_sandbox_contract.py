@@ -16,6 +16,8 @@ from syncd.connectors.onec.odata import ODataClient
 from syncd.connectors.onec.values import eq
 from tests.support.erp import ORDERS, PASSWORD, USER, erp_client, erp_sandbox
 
+STATES = "InformationRegister_СостоянияЗаказовКлиентов"
+
 
 def test_metadata_lists_the_objects_syncd_needs_with_their_conventions():
     with erp_sandbox() as (_, url):
@@ -147,3 +149,17 @@ def test_the_default_format_is_atom():
         response = erp_client(url).request("GET", ORDERS, {"$top": 1}, accept="*/*")
     assert response.headers["Content-Type"].startswith("application/atom+xml")
     assert b"<m:properties " in response.content
+
+
+def test_posting_a_shipped_order_again_leaves_it_ready_to_close():
+    # 1C derives an order's state from its shipments too: a late repost does not undo one
+    with erp_sandbox() as (app, url):
+        client = erp_client(url)
+        order = app.state.rows(ORDERS)[0]
+        ref = order["Ref_Key"]
+        app.trade.manager_edit(ref, {"Статус": "КОбеспечению"})
+        app.trade.post(ORDERS, (ref,))
+        app.trade.ship(ref)
+        client.request("POST", f"{ORDERS}(guid'{ref}')/Post", {"PostingModeOperational": "false"})
+        state = app.state.get(STATES, (ref, f"StandardODATA.{ORDERS}"))
+    assert state["Состояние"] == "ГотовКЗакрытию" and state["ПроцентОтгрузки"] == 100.0

@@ -159,6 +159,22 @@ def test_claims_of_an_instance_whose_lease_ran_out_are_taken_back(store):
     assert [c.command.key for c in taken] == ["B"]  # A's owner is alive: its claim stands
 
 
+def test_an_instance_late_to_renew_its_lease_never_takes_back_its_own_running_claims(store):
+    # its loop stalled past the instance TTL while its workers still apply the claim:
+    # taking it back would apply the same write twice, side by side
+    from syncd.store import leases
+
+    now = time.time()
+    with store.begin() as conn:
+        leases.acquire(conn, "instance:slow", "slow", ttl=1, now=now - 10)
+        outbox.enqueue(conn, [cmd("A", 1)])
+        (first,) = outbox.claim(conn, target="crm", owner="slow", limit=1, claim_ttl=600)
+    with store.begin() as conn:
+        assert outbox.claim(conn, target="crm", owner="slow", limit=1, claim_ttl=600) == []
+        (other,) = outbox.claim(conn, target="crm", owner="other", limit=1, claim_ttl=600)
+    assert other.command.id == first.command.id  # another instance may: "slow" looks dead
+
+
 def test_a_claim_taken_back_from_a_dead_instance_keeps_its_attempt_and_counts_an_interruption(
     store,
 ):

@@ -214,8 +214,7 @@ class Engine(Reloading):
         if self._reload_signalled:
             self._reload_signalled = False
             self._stage_reload()
-        engine = self.settings.engine
-        self.leases.refresh(self._lease_names(), engine.lease_ttl_seconds, heartbeat_ttl(engine))
+        self._refresh_leases()
         self._reap()
         if self._staged is not None:
             if self._sources_running or self._in_flight():
@@ -233,6 +232,10 @@ class Engine(Reloading):
         self._purge_if_due(now)
         self._cycle_done()
         return busy
+
+    def _refresh_leases(self) -> None:
+        engine = self.settings.engine
+        self.leases.refresh(self._lease_names(), engine.lease_ttl_seconds, heartbeat_ttl(engine))
 
     def _cycle_done(self) -> None:
         self.last_cycle_at = time.time()
@@ -296,6 +299,7 @@ class Engine(Reloading):
             planned += round_.events
             if round_.events < batch or time.monotonic() >= deadline:
                 return planned > 0
+            self._refresh_leases()  # between batches (it writes only when renewal is due)
 
     def _dispatch_sinks(self) -> bool:
         """Claim due commands for each sink with a free worker; True if any were claimed."""

@@ -74,7 +74,13 @@ class Trade:
                 if agreed and not row["Согласован"]:
                     changes["ДатаСогласования"] = self.state.stamp()
                 row = self.state.patch(set_name, key, changes)
-                self._set_order_state(ref, STATE_OF_STATUS.get(row["Статус"], ""))
+                shipped = self._shipped_share(ref)
+                if shipped >= 100.0 and row["Статус"] != "Закрыт":
+                    # 1C derives the state from the shipments too: posting a shipped
+                    # order again leaves it ready to close, it does not undo the shipment
+                    self._set_order_state(ref, "ГотовКЗакрытию", shipped=shipped)
+                else:
+                    self._set_order_state(ref, STATE_OF_STATUS.get(row["Статус"], ""), shipped)
             else:
                 row = self.state.patch(set_name, key, {"Posted": True})
             return row
@@ -96,6 +102,14 @@ class Trade:
             raise _refusal('Не заполнена табличная часть "Товары"')
         if row["Партнер_Key"] == EMPTY_GUID:
             raise _refusal('Поле "Клиент" не заполнено')
+
+    def _shipped_share(self, ref: str) -> float:
+        """How much of the order its posted shipments cover, as its state record says."""
+        try:
+            record = self.state.get(STATES, (ref, f"{NAMESPACE}.{ORDERS}"))
+        except ODataFault:  # no state yet: a new order
+            return 0.0
+        return float(record.get("ПроцентОтгрузки") or 0.0)
 
     def _set_order_state(self, ref: str, state: str, shipped: float = 0.0) -> None:
         self.state.put_record(

@@ -94,7 +94,9 @@ def claim(
     """Claim up to ``limit`` due commands for ``target``, heads of their objects only."""
     now = now or time.time()
     earlier = aliased(outbox)
-    owner_gone = exists().where(
+    # another instance's claims, once its instance lease lapsed (never this one's own:
+    # its workers still run them, however late its loop renewed its lease)
+    owner_gone = (outbox.c.claimed_by != owner) & exists().where(
         leases.c.name == literal("instance:") + outbox.c.claimed_by,
         leases.c.expires_at < now,
     )
