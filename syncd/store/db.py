@@ -30,6 +30,9 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # freeze) must not hold row locks — a lease row above all — for ever: PostgreSQL
 # ends such a session after 15 s idle in its transaction, and nobody waits more
 # than 10 s for a lock (the caller retries at its next iteration).
+# What SQLite may keep in memory for the whole process (page caches above all).
+SQLITE_HEAP_LIMIT_BYTES = 32 * 1024 * 1024
+
 PG_SESSION_OPTIONS = "-c lock_timeout=10000 -c idle_in_transaction_session_timeout=15000"
 
 
@@ -136,6 +139,10 @@ def _sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         # 16 MB of page cache per connection: the identity index stays warm
         cur.execute("PRAGMA cache_size=-16384")
+        # ...but all connections' caches together stay under one budget: a pool of a
+        # dozen connections, each filling its 16 MB as the store grows, made the
+        # daemon's memory climb with the store's size (this limit is process-wide)
+        cur.execute(f"PRAGMA soft_heap_limit={SQLITE_HEAP_LIMIT_BYTES}")
         # checkpoint every ~40 MB of WAL, not 4 MB: pages rewritten by several
         # commits (the tails of appended tables, hot index pages) reach the
         # database file once, which makes identity batches about a third faster
