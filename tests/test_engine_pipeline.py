@@ -170,3 +170,46 @@ def test_signal_handlers_take_no_lock_the_interrupted_main_thread_may_hold(tmp_p
         landing.start()
         assert handled.wait(5), "a signal handler waited for the lock"
     assert engine.run() == 0  # and the loop sees the stop
+
+
+def test_an_idle_loop_woken_by_its_sources_claims_only_when_something_may_be_due(
+    tmp_path, store, db_url, monkeypatch
+):
+    """Every source run that ends wakes the loop; claiming (SQLite's write lock) each time
+    for nothing cost an idle daemon a quarter of a core.  It claims once a tick then."""
+    from syncd.engine import daemon
+
+    config = write_config(
+        tmp_path,
+        db_url,
+        engine={"tick_seconds": 30, "lease_ttl_seconds": 90},
+        sources=[
+            {
+                "name": "feed",
+                "kind": "feed_file",
+                "system": "demo",
+                "interval_seconds": 0.02,
+                "options": {"path": str(tmp_path / "feed.jsonl"), "batch_lines": 3},
+            }
+        ],
+    )
+    write_feed(tmp_path, [change("order", "O1", 1, total=10)])
+    engine = Engine(load_settings(config, {}), config_path=str(config), store=store)
+    claims, iterations = [], []
+    real_claim, real_cycle = daemon.claim_for, engine._cycle_done
+    monkeypatch.setattr(daemon, "claim_for", lambda *a: claims.append(1) or real_claim(*a))
+    monkeypatch.setattr(engine, "_cycle_done", lambda: iterations.append(1) or real_cycle())
+    runner = threading.Thread(target=engine.run, daemon=True)
+    runner.start()
+    try:
+        wait_until(lambda: outputs(tmp_path / "out") == {"order/O1": {"total": 10}})
+        write_feed(tmp_path, [change("order", "O2", 1, total=5)], append=True)
+        wait_until(lambda: "order/O2" in outputs(tmp_path / "out"))  # new work is claimed
+        wait_until(lambda: len(claims) > 0 and not engine._in_flight())
+        before_claims, before_iterations = len(claims), len(iterations)
+        wait_until(lambda: len(iterations) >= before_iterations + 20)  # sources keep waking it
+        idle_claims = len(claims) - before_claims
+    finally:
+        engine.request_stop()
+        runner.join(10)
+    assert idle_claims <= 1  # at most the one a round's end asks for, not one per iteration

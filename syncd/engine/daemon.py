@@ -32,6 +32,7 @@ from concurrent.futures import wait as wait_futures
 from syncd.config import Settings
 from syncd.engine.applying import apply_claims, claim_for, preview_for
 from syncd.engine.contracts import PartContext
+from syncd.engine.hints import WorkHints
 from syncd.engine.leasing import LeaseKeeper, heartbeat_ttl
 from syncd.engine.pipeline import Pipeline, build_pipeline
 from syncd.engine.planning import plan_pending
@@ -87,6 +88,7 @@ class Engine(Reloading):
         self._next_run: dict[str, float] = {}
         self._sink_running: dict[str, list[Future]] = {}
         self._dry_logged: set[int] = set()
+        self.hints = WorkHints(lambda: self.settings.engine.tick_seconds)
         self.source_failures = 0
         self._web = None
         self._routes: set[str] = set()
@@ -121,6 +123,7 @@ class Engine(Reloading):
         """Run ``stream``'s source at the next iteration (a webhook said something changed)."""
         if stream:
             self._next_run[stream] = 0.0
+        self.hints.inbox_has_more()
         self._wake.set()
 
     def attach_web(self, app) -> None:  # noqa: ANN001 - syncd.web.WebApp
@@ -173,7 +176,7 @@ class Engine(Reloading):
                     )
                     busy = False
                 if not busy:
-                    self._pause(self.settings.engine.tick_seconds)
+                    self._pause(self._until_next_source(self.settings.engine.tick_seconds))
                 self._wake.clear()
             return 0
         finally:
@@ -227,8 +230,8 @@ class Engine(Reloading):
         for name in self.pipeline.sources:
             if now >= self._next_run.get(name, 0.0):
                 self._start_source(name)
-        busy = False if self._hold_planning() else self._plan()
-        busy = self._dispatch_sinks() or busy
+        busy = False if self._hold_planning() else self._plan_if_hinted()
+        busy = self._dispatch_sinks(hinted_only=True) or busy
         self._purge_if_due(now)
         self._cycle_done()
         return busy
@@ -267,7 +270,19 @@ class Engine(Reloading):
         future = self._source_pool.submit(run_source, self.store, source, lease)
         self._sources_running[name] = future
         self._source_started[name] = time.monotonic()
-        future.add_done_callback(lambda _: self._wake.set())  # plan what it brought at once
+        future.add_done_callback(self._source_run_done)  # plan what it brought at once
+
+    def _until_next_source(self, longest: float) -> float:
+        """Seconds until a stream is due to poll again (at most ``longest``)."""
+        now, due = time.time(), [longest]
+        for name in self.pipeline.sources:
+            if name not in self._sources_running and name in self._next_run:
+                due.append(self._next_run[name] - now)
+        return max(0.0, min(due))
+
+    def _source_run_done(self, _future: Future) -> None:
+        self.hints.source_run_ended()
+        self._wake.set()
 
     def _reap(self) -> None:
         """Collect finished source runs and sink batches."""
@@ -281,6 +296,9 @@ class Engine(Reloading):
                     self.source_failures += 1
         for name, futs in self._sink_running.items():
             self._sink_running[name] = [f for f in futs if not f.done()]
+
+    def _plan_if_hinted(self) -> bool:
+        return self.hints.inbox_due() and self._plan()
 
     def _plan(self) -> bool:
         lease = self.leases.held(INBOX_LEASE)
@@ -297,17 +315,25 @@ class Engine(Reloading):
                 self.leases.forget(INBOX_LEASE)
                 return planned > 0
             planned += round_.events
+            if round_.commands:
+                self.hints.commands_queued(self.pipeline.sinks)
             if round_.events < batch or time.monotonic() >= deadline:
+                if round_.events >= batch:
+                    self.hints.inbox_has_more()  # the next iteration goes on
                 return planned > 0
             self._refresh_leases()  # between batches (it writes only when renewal is due)
 
-    def _dispatch_sinks(self) -> bool:
-        """Claim due commands for each sink with a free worker; True if any were claimed."""
+    def _dispatch_sinks(self, *, hinted_only: bool = False) -> bool:
+        """Claim due commands for each sink with a free worker; True if any were claimed.
+
+        ``hinted_only``: skip a sink nothing new may be due for (see the work hints)."""
         claimed_any = False
         per_sink = max(1, self.settings.engine.sink_workers // max(1, len(self.pipeline.sinks)))
         for name, sink in self.pipeline.sinks.items():
             if self.dry_run:
                 preview_for(self.store, sink, self.owner, self._dry_logged)
+                continue
+            if hinted_only and not self.hints.claims_due(name):
                 continue
             running = self._sink_running.setdefault(name, [])
             while len(running) < per_sink:
@@ -315,14 +341,19 @@ class Engine(Reloading):
                     self.store, sink, self.owner, self.settings.engine.claim_ttl_seconds
                 )
                 if not claims:
+                    self.hints.nothing_to_claim(name)
                     break
                 claimed_any = True
                 fut = self._sink_pool.submit(
                     apply_claims, self.store, sink, claims, self.policy, self.metrics
                 )
-                fut.add_done_callback(lambda _f: self._wake.set())
+                fut.add_done_callback(lambda _f, name=name: self._sink_round_done(name))
                 running.append(fut)
         return claimed_any
+
+    def _sink_round_done(self, name: str) -> None:
+        self.hints.write_round_ended(name)
+        self._wake.set()
 
     def _in_flight(self) -> bool:
         return any(not f.done() for futs in self._sink_running.values() for f in futs)
