@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from syncd.model import Conflict, Event
-from syncd.store import conflicts, dead_letters, inbox, retention
+from syncd.store import conflicts, dead_letters, inbox, outbox, retention
 from syncd.store.schema import conflicts as conflicts_table
 from syncd.store.schema import dead_letters as dead_letters_table
 from syncd.store.schema import inbox as inbox_table
@@ -202,8 +202,6 @@ def test_finished_commands_go_after_their_period_and_unfinished_ones_never(store
         "dead": ("dead", None),
     }
     with store.begin() as conn:
-        from syncd.store import outbox
-
         outbox.enqueue(conn, [cmd(name, 1) for name in states], now=OLD - 100)
         for name, (state, done_at) in states.items():
             conn.execute(
