@@ -38,6 +38,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from syncd.config_errors import ConfigError, ConfigProblem, dotted, explain, got
+from syncd.config_retention import RetentionSettings, take_deprecated_names
 from syncd.connectors.retailcrm.timeouts import CrmTimeouts
 from syncd.yamlpos import Positions, describe_yaml_error, load_with_positions, locate
 
@@ -136,7 +137,9 @@ class EngineSettings(_Strict):
     # planning waits this long at most for streams still reading, so that both
     # sides' changes of one cycle are decided together
     cycle_wait_seconds: float = Field(2.0, ge=0)
-    done_retention_days: float = Field(7.0, ge=0)
+    done_retention_days: float = Field(
+        7.0, ge=0, description="deprecated: the old name of retention.commands_days"
+    )
     instance_id: str | None = None
     retry: RetrySettings = Field(default_factory=RetrySettings)
 
@@ -230,6 +233,7 @@ class Settings(_Strict):
     http: HttpSettings = Field(default_factory=HttpSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     crm: CrmSettings = Field(default_factory=CrmSettings)
     erp: ErpSettings = Field(default_factory=ErpSettings)
     sources: list[SourceSettings] = Field(default_factory=list)
@@ -245,6 +249,11 @@ class Settings(_Strict):
     def _absolute(cls, value: Path, info: ValidationInfo) -> Path:
         base = (info.context or {}).get("base_dir") or Path.cwd()
         return _resolve(Path(base), value)
+
+    @model_validator(mode="after")
+    def _deprecated_names(self) -> Settings:
+        take_deprecated_names(self.engine, self.retention)
+        return self
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:

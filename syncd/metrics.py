@@ -111,6 +111,18 @@ class Metrics:
             "When the engine's main loop last completed an iteration.",
             registry=r,
         )
+        self.store_pruned_rows = Counter(
+            "syncd_store_pruned_rows",
+            "Rows retention pruned, by table (inbox: deleted or emptied to a thin row).",
+            ["table"],
+            registry=r,
+        )
+        self.store_size = Gauge(
+            "syncd_store_size_bytes",
+            "The store on disk (SQLite: file and WAL; PostgreSQL: syncd's tables), "
+            "measured every retention.every_seconds.",
+            registry=r,
+        )
         self.build_info = Gauge(
             "syncd_build_info", "Version of syncd and Python.", ["version", "python"], registry=r
         )

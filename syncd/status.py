@@ -9,11 +9,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from syncd.store import Store, conflicts, cursors, dead_letters, inbox, leases, outbox
+from syncd.store import Store, conflicts, cursors, dead_letters, inbox, leases, outbox, retention
 
 
 def status_report(store: Store) -> dict[str, Any]:
     now = time.time()
+    size = retention.size_bytes(store)
     with store.read() as conn:
         streams = {
             s.stream: {
@@ -49,6 +50,7 @@ def status_report(store: Store) -> dict[str, Any]:
             "dead_letters_by_kind": letters,
             "conflicts": conflicts.count_open(conn),
             "leases": holders,
+            "store": {"size_bytes": size},
         }
 
 
@@ -73,6 +75,8 @@ def render_text(report: dict[str, Any]) -> str:
     lines.append(f"outbox: {o['pending']} pending, {o['retrying']} retrying, {o['failed']} failed")
     lines.append(f"dead letters: {report['dead_letters']} open")
     lines.append(f"conflicts: {report['conflicts']} open")
+    if "store" in report:
+        lines.append(f"store: {report['store']['size_bytes'] / 1e6:.1f} MB on disk")
     for lease in report["leases"]:
         lines.append(f"lease {lease['name']}: {lease['owner']} (epoch {lease['epoch']})")
     return "\n".join(lines)

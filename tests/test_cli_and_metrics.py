@@ -31,6 +31,7 @@ def test_status_json_has_streams_outbox_dead_letters_and_conflicts(tmp_path, sto
     assert report["streams"]["feed"]["last_success"] is not None
     assert report["outbox"] == {"pending": 0, "retrying": 0, "failed": 1}
     assert report["dead_letters"] == 1 and report["conflicts"] == 0
+    assert report["store"]["size_bytes"] > 0
 
     listed = run("dead-letters", "list", "-c", str(config))
     letter_id = listed.stdout.split("\t")[0]

@@ -63,7 +63,7 @@ def c_resolve(store: Store, conflict_id: int, take: str) -> None:
         if c is None or c.state != "open":
             click.echo(f"no open conflict {conflict_id}", err=True)
             sys.exit(1)
-        ref = tuple((c.details or {}).get("facts_ref") or ("erp", c.entity, c.object_key))
+        ref = conflicts.object_ref(c.entity, c.object_key, c.details)
         found = bindings.get(conn, *ref)
         facts = dict(found.facts or {}) if found else {}
         facts["take"] = take

@@ -33,6 +33,7 @@ from syncd.config import Settings
 from syncd.engine.applying import apply_claims, claim_for, preview_for
 from syncd.engine.contracts import PartContext
 from syncd.engine.hints import WorkHints
+from syncd.engine.housekeeping import Housekeeping
 from syncd.engine.leasing import LeaseKeeper, heartbeat_ttl
 from syncd.engine.pipeline import Pipeline, build_pipeline
 from syncd.engine.planning import plan_pending
@@ -79,6 +80,7 @@ class Engine(Reloading):
         self.pipeline: Pipeline = build_pipeline(settings, self._context(settings))
         self.policy = RetryPolicy.from_settings(settings.engine.retry)
         self.leases = LeaseKeeper(self.store, self.owner, self.metrics)
+        self.housekeeping = Housekeeping(self.store, self.metrics)  # retention, by the planner
         self.last_cycle_at: float | None = None
         self._wake = threading.Event()
         self._stop_signalled = self._reload_signalled = False
@@ -196,6 +198,9 @@ class Engine(Reloading):
             if not (planned or dispatched or self._in_flight()):
                 break
         self._wait_sinks()
+        lease = self.leases.held(INBOX_LEASE)
+        if lease is not None and not self._stop_signalled:
+            self.housekeeping.run_round(self.settings.retention, lease)
         self.last_cycle_at = time.time()
         return 1 if self.source_failures or missing else 0
 
@@ -232,7 +237,8 @@ class Engine(Reloading):
                 self._start_source(name)
         busy = False if self._hold_planning() else self._plan_if_hinted()
         busy = self._dispatch_sinks(hinted_only=True) or busy
-        self._purge_if_due(now)
+        # a few short batches, each its own transaction, after planning returned
+        self.housekeeping.tick(self.settings.retention, self.leases.held(INBOX_LEASE))
         self._cycle_done()
         return busy
 
@@ -365,18 +371,6 @@ class Engine(Reloading):
             f.result()  # surface a bug in the engine itself rather than hide it
         self._reap()
         return not pending
-
-    _last_purge = 0.0
-
-    def _purge_if_due(self, now: float) -> None:
-        if now - self._last_purge < 3600:
-            return
-        self._last_purge = now
-        keep = self.settings.engine.done_retention_days * 86400
-        with self.store.begin() as conn:
-            purged = outbox.purge_done(conn, now - keep)
-        if purged:
-            log.info("purged %d applied commands older than the retention period", purged)
 
     # -- reload and shutdown ---------------------------------------------
     def _wait_sources(self, timeout: float | None = None) -> None:

@@ -116,21 +116,24 @@ def record_writes(
     """Remember what syncd wrote where, in a few statements for a whole batch.
 
     A write caused by ``origin`` (the same object in another system) puts both
-    ids under one link.  Returns each ref's link.
+    ids under one link.  A known row whose fingerprint, version and remote id
+    already say what this write says is left as it is (on PostgreSQL every
+    update leaves a dead row behind).  Returns each ref's link.
     """
     if not writes:
         return {}
     now = now or time.time()
     refs = {w.ref for w in writes} | {w.origin for w in writes if w.origin}
-    links = {ref: b.link for ref, b in get_many(conn, refs).items()}
-    known = set(links)
-    new_origins, new_targets, updates = [], [], []
+    known = get_many(conn, refs)
+    links = {ref: b.link for ref, b in known.items()}
+    new_origins, new_targets = [], []
+    wanted: dict[Ref, dict] = {}  # a known row's columns as the batch's writes leave them
     for w in writes:
         if w.origin and w.origin not in links:
             links[w.origin] = links.get(w.ref) or uuid.uuid4().hex
             new_origins.append(_row(w.origin, links[w.origin], now))
         if w.ref in known:
-            updates.append(w)
+            wanted[w.ref] = _after_write(wanted.get(w.ref) or _written(known[w.ref]), w)
             continue
         links[w.ref] = (links.get(w.origin) if w.origin else None) or uuid.uuid4().hex
         row = _row(w.ref, links[w.ref], now)
@@ -142,24 +145,45 @@ def record_writes(
     if new_targets:  # an upsert, in case the row appeared since we looked
         written = ["fingerprint", "written_at", "remote_id", "updated_at"]
         conn.execute(upsert(conn, bindings, key, written), new_targets)
-    if updates:
+        fresh = [(w.ref, w.version) for w in writes if w.version and w.ref not in known]
+        _set_each(conn, fresh, "version_seen")
+    changed = [(ref, cols) for ref, cols in wanted.items() if cols != _written(known[ref])]
+    if changed:
         conn.execute(
             update(bindings)
             .where(_same_ref())
-            .values(fingerprint=bindparam("b_fingerprint"), written_at=now, updated_at=now),
+            .values(
+                fingerprint=bindparam("b_fingerprint"),
+                version_seen=bindparam("b_version_seen"),
+                remote_id=bindparam("b_remote_id"),
+                written_at=now,
+                updated_at=now,
+            ),
             [
-                {
-                    "b_system": w.ref[0],
-                    "b_entity": w.ref[1],
-                    "b_external_id": w.ref[2],
-                    "b_fingerprint": w.fingerprint,
-                }
-                for w in updates
+                {"b_system": ref[0], "b_entity": ref[1], "b_external_id": ref[2]}
+                | {f"b_{column}": value for column, value in cols.items()}
+                for ref, cols in changed
             ],
         )
-    _set_each(conn, [(w.ref, w.version) for w in writes if w.version], "version_seen")
-    _set_each(conn, [(w.ref, w.remote_id) for w in updates if w.remote_id], "remote_id")
     return links
+
+
+def _written(found: Binding) -> dict:
+    """The columns a write sets, as a known row holds them."""
+    return {
+        "fingerprint": found.fingerprint,
+        "version_seen": found.version_seen,
+        "remote_id": found.remote_id,
+    }
+
+
+def _after_write(columns: dict, w: Write) -> dict:
+    """A write always sets the fingerprint; the version and remote id only when it has them."""
+    return {
+        "fingerprint": w.fingerprint,
+        "version_seen": w.version or columns["version_seen"],
+        "remote_id": w.remote_id or columns["remote_id"],
+    }
 
 
 def _same_ref():  # noqa: ANN202 - an SQLAlchemy clause
@@ -184,28 +208,46 @@ def _set_each(conn: Connection, values: list[tuple[Ref, object]], column: str) -
 
 
 def remember(conn: Connection, facts: dict[Ref, dict], now: float | None = None) -> None:
-    """Store what flows remember about objects (a binding row is made where none is)."""
+    """Store what flows remember about objects (a binding row is made where none is).
+
+    A row whose facts already read the same is not written again, nor its
+    ``updated_at`` moved: most events leave most facts as they were, and on
+    PostgreSQL every update leaves a dead row behind.
+    """
     if not facts:
         return
     now = now or time.time()
-    refs = list(facts)
-    links = {ref: b.link for ref, b in get_many(conn, refs).items()}
-    fresh = [_row(ref, uuid.uuid4().hex, now) for ref in refs if ref not in links]
+    texts = {ref: facts_text(value) for ref, value in facts.items()}
+    known = get_many(conn, texts)
+    changed = [ref for ref in texts if ref in known and facts_text(known[ref].facts) != texts[ref]]
+    fresh = [
+        _row(ref, uuid.uuid4().hex, now) | {"facts": texts[ref]}
+        for ref in texts
+        if ref not in known
+    ]
     if fresh:
         key = ["external_id", "system", "entity"]
-        conn.execute(insert_ignoring_duplicates(conn, bindings, key), fresh)
-    conn.execute(
-        update(bindings).where(_same_ref()).values(updated_at=now),
-        [{"b_system": r[0], "b_entity": r[1], "b_external_id": r[2]} for r in refs],
-    )
-    _set_each(
-        conn,
-        [
-            (ref, json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
-            for ref, value in facts.items()
-        ],
-        "facts",
-    )
+        stmt = insert_ignoring_duplicates(conn, bindings, key).returning(
+            bindings.c.system, bindings.c.entity, bindings.c.external_id
+        )
+        made = {tuple(row) for row in conn.execute(stmt, fresh)}
+        # a row that appeared since we looked was not made here: its facts are set below
+        changed += [ref for ref in texts if ref not in known and ref not in made]
+    if changed:
+        conn.execute(
+            update(bindings).where(_same_ref()).values(facts=bindparam("b_value"), updated_at=now),
+            [
+                {"b_system": r[0], "b_entity": r[1], "b_external_id": r[2], "b_value": texts[r]}
+                for r in changed
+            ],
+        )
+
+
+def facts_text(value: dict | None) -> str | None:
+    """Facts as stored: JSON with sorted keys, so equal facts are equal text."""
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def _row(ref: Ref, link: str, now: float) -> dict:

@@ -44,6 +44,13 @@ def _conflict(row) -> OpenConflict:  # noqa: ANN001
     )
 
 
+def object_ref(entity: str, object_key: str, details: Any) -> tuple[str, str, str]:
+    """The (system, entity, external id) whose facts and newest event a conflict is about:
+    the flow names it in ``details["facts_ref"]``, else the 1C object of the key."""
+    named = (details or {}).get("facts_ref") if isinstance(details, dict) else None
+    return tuple(named) if named else ("erp", entity, object_key)  # type: ignore[return-value]
+
+
 def add(conn: Connection, conflict: Conflict) -> int:
     return conn.execute(
         conflicts.insert().returning(conflicts.c.id),

@@ -15,6 +15,7 @@ production store (psycopg 3, pre-pinged pooled connections).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +25,10 @@ from sqlalchemy.engine import make_url
 
 from syncd.store import schema
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+INCREMENTAL = 2  # PRAGMA auto_vacuum: 0 none, 1 full, 2 incremental
 
 # syncd's transactions are short.  A process paused inside one (SIGSTOP, a VM
 # freeze) must not hold row locks — a lease row above all — for ever: PostgreSQL
@@ -87,11 +91,42 @@ class Store:
         return cfg
 
     def upgrade(self, revision: str = "head") -> None:
-        """Apply the Alembic migrations up to ``revision``."""
+        """Apply the Alembic migrations up to ``revision``; then give an SQLite file made
+        before incremental auto-vacuum its one VACUUM (see ``incremental_vacuum_on``)."""
         from alembic import command
 
         with self.engine.begin() as conn:
             command.upgrade(self._alembic_config(conn), revision)
+        if self.dialect == "sqlite" and revision == "head":
+            self.incremental_vacuum_on()
+
+    def incremental_vacuum_on(self) -> bool:
+        """SQLite: make the file give back the pages retention frees (``PRAGMA
+        incremental_vacuum``).  A file created before syncd set ``auto_vacuum`` at
+        creation needs one VACUUM, which rewrites it whole: it takes as much free disk
+        as the file's size and about a minute per GB, once.  It cannot run inside a
+        transaction, so it runs here, after the migrations, on a connection of its own.
+        Returns True when the file gives pages back (now or already); a failed VACUUM
+        (a full disk, another process writing) is logged and tried at the next upgrade.
+        """
+        if self.engine.url.database in (None, "", ":memory:"):
+            return False
+        with self.engine.connect() as conn:
+            raw = conn.connection.driver_connection  # autocommit: see _sqlite_engine
+            if raw.execute("PRAGMA auto_vacuum").fetchone()[0] == INCREMENTAL:
+                return True
+            log.warning(
+                "rewriting the SQLite store once (VACUUM) so that it gives freed space back; "
+                "it needs free disk as large as the file: %s",
+                self.describe(),
+            )
+            try:
+                raw.execute("PRAGMA auto_vacuum=INCREMENTAL")
+                raw.execute("VACUUM")
+            except Exception as exc:  # the store still works; tried again next time
+                log.warning("VACUUM failed, the file keeps its freed pages: %s", exc)
+                return False
+            return raw.execute("PRAGMA auto_vacuum").fetchone()[0] == INCREMENTAL
 
     def current_revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext
@@ -133,6 +168,9 @@ def _sqlite_engine(url: str) -> Engine:
         # Let SQLAlchemy (not the driver) decide when a transaction starts.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
+        # a new file gives freed pages back on request (retention's incremental_vacuum);
+        # this takes effect only before the first table exists (see Store.upgrade)
+        cur.execute("PRAGMA auto_vacuum=INCREMENTAL")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA busy_timeout=30000")

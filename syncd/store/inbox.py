@@ -2,8 +2,13 @@
 
 An event is a snapshot of one object's state, so when several events of the
 same object wait, only the newest one needs planning; the older ones are
-superseded.  Replaying the inbox re-plans every event; the bindings then make
-the replay a no-op outside.
+superseded.  Replaying the inbox re-plans every event whose payload is still
+held; the bindings then make the replay a no-op outside.
+
+Retention (``syncd/store/retention.py``) leaves the newest event of an object
+as a thin row once it is old: state ``pruned``, no payload.  It still holds
+the unique key, so a repeat of that event is dropped; nothing ever plans it
+again (``replay`` and ``requeue`` leave it alone, ``recent_payloads`` skips it).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from syncd.store.schema import inbox
 from syncd.store.sql import dumps, insert_ignoring_duplicates, loads
 
 UNIQUE = ["external_id", "system", "entity", "version"]
+PRUNED = "pruned"  # a thin row: retention emptied its payload, its key still dedups repeats
 
 
 def add(conn: Connection, events: Sequence[Event], stream: str = "") -> int:
@@ -51,7 +57,7 @@ def _event(row) -> Event:  # noqa: ANN001
         entity=row.entity,
         external_id=row.external_id,
         version=row.version,
-        payload=loads(row.payload),
+        payload=loads(row.payload) if row.payload else None,  # a thin row has none
         changed_at=row.changed_at,
         observed_at=row.observed_at,
         stream=row.stream,
@@ -127,20 +133,27 @@ def mark(conn: Connection, outcomes: dict[int, tuple[str, str]], now: float | No
 
 
 def replay(conn: Connection, stream: str | None = None) -> int:
-    """Put processed events back to pending, so flows plan them again."""
-    stmt = update(inbox).where(inbox.c.state != "pending")
+    """Put processed events back to pending, so flows plan them again (thin rows stay:
+    they have nothing left to plan)."""
+    stmt = update(inbox).where(inbox.c.state.in_(("done", "failed")))
     if stream:
         stmt = stmt.where(inbox.c.stream == stream)
     return conn.execute(stmt.values(state="pending", outcome=None, processed_at=None)).rowcount
 
 
 def requeue(conn: Connection, event_id: int) -> bool:
-    stmt = update(inbox).where(inbox.c.id == event_id).values(state="pending", outcome=None)
+    """Plan one stored event again; False when it is gone or only a thin row is left."""
+    stmt = (
+        update(inbox)
+        .where(inbox.c.id == event_id, inbox.c.state != PRUNED)
+        .values(state="pending", outcome=None)
+    )
     return conn.execute(stmt).rowcount == 1
 
 
 def requeue_newest(conn: Connection, system: str, entity: str, external_id: str) -> bool:
-    """Plan the newest stored change of one object again."""
+    """Plan the newest stored change of one object again (not when it is a thin row:
+    then the object's last state is in its binding's facts, nothing left to plan)."""
     newest = conn.execute(
         select(func.max(inbox.c.id)).where(
             inbox.c.system == system,
@@ -175,7 +188,7 @@ def recent_payloads(conn: Connection, systems: Iterable[str], limit: int) -> lis
         return []
     rows = conn.execute(
         select(inbox.c.payload)
-        .where(inbox.c.system.in_(wanted))
+        .where(inbox.c.system.in_(wanted), inbox.c.state != PRUNED)
         .order_by(inbox.c.id.desc())
         .limit(limit)
     )

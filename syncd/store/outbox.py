@@ -327,11 +327,3 @@ def oldest_pending_by_route(conn: Connection) -> dict[tuple[str, str], float]:
         .group_by(outbox.c.origin_system, outbox.c.target)
     )
     return {(origin, target): oldest for origin, target, oldest in rows}
-
-
-def purge_done(conn: Connection, older_than: float) -> int:
-    """Forget applied commands after the retention period (bindings keep what matters)."""
-    stmt = outbox.delete().where(
-        outbox.c.state.in_(("done", "discarded", "superseded")), outbox.c.done_at < older_than
-    )
-    return conn.execute(stmt).rowcount

@@ -46,6 +46,7 @@ inbox = Table(
     Column("payload", Text, nullable=False),
     Column("changed_at", Float),
     Column("observed_at", Float, nullable=False),
+    # pending → done | failed → pruned (retention emptied the payload: syncd/store/retention.py)
     Column("state", String(16), nullable=False, server_default="pending"),
     Column("outcome", String(32)),
     Column("processed_at", Float),
@@ -53,6 +54,16 @@ inbox = Table(
     # ids use the index even before PostgreSQL has statistics for a fresh table
     UniqueConstraint("external_id", "system", "entity", "version"),
     Index(None, "state", "id"),
+)
+# Processed events by when they were processed: retention walks it oldest first and
+# stops at its cutoff.  Pending events and thin (pruned) rows are not in it.
+PROCESSED_SQL = "inbox.state IN ('done', 'failed')"
+Index(
+    "ix_inbox_processed",
+    inbox.c.processed_at,
+    inbox.c.id,
+    sqlite_where=text(PROCESSED_SQL),
+    postgresql_where=text(PROCESSED_SQL),
 )
 
 # Writes to make; one business object's commands run in id order, one at a time.
@@ -100,6 +111,15 @@ Index(
     outbox.c.id,
     sqlite_where=text(UNFINISHED_SQL),
     postgresql_where=text(UNFINISHED_SQL),
+)
+# The finished commands (applied, discarded, superseded) by when they finished:
+# retention deletes them oldest first once they are past their period.
+FINISHED_SQL = "outbox.state IN ('done', 'discarded', 'superseded')"
+Index(
+    "ix_outbox_finished",
+    outbox.c.done_at,
+    sqlite_where=text(FINISHED_SQL),
+    postgresql_where=text(FINISHED_SQL),
 )
 
 # One business object's id in one system; rows sharing ``link`` are the same object.

@@ -1,0 +1,66 @@
+"""The ``retention:`` settings: how long the store keeps what it no longer needs.
+
+What each period keeps and why is in ``syncd/store/retention.py`` and
+docs/operations.md ("Retention and store size").  Days may be fractional
+(tests and benchmarks use minutes).
+
+    retention:
+      events_days: 7          # processed inbox events kept whole
+      commands_days: 7        # applied commands
+      dead_letters_days: 30   # resolved dead letters
+      conflicts_days: 30      # resolved conflicts
+      every_seconds: 60       # how often housekeeping runs
+      batch_rows: 500         # rows per delete transaction
+
+``engine.done_retention_days`` is the old name of ``commands_days``; it still
+works, with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+log = logging.getLogger(__name__)
+
+DAY = 86400.0
+
+
+class RetentionSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    # processed inbox events are kept whole this long; beyond it the newest event of
+    # each object stays as a thin row (no payload) so that a repeat is still recognised
+    events_days: float = Field(7.0, ge=0)
+    # applied (done, discarded, superseded) commands
+    commands_days: float = Field(7.0, ge=0)
+    # resolved (retried or discarded) dead letters; open ones are never pruned
+    dead_letters_days: float = Field(30.0, ge=0)
+    # resolved conflicts; open ones are never pruned
+    conflicts_days: float = Field(30.0, ge=0)
+    # how often the instance holding the inbox lease prunes
+    every_seconds: float = Field(60.0, gt=0)
+    # rows per delete transaction (each batch is its own short transaction)
+    batch_rows: int = Field(500, ge=1, le=10000)
+
+
+def take_deprecated_names(engine: Any, retention: RetentionSettings) -> None:
+    """``engine.done_retention_days``, when set, becomes ``retention.commands_days``
+    (unless that is set too), with a warning either way."""
+    if "done_retention_days" not in engine.model_fields_set:
+        return
+    if "commands_days" in retention.model_fields_set:
+        log.warning(
+            "engine.done_retention_days is deprecated and ignored: retention.commands_days "
+            "is set (%s days)",
+            retention.commands_days,
+        )
+        return
+    retention.commands_days = engine.done_retention_days
+    log.warning(
+        "engine.done_retention_days is deprecated: set retention.commands_days instead "
+        "(taking %s days from it)",
+        engine.done_retention_days,
+    )

@@ -1,0 +1,189 @@
+"""Housekeeping: retention rounds, run from the main loop a few short batches at a time.
+
+Every ``retention.every_seconds`` the instance holding the inbox lease starts
+a round: the inbox, the outbox, the dead letters and the conflicts are pruned
+batch by batch (``syncd/store/retention.py``), then, on SQLite, the pages that
+freed go back to the file system in steps of ``PAGES_PER_STEP``.  One
+main-loop iteration runs at most ``BATCHES_PER_TICK`` batches, or
+``TICK_BUDGET_SECONDS``, and the round goes on at the next iteration, so the
+loop keeps renewing leases, planning and feeding the sinks in between.  Each
+batch is a transaction of its own, fenced by the inbox lease (one instance
+prunes at a time), and never runs inside the planner's transactions: the loop
+calls it after planning returned.
+
+Each round's counts go to ``syncd_store_pruned_rows_total{table}`` and, when
+anything went, to one INFO log line.  Every instance, holder or not, measures
+the store's size once per period (``syncd_store_size_bytes``).
+
+    housekeeping = Housekeeping(store, metrics)
+    housekeeping.tick(settings.retention, leases.held("inbox"))   # each iteration
+    housekeeping.run_round(settings.retention, lease)              # all at once
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from syncd import clock
+from syncd.config_retention import DAY, RetentionSettings
+from syncd.store import Store, leases, retention
+from syncd.store.leases import Lease, LeaseLost
+
+log = logging.getLogger(__name__)
+
+BATCHES_PER_TICK = 4
+TICK_BUDGET_SECONDS = 0.25
+PAGES_PER_STEP = 1000  # 4 MB with SQLite's default page size
+
+TABLES = ("inbox", "outbox", "dead_letters", "conflicts")
+PRUNE = {
+    "outbox": retention.prune_commands,
+    "dead_letters": retention.prune_dead_letters,
+    "conflicts": retention.prune_conflicts,
+}
+
+
+@dataclass
+class Round:
+    """One pass over the tables, with its cutoffs fixed when it starts."""
+
+    cutoffs: dict[str, float]
+    step: int = 0  # index in TABLES; past them: giving pages back
+    position: tuple[float, int] = retention.START
+    pruned: Counter = field(default_factory=Counter)  # rows per table
+    thinned: int = 0  # of the inbox's: emptied to thin rows, not deleted
+    pages: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def starting(cls, now: float, settings: RetentionSettings) -> Round:
+        days = {
+            "inbox": settings.events_days,
+            "outbox": settings.commands_days,
+            "dead_letters": settings.dead_letters_days,
+            "conflicts": settings.conflicts_days,
+        }
+        return cls({table: now - d * DAY for table, d in days.items()})
+
+
+class Housekeeping:
+    def __init__(self, store: Store, metrics=None) -> None:  # noqa: ANN001 - syncd.metrics
+        self.store = store
+        self.metrics = metrics
+        self.round: Round | None = None
+        self._next_round_at = 0.0  # monotonic
+
+    def tick(self, settings: RetentionSettings, lease: Lease | None) -> None:
+        """This iteration's share: start a round when one is due, run a few batches."""
+        now = time.monotonic()
+        if self.round is None:
+            if now < self._next_round_at:
+                return
+            self._next_round_at = now + settings.every_seconds
+            self.measure()
+            if lease is None:
+                return
+            self.round = Round.starting(clock.now(), settings)
+        if lease is None:  # the inbox lease moved: the new holder prunes
+            self.round = None
+            return
+        deadline = now + TICK_BUDGET_SECONDS
+        for _ in range(BATCHES_PER_TICK):
+            if not self._batch(settings, lease):
+                return
+            if time.monotonic() >= deadline:
+                return
+
+    def run_round(self, settings: RetentionSettings, lease: Lease) -> Round:
+        """A whole round at once (``syncd run --once``, tests); returns its counts."""
+        self.round = Round.starting(clock.now(), settings)
+        done = self.round
+        while self._batch(settings, lease):
+            pass
+        return done
+
+    def measure(self) -> int | None:
+        """The store's size on disk, into ``syncd_store_size_bytes``."""
+        try:
+            size = retention.size_bytes(self.store)
+        except Exception as exc:  # the store is down: the loop says so elsewhere
+            log.debug("cannot measure the store: %s", type(exc).__name__)
+            return None
+        if self.metrics is not None:
+            self.metrics.store_size.set(size)
+        return size
+
+    # -- one batch ---------------------------------------------------------------------
+    def _batch(self, settings: RetentionSettings, lease: Lease) -> bool:
+        """One batch of the current round; False once the round is over (or dropped)."""
+        r = self.round
+        if r is None:
+            return False
+        try:
+            more = self._next_step(r, settings, lease)
+        except LeaseLost:
+            log.info("retention stops here: the inbox lease moved to another instance")
+            more = self._drop()
+        except Exception as exc:  # the store is briefly unreachable: the next round goes on
+            log.warning("retention round stopped: %s: %s", type(exc).__name__, exc)
+            more = self._drop()
+        if not more and self.round is r:
+            self._finish(r)
+        return more
+
+    def _next_step(self, r: Round, settings: RetentionSettings, lease: Lease) -> bool:
+        if r.step >= len(TABLES):
+            return self._give_back_pages(r)
+        table = TABLES[r.step]
+        with self.store.begin() as conn:
+            leases.fence(conn, lease)
+            if table == "inbox":
+                batch = retention.prune_events(
+                    conn, r.cutoffs[table], settings.batch_rows, r.position
+                )
+                r.position, r.thinned = batch.position, r.thinned + batch.thinned
+                pruned, finished = batch.deleted + batch.thinned, batch.finished
+            else:
+                pruned = PRUNE[table](conn, r.cutoffs[table], settings.batch_rows)
+                finished = pruned < settings.batch_rows
+        r.pruned[table] += pruned
+        if pruned and self.metrics is not None:
+            self.metrics.store_pruned_rows.labels(table).inc(pruned)
+        if finished:
+            r.step += 1
+        return True
+
+    def _give_back_pages(self, r: Round) -> bool:
+        if not sum(r.pruned.values()) or self.store.dialect != "sqlite":
+            return False
+        freed = retention.give_back_pages(self.store, PAGES_PER_STEP)
+        r.pages += freed
+        return freed == PAGES_PER_STEP
+
+    def _drop(self) -> bool:
+        self.round = None
+        return False
+
+    def _finish(self, r: Round) -> None:
+        self.round = None
+        if not sum(r.pruned.values()):
+            return
+        size = self.measure()
+        counts = {table: r.pruned[table] for table in TABLES}
+        log.info(
+            "retention pruned %s rows (inbox %d of which %d thinned, outbox %d, dead letters %d, "
+            "conflicts %d) in %.1f s; %d free pages given back; the store takes %s bytes",
+            sum(counts.values()),
+            counts["inbox"],
+            r.thinned,
+            counts["outbox"],
+            counts["dead_letters"],
+            counts["conflicts"],
+            time.monotonic() - r.started,
+            r.pages,
+            size if size is not None else "?",
+            extra={"pruned": counts, "thinned": r.thinned, "pages": r.pages, "size": size},
+        )

@@ -1,0 +1,254 @@
+"""Retention: what the store forgets once it is old, and what it keeps for good.
+
+Without it the store only grows: every order leaves several inbox events, each
+with the object's whole state as JSON, and commands, dead letters and
+conflicts stay after they are finished.  Retention prunes them in batches of
+``retention.batch_rows``, each batch its own short transaction, so that the
+daemon's own writes never wait long behind it (``syncd/engine/housekeeping.py``
+runs the batches a few at a time from the main loop).
+
+What goes, and when:
+
+- **inbox** — an event processed (``done`` or ``failed``) more than
+  ``events_days`` ago is deleted when a newer event of the same object
+  (system, entity, external id) exists.  The newest event of each object
+  stays, as a *thin row*: state ``pruned``, payload emptied.  It still holds
+  the inbox's unique key, so a repeat of that very change (same version) is
+  still dropped by ``inbox.add``; nothing ever plans a thin row again.  A thin
+  row goes once a newer event of its object is pruned in turn.  Pending
+  events are never touched.
+- Kept whole, whatever their age, while an operator may still need them: the
+  newest event of an object with an open conflict (``syncd conflicts
+  resolve`` plans it again) and an event with an open dead letter, with the
+  newest event of its object (``syncd dead-letters retry`` plans it again).
+- **outbox** — commands finished (``done``, ``discarded``, ``superseded``)
+  more than ``commands_days`` ago.  Planning compares new commands with what
+  was written through the bindings' fingerprints, which stay.
+- **dead_letters**, **conflicts** — resolved ones, resolved more than
+  ``dead_letters_days`` / ``conflicts_days`` ago.  Open ones stay.
+
+Never touched: bindings (the ids of one object across systems, what the flows
+remember of it, the fingerprint and version of syncd's own last write — echo
+detection lives there), the identity tables, cursors and leases.
+
+After pruning, a repeat of an object's newest change is dropped as before; a
+repeat of an older change, whose row was deleted, is stored again and
+planned: the order flow finds it older than what its facts hold (the CRM's
+history id, 1C's ``DataVersion``) and plans nothing.  ``syncd inbox replay``
+re-plans every event whose payload is still held: every event processed within
+``events_days``, and the newest event of each object with an open conflict or
+dead letter.
+
+Freed space: SQLite gives the freed pages back to the file system in small
+steps (``give_back_pages``: ``PRAGMA incremental_vacuum``; the file is in
+incremental auto-vacuum mode, see ``Store.incremental_vacuum_on``).
+PostgreSQL's autovacuum makes the space reusable (eager settings on the
+churning tables, migration 0005).
+
+Cutoffs come from ``syncd.clock.now()``, which a benchmark may move forward.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, bindparam, text
+
+from syncd.store import Store
+from syncd.store.conflicts import object_ref
+from syncd.store.inbox import PRUNED
+from syncd.store.schema import FINISHED_SQL, PROCESSED_SQL, metadata
+from syncd.store.sql import loads
+
+Ref = tuple[str, str, str]
+
+# -- the SQL, in one place ---------------------------------------------------------
+# Processed events older than the cutoff, oldest first, from a position (the last
+# row of the previous batch): rows kept for an operator are passed over, not met
+# again.  ``superseded``: a newer event of the same object exists.
+_OLD_EVENTS = f"""
+    SELECT inbox.id, inbox.system, inbox.entity, inbox.external_id, inbox.processed_at,
+           EXISTS (SELECT 1 FROM inbox AS newer
+                   WHERE newer.external_id = inbox.external_id
+                     AND newer.system = inbox.system
+                     AND newer.entity = inbox.entity
+                     AND newer.id > inbox.id) AS superseded
+    FROM inbox {{hint}}
+    WHERE {PROCESSED_SQL}
+      AND inbox.processed_at < :cutoff
+      AND (inbox.processed_at, inbox.id) > (:after_at, :after_id)
+    ORDER BY inbox.processed_at, inbox.id
+    LIMIT :limit
+"""
+OLD_EVENTS = {
+    # SQLite, without statistics, would rather walk ix_inbox_state_id and sort it all
+    "sqlite": text(_OLD_EVENTS.format(hint="INDEXED BY ix_inbox_processed")),
+    "postgresql": text(_OLD_EVENTS.format(hint="")),
+}
+
+# Every older event of the same objects as the events being pruned (a handful each):
+# the thin rows among them go too.  Their state is read, not filtered on, so that the
+# lookup goes by object (the unique key), never through every thin row.
+EVENTS_BEHIND = text("""
+    SELECT older.id, older.state FROM inbox AS pruned_now
+    JOIN inbox AS older
+      ON older.external_id = pruned_now.external_id
+     AND older.system = pruned_now.system
+     AND older.entity = pruned_now.entity
+     AND older.id < pruned_now.id
+    WHERE pruned_now.id IN :ids
+""").bindparams(bindparam("ids", expanding=True))
+# (a thin row never changes again: no state to check)
+DELETE_THIN_ROWS = text("DELETE FROM inbox WHERE id IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
+
+# The state is checked again: an event put back to pending meanwhile stays.
+DELETE_EVENTS = text(f"DELETE FROM inbox WHERE id IN :ids AND {PROCESSED_SQL}").bindparams(
+    bindparam("ids", expanding=True)
+)
+THIN_EVENTS = text(
+    f"UPDATE inbox SET state = '{PRUNED}', payload = '' WHERE id IN :ids AND {PROCESSED_SQL}"
+).bindparams(bindparam("ids", expanding=True))
+
+OPEN_EVENT_LETTERS = text(
+    "SELECT ref_id FROM dead_letters WHERE state = 'open' AND kind = 'event' AND ref_id IS NOT NULL"
+)
+OBJECTS_OF_EVENTS = text(
+    "SELECT system, entity, external_id FROM inbox WHERE id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+OPEN_CONFLICTS = text("SELECT entity, object_key, details FROM conflicts WHERE state = 'open'")
+
+OLD_COMMANDS = text(f"""
+    DELETE FROM outbox WHERE id IN (
+        SELECT outbox.id FROM outbox
+        WHERE {FINISHED_SQL} AND outbox.done_at < :cutoff
+        ORDER BY outbox.done_at
+        LIMIT :limit)
+""")
+OLD_DEAD_LETTERS = text("""
+    DELETE FROM dead_letters WHERE id IN (
+        SELECT id FROM dead_letters
+        WHERE state <> 'open' AND resolved_at < :cutoff
+        ORDER BY id
+        LIMIT :limit)
+""")
+OLD_CONFLICTS = text("""
+    DELETE FROM conflicts WHERE id IN (
+        SELECT id FROM conflicts
+        WHERE state <> 'open' AND resolved_at < :cutoff
+        ORDER BY id
+        LIMIT :limit)
+""")
+
+PG_TABLES_SIZE = text(
+    "SELECT coalesce(sum(pg_total_relation_size(to_regclass(name))), 0) "
+    "FROM unnest(CAST(:names AS text[])) AS name"
+)
+
+
+# -- inbox --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EventsBatch:
+    deleted: int
+    thinned: int
+    position: tuple[float, int]  # where the next batch goes on from
+    finished: bool  # nothing older than the cutoff is left to look at
+
+
+START = (-1.0, 0)  # before every processed event
+
+
+def prune_events(
+    conn: Connection, cutoff: float, limit: int, after: tuple[float, int] = START
+) -> EventsBatch:
+    """One batch of the inbox: up to ``limit`` old processed events deleted or thinned."""
+    rows = conn.execute(
+        OLD_EVENTS[conn.dialect.name],
+        {"cutoff": cutoff, "after_at": after[0], "after_id": after[1], "limit": limit},
+    ).all()
+    if not rows:
+        return EventsBatch(0, 0, after, True)
+    kept_ids, kept_objects = held_for_operators(conn)
+    superseded, newest = [], []
+    for row in rows:
+        if row.id in kept_ids:
+            continue
+        if row.superseded:
+            superseded.append(row.id)
+        elif (row.system, row.entity, row.external_id) not in kept_objects:
+            newest.append(row.id)
+    behind = conn.execute(EVENTS_BEHIND, {"ids": [r.id for r in rows]})
+    thin_rows = sorted({event_id for event_id, state in behind if state == PRUNED})
+    deleted = conn.execute(DELETE_THIN_ROWS, {"ids": thin_rows}).rowcount if thin_rows else 0
+    if superseded:
+        deleted += conn.execute(DELETE_EVENTS, {"ids": superseded}).rowcount
+    thinned = conn.execute(THIN_EVENTS, {"ids": newest}).rowcount if newest else 0
+    last = rows[-1]
+    return EventsBatch(deleted, thinned, (last.processed_at, last.id), len(rows) < limit)
+
+
+def held_for_operators(conn: Connection) -> tuple[set[int], set[Ref]]:
+    """Events an open dead letter names, and the objects whose newest event must keep its
+    payload: those of these events, and those with an open conflict."""
+    event_ids = {ref_id for (ref_id,) in conn.execute(OPEN_EVENT_LETTERS)}
+    objects: set[Ref] = set()
+    ids = sorted(event_ids)
+    for i in range(0, len(ids), 500):
+        objects.update(tuple(r) for r in conn.execute(OBJECTS_OF_EVENTS, {"ids": ids[i : i + 500]}))
+    for entity, object_key, details in conn.execute(OPEN_CONFLICTS):
+        objects.add(object_ref(entity, object_key, loads(details)))
+    return event_ids, objects
+
+
+# -- outbox, dead letters, conflicts ----------------------------------------------------
+def prune_commands(conn: Connection, cutoff: float, limit: int) -> int:
+    """Up to ``limit`` commands finished before ``cutoff``, deleted."""
+    return conn.execute(OLD_COMMANDS, {"cutoff": cutoff, "limit": limit}).rowcount
+
+
+def prune_dead_letters(conn: Connection, cutoff: float, limit: int) -> int:
+    """Up to ``limit`` dead letters resolved before ``cutoff``, deleted (open ones stay)."""
+    return conn.execute(OLD_DEAD_LETTERS, {"cutoff": cutoff, "limit": limit}).rowcount
+
+
+def prune_conflicts(conn: Connection, cutoff: float, limit: int) -> int:
+    """Up to ``limit`` conflicts resolved before ``cutoff``, deleted (open ones stay)."""
+    return conn.execute(OLD_CONFLICTS, {"cutoff": cutoff, "limit": limit}).rowcount
+
+
+# -- space ------------------------------------------------------------------------------
+def free_pages(store: Store) -> int:
+    """SQLite: pages of the file that hold nothing (0 on PostgreSQL)."""
+    if store.dialect != "sqlite":
+        return 0
+    with store.engine.connect() as conn:
+        return conn.connection.driver_connection.execute("PRAGMA freelist_count").fetchone()[0]
+
+
+def give_back_pages(store: Store, pages: int) -> int:
+    """SQLite: return up to ``pages`` free pages to the file system, in a transaction of
+    its own; returns how many went (0 on PostgreSQL, where autovacuum does this)."""
+    if store.dialect != "sqlite":
+        return 0
+    with store.engine.connect() as conn:
+        raw = conn.connection.driver_connection  # autocommit (see db._sqlite_engine)
+        before = raw.execute("PRAGMA freelist_count").fetchone()[0]
+        # executescript steps the pragma to its end (execute frees one page only)
+        raw.executescript(f"PRAGMA incremental_vacuum({int(pages)})")
+        return before - raw.execute("PRAGMA freelist_count").fetchone()[0]
+
+
+def size_bytes(store: Store) -> int:
+    """What the store takes on disk: the SQLite file and its WAL; on PostgreSQL syncd's
+    tables with their indexes and TOAST."""
+    if store.dialect == "sqlite":
+        path = store.engine.url.database
+        if not path or path == ":memory:":
+            return 0
+        files = (path, f"{path}-wal")
+        return sum(os.path.getsize(f) for f in files if os.path.exists(f))
+    names = [t.name for t in metadata.sorted_tables] + ["alembic_version"]
+    with store.read() as conn:
+        return int(conn.execute(PG_TABLES_SIZE, {"names": names}).scalar_one())

@@ -1,0 +1,194 @@
+"""Housekeeping in the daemon, on SQLite and PostgreSQL: retention runs a few short batches
+per main-loop iteration, only where the inbox lease is held, and a prune while the daemon
+runs re-sends nothing."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from syncd import clock
+from syncd.config import load_settings
+from syncd.config_retention import RetentionSettings
+from syncd.engine import housekeeping as housekeeping_module
+from syncd.engine.daemon import Engine
+from syncd.engine.housekeeping import BATCHES_PER_TICK, Housekeeping
+from syncd.metrics import Metrics
+from syncd.model import Event
+from syncd.store import cursors, inbox, leases, outbox
+from syncd.store.leases import Lease
+from syncd.store.schema import inbox as inbox_table
+from tests.conftest import wait_until
+from tests.support.daemon import change, journal, outputs, write_config, write_feed
+
+DAYS = 86400.0
+
+
+@pytest.fixture
+def advance_clock(tmp_path, monkeypatch):
+    """Moves syncd's retention clock forward by a number of days."""
+    offset_file = tmp_path / "clock-offset"
+    offset_file.write_text("0")
+    monkeypatch.setenv(clock.OFFSET_FILE_ENV, str(offset_file))
+    clock.forget()
+
+    def advance(days: float) -> None:
+        offset_file.write_text(str(days * DAYS))
+        clock.forget()
+
+    yield advance
+    clock.forget()
+
+
+def processed_orders(store, objects: int, versions: int, at: float) -> None:
+    events = [
+        Event("erp", "order", f"O{i}", str(v), {"v": v}) for i in range(objects) for v in (1, 2)
+    ][: objects * versions]
+    with store.begin() as conn:
+        inbox.add(conn, events, "s")
+        pending = inbox.pending(conn, len(events))
+        inbox.mark(conn, {e.id: ("done", "updated") for e in pending}, now=at)
+
+
+def inbox_lease(store) -> Lease:
+    with store.begin() as conn:
+        return leases.acquire(conn, "inbox", "test", 600)
+
+
+def pruned(metrics: Metrics, table: str) -> float:
+    value = metrics.registry.get_sample_value("syncd_store_pruned_rows_total", {"table": table})
+    return value or 0.0
+
+
+def test_housekeeping_runs_a_few_batches_per_iteration_and_goes_on_at_the_next(store, monkeypatch):
+    monkeypatch.setattr(housekeeping_module, "TICK_BUDGET_SECONDS", 3600.0)  # batches only
+    processed_orders(store, objects=20, versions=2, at=time.time() - 2 * DAYS)
+    settings = RetentionSettings(events_days=1, batch_rows=5, every_seconds=3600)
+    metrics = Metrics()
+    keeper = Housekeeping(store, metrics)
+    lease = inbox_lease(store)
+
+    keeper.tick(settings, lease)
+    assert pruned(metrics, "inbox") == BATCHES_PER_TICK * 5
+    assert keeper.round is not None  # the rest waits for the next iteration
+    for _ in range(10):
+        keeper.tick(settings, lease)
+    assert keeper.round is None
+    assert pruned(metrics, "inbox") == 40  # 20 deleted, 20 thinned
+    with store.read() as conn:
+        states = conn.execute(select(inbox_table.c.state, func.count()).group_by("state")).all()
+    assert dict(states) == {"pruned": 20}
+    assert metrics.registry.get_sample_value("syncd_store_size_bytes") > 0
+
+
+def test_only_the_inbox_lease_holder_prunes_but_every_instance_measures_the_store(store):
+    processed_orders(store, objects=3, versions=2, at=time.time() - 2 * DAYS)
+    metrics = Metrics()
+    Housekeeping(store, metrics).tick(RetentionSettings(events_days=1), lease=None)
+    assert pruned(metrics, "inbox") == 0
+    assert metrics.registry.get_sample_value("syncd_store_size_bytes") > 0
+    with store.read() as conn:
+        assert conn.execute(select(func.count()).select_from(inbox_table)).scalar_one() == 6
+
+
+def test_a_round_stops_when_the_inbox_lease_moved_to_another_instance(store):
+    processed_orders(store, objects=3, versions=2, at=time.time() - 2 * DAYS)
+    held = inbox_lease(store)
+    with store.begin() as conn:  # another instance took it over since
+        leases.release(conn, held)
+        leases.acquire(conn, "inbox", "other", 600)
+    keeper = Housekeeping(store, Metrics())
+    keeper.tick(RetentionSettings(events_days=1), held)
+    assert keeper.round is None
+    with store.read() as conn:
+        assert conn.execute(select(func.count()).select_from(inbox_table)).scalar_one() == 6
+
+
+def test_a_round_that_pruned_says_so_in_one_log_line(store, caplog):
+    processed_orders(store, objects=3, versions=2, at=time.time() - 2 * DAYS)
+    keeper = Housekeeping(store, Metrics())
+    with caplog.at_level(logging.INFO, logger="syncd.engine.housekeeping"):
+        done = keeper.run_round(RetentionSettings(events_days=1), inbox_lease(store))
+        keeper.run_round(RetentionSettings(events_days=1), inbox_lease(store))  # nothing left
+    assert done.pruned["inbox"] == 6 and done.thinned == 3
+    (line,) = caplog.records
+    assert "retention pruned 6 rows (inbox 6 of which 3 thinned" in line.getMessage()
+    assert line.pruned == {"inbox": 6, "outbox": 0, "dead_letters": 0, "conflicts": 0}
+
+
+def settled(store, config_dir) -> bool:
+    """Everything in the feed is read, planned and written."""
+    with store.read() as conn:
+        state = cursors.get(conn, "feed")
+        read_all = (
+            state is not None
+            and int(state.cursor or 0) == (config_dir / "feed.jsonl").stat().st_size
+        )
+        unfinished = outbox.counts(conn)
+        waiting = unfinished.get("pending", 0) + unfinished.get("running", 0)
+        return read_all and inbox.count_pending(conn) == 0 and waiting == 0
+
+
+def test_a_prune_while_the_daemon_runs_re_sends_nothing_and_later_changes_arrive(
+    tmp_path, store, db_url, advance_clock
+):
+    retention = {"events_days": 1, "commands_days": 1, "every_seconds": 0.05, "batch_rows": 4}
+    config = write_config(tmp_path, db_url, extra={"retention": retention})
+    out = tmp_path / "out"
+    first = [change("order", f"O{i}", 1, total=i) for i in range(10)]
+    write_feed(tmp_path, first)
+    engine = Engine(load_settings(config, {}), config_path=str(config), store=store)
+    runner = threading.Thread(target=engine.run, daemon=True)
+    runner.start()
+    try:
+        wait_until(lambda: settled(store, tmp_path), what="the first orders written")
+        changed = [change("order", f"O{i}", 2, total=100 + i) for i in range(5)]
+        write_feed(tmp_path, changed, append=True)
+        wait_until(lambda: len(journal(out)) == 15, what="the changes written")
+
+        advance_clock(2)  # two days on: everything processed so far is past its period
+
+        def pruned_to_thin_rows():
+            with store.read() as conn:
+                states = conn.execute(select(inbox_table.c.state)).scalars().all()
+                commands = conn.execute(select(func.count()).select_from(outbox.outbox)).scalar()
+            return states and set(states) == {"pruned"} and commands == 0
+
+        wait_until(pruned_to_thin_rows, what="retention to prune the inbox and the outbox")
+        with store.read() as conn:
+            assert inbox.count_pending(conn) == 0
+            assert len(conn.execute(select(inbox_table.c.id)).all()) == 10  # one per order
+
+        # the source reads its newest lines again (a cursor reset), and new changes come
+        newest = changed + first[5:]
+        later = [change("order", "O0", 3, total=300), change("order", "O10", 1, total=10)]
+        write_feed(tmp_path, newest + later, append=True)
+        wait_until(lambda: settled(store, tmp_path), what="the repeats and changes planned")
+    finally:
+        engine.request_stop()
+        runner.join(30)
+
+    writes = journal(out)
+    assert len(writes) == 17  # 10 + 5 + the two later changes: no repeat written again
+    assert [w["object"] for w in writes[15:]] == ["out/order/O0", "out/order/O10"]
+    written = outputs(out)
+    assert written["order/O0"] == {"total": 300} and written["order/O10"] == {"total": 10}
+    assert written["order/O4"] == {"total": 104} and written["order/O9"] == {"total": 9}
+    # (the clock stays two days ahead: what came later was pruned soon after, too)
+    assert pruned(engine.metrics, "inbox") >= 15 and pruned(engine.metrics, "outbox") >= 15
+
+
+def test_a_run_once_ends_with_a_retention_round(tmp_path, store, db_url, advance_clock):
+    config = write_config(tmp_path, db_url, extra={"retention": {"events_days": 1}})
+    write_feed(tmp_path, [change("order", "O1", v, total=v) for v in (1, 2)])
+    settings = load_settings(config, {})
+    assert Engine(settings, config_path=str(config), store=store).run(once=True) == 0
+    advance_clock(2)
+    assert Engine(settings, config_path=str(config), store=store).run(once=True) == 0
+    with store.read() as conn:
+        rows = conn.execute(select(inbox_table.c.version, inbox_table.c.state)).all()
+    assert rows == [("2", "pruned")]

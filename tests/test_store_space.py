@@ -1,0 +1,113 @@
+"""Space comes back: SQLite files in incremental auto-vacuum (new ones, and those made
+before migration 0005), freed pages returned in steps; PostgreSQL's eager autovacuum."""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import create_engine, text
+
+from syncd.model import Event
+from syncd.store import Store, inbox, retention
+from syncd.store.db import INCREMENTAL
+
+
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'state' / 'syncd.db'}"
+
+
+def pragma(store: Store, name: str) -> int:
+    with store.engine.connect() as conn:
+        return conn.exec_driver_sql(f"PRAGMA {name}").scalar_one()
+
+
+def fill(store: Store, objects: int, versions: int, processed_at: float) -> None:
+    """``objects`` orders of ``versions`` events each, with a 1.5 KB payload, all processed."""
+    events = [
+        Event("erp", "order", f"O{i}", str(v), {"lines": "x" * 1500, "v": v})
+        for i in range(objects)
+        for v in range(versions)
+    ]
+    with store.begin() as conn:
+        inbox.add(conn, events, "s")
+        done = {e.id: ("done", "updated") for e in inbox.pending(conn, len(events))}
+        inbox.mark(conn, done, now=processed_at)
+
+
+def test_a_new_sqlite_store_gives_freed_pages_back_on_request(tmp_path):
+    store = Store.open(sqlite_url(tmp_path))
+    store.upgrade()
+    assert pragma(store, "auto_vacuum") == INCREMENTAL
+    store.dispose()
+
+
+def test_a_store_made_before_0005_is_rewritten_once_into_incremental_auto_vacuum(tmp_path):
+    url = sqlite_url(tmp_path)
+    (tmp_path / "state").mkdir()
+    old = Store(create_engine(url))  # as an older syncd made it: no auto_vacuum pragma
+    old.upgrade("0004")
+    fill(old, objects=20, versions=2, processed_at=1000.0)
+    assert pragma(old, "auto_vacuum") == 0
+    old.dispose()
+
+    store = Store.open(url)
+    store.upgrade()
+    assert store.current_revision() == "0005"
+    assert pragma(store, "auto_vacuum") == INCREMENTAL
+    with store.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM inbox").scalar_one() == 40
+        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+    store.upgrade()  # nothing left to do: no second rewrite
+    assert pragma(store, "auto_vacuum") == INCREMENTAL
+    store.dispose()
+
+
+def test_pages_freed_by_a_prune_go_back_to_the_file_system_in_steps(tmp_path):
+    store = Store.open(sqlite_url(tmp_path))
+    store.upgrade()
+    fill(store, objects=300, versions=3, processed_at=1000.0)
+    pages_before = pragma(store, "page_count")
+    position = retention.START
+    while True:
+        with store.begin() as conn:
+            batch = retention.prune_events(conn, 2000.0, 200, position)
+        position = batch.position
+        if batch.finished:
+            break
+    free = retention.free_pages(store)
+    assert free > 100  # 600 payloads of 1.5 KB deleted, 300 emptied
+
+    assert retention.give_back_pages(store, 100) == 100
+    assert retention.free_pages(store) == free - 100
+    while retention.give_back_pages(store, 100):
+        pass
+    assert retention.free_pages(store) == 0
+    assert pragma(store, "page_count") <= pages_before - free
+    with store.engine.connect() as conn:  # outside a transaction: the WAL into the file
+        conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    page_size = pragma(store, "page_size")
+    assert os.path.getsize(tmp_path / "state" / "syncd.db") <= (pages_before - free) * page_size
+    store.dispose()
+
+
+def test_postgresql_vacuums_the_churning_tables_early_and_leaves_room_for_updates(pg_url):
+    store = Store.open(pg_url)
+    with store.read() as conn:
+        found = dict(
+            conn.execute(
+                text(
+                    "SELECT relname, reloptions FROM pg_class WHERE relname IN "
+                    "('inbox', 'outbox', 'bindings', 'dead_letters') AND relkind = 'r'"
+                )
+            ).all()
+        )
+    store.dispose()
+    assert set(found) == {"inbox", "outbox", "bindings", "dead_letters"}
+    for table, options in found.items():
+        assert {
+            "autovacuum_vacuum_scale_factor=0.02",
+            "autovacuum_vacuum_threshold=1000",
+            "autovacuum_analyze_scale_factor=0.01",
+        } <= set(options), table
+    assert "fillfactor=85" in found["bindings"] and "fillfactor=85" in found["outbox"]
+    assert not any(o.startswith("fillfactor") for o in found["inbox"])
