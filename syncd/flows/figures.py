@@ -82,7 +82,7 @@ def count(figs: dict, kind: Kind, key: str, entry: dict, was: dict | None, rules
     ``was`` is what ``key`` recorded it counted for, if it ever counted: when
     it is no longer live it is in ``settled``, and is taken out of it first.
     """
-    settled = {**_EMPTY, **figs.get("settled", {})}
+    settled = settled_of(figs)
     settled["dates"] = dict(settled["dates"])
     figs = {
         **figs,
@@ -95,12 +95,20 @@ def count(figs: dict, kind: Kind, key: str, entry: dict, was: dict | None, rules
         _settle(settled, kind, was, rules, -1)
     live[key] = entry
     _fold(figs, rules)
+    if not _untracked(settled):  # nothing below the tracked days (any more)
+        settled.update(below=None, below_n=0, below_exact=True)
+    figs["settled"] = {k: v for k, v in settled.items() if v != _EMPTY[k]}  # stored sparse
     return figs
+
+
+def settled_of(figs: dict) -> dict:
+    """The settled totals, every one of them (they are stored without the empty ones)."""
+    return {**_EMPTY, **figs.get("settled", {})}
 
 
 def compute(figs: dict, rules: Rules) -> dict[str, Any]:
     """The figures written to the CRM, from the live entries and ``settled``."""
-    s = {**_EMPTY, **figs.get("settled", {})}
+    s = settled_of(figs)
     online = figs.get("online", {}).values()
     offline = figs.get("offline", {}).values()
     done = [o for o in online if o["stage"] in rules.completed]
