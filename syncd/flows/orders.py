@@ -12,7 +12,8 @@ One flow kind, ``order_sync``, configured once per source system:
   facts are remembered (``Plan.remember``) for the next event;
 - an order whose stage moved (or, completed, whose total or date changed)
   counts again for its customer's figures (``customer_figures``); its facts
-  record what it counts for, so it never counts twice.
+  record what it counts for, so it never counts twice;
+- stored, a side's fields equal to the base's are left out (``order_facts``).
 
 Echoes are dropped twice: the CRM history source drops changes made with
 syncd's own key, and a 1C event whose ``DataVersion`` is the one syncd's own
@@ -37,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from syncd.engine.contracts import Flow, FlowContext
 from syncd.engine.pipeline import register
 from syncd.flows import customer_figures as cf
-from syncd.flows import figures
+from syncd.flows import figures, order_facts
 from syncd.flows.mapped import MappedFlow
 from syncd.flows.order_mapper import OrderMapper, newer_version
 from syncd.flows.order_rules import Decision, reconcile
@@ -74,7 +75,8 @@ class OrderSync(MappedFlow, Flow):
             ref = self.mapper.erp_ref(event)[0]
             if ref is None:
                 return Plan(Outcome.UNCHANGED, note="not an order")
-        facts = copy.deepcopy(ctx.facts("erp", "order", ref) or {})  # ours to change
+        # ours to change; stored, a side's fields equal to the base's are left out
+        facts = copy.deepcopy(order_facts.unpack(ctx.facts("erp", "order", ref) or {}))
         # a change on the other side in the same cycle is decided together with this one
         for other in self._pending_elsewhere(ref, facts, event, ctx):
             self._take(facts, other)
@@ -86,6 +88,9 @@ class OrderSync(MappedFlow, Flow):
         plan = self._decide(ref, facts, event, ctx, echo=echo)
         if not echo and facts.get("created") and self._figures_move(facts, stage_before):
             self._customer_figures(plan, ref, facts, event, ctx)
+        stored = ("erp", "order", ref)
+        if stored in plan.remember:
+            plan.remember[stored] = order_facts.pack(plan.remember[stored])
         return plan
 
     def _figures_move(self, facts: dict, stage_before: str | None) -> bool:

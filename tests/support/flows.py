@@ -144,7 +144,15 @@ def data_version(n: int) -> str:
 
 
 def erp_order(
-    ref: str, n: int, status: str, total: float, day: str, partner: str, *, agreed: bool = True
+    ref: str,
+    n: int,
+    status: str,
+    total: float,
+    day: str,
+    partner: str,
+    *,
+    agreed: bool = True,
+    comment: str = "",
 ) -> Event:
     """A 1C customer order as the exchange source gives it (version ``n``)."""
     data = {
@@ -159,7 +167,7 @@ def erp_order(
         "СуммаДокумента": total,
         "СпособДоставки": "Самовывоз",
         "АдресДоставки": "",
-        "Комментарий": "",
+        "Комментарий": comment,
         "Товары": [
             {
                 "LineNumber": 1,
@@ -174,9 +182,10 @@ def erp_order(
     return Event("erp", "order", ref, data["DataVersion"], {"set": ORDERS_SET, "data": data})
 
 
-def crm_order(ref: str, crm_id: int, history_id: int, status: str) -> Event:
+def crm_order(ref: str, crm_id: int, history_id: int, status: str, **fields: object) -> Event:
     """The CRM order syncd created for 1C order ``ref``, as the history source gives it."""
     payload = {"id": crm_id, "externalId": ref, "status": status, "number": f"ЗК-{ref[:4]}"}
+    payload.update(fields)
     return Event("crm", "order", str(crm_id), str(history_id), payload)
 
 
