@@ -8,10 +8,15 @@ repeated and corrected receipts gives the same figures with K = 2.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from syncd.flows import figures
+from syncd.mappings.load import MappingError, load_mappings
+from syncd.mappings.model import CustomersMapping
 from syncd.model import canonical_json
 
 COMPLETED, CANCELLED = frozenset({"complete"}), frozenset({"cancelled"})
@@ -161,3 +166,25 @@ def test_a_customer_with_nothing_counted_has_an_ltv_of_0_as_before():
     c = Customer(K2)
     c.order("A", "new", 100, "2026-01-01")
     assert same(figures.compute(c.figs, K2), reference(c.online, c.offline))
+
+
+def test_live_entries_is_set_beside_the_figures_codes_and_only_listed_figures_are_written(
+    tmp_path,
+):
+    default = CustomersMapping().figures
+    assert default.live_entries == 20 and len(default.codes()) == 6
+    listed = CustomersMapping(figures={"ltv": "ltv_rub", "live_entries": 5}).figures
+    assert listed.codes() == {"ltv": "ltv_rub"} and listed.live_entries == 5
+    folder = tmp_path / "mappings"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "mappings", folder)
+    customers = folder / "customers.yaml"
+    customers.write_text(
+        customers.read_text(encoding="utf-8").replace("live_entries: 20", "live_entries: 0"),
+        encoding="utf-8",
+    )
+    try:
+        load_mappings(folder)
+    except MappingError as exc:
+        assert "customers.yaml:" in str(exc) and "figures.live_entries" in str(exc)
+    else:
+        raise AssertionError("live_entries: 0 was accepted")
