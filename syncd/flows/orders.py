@@ -9,7 +9,11 @@ One flow kind, ``order_sync``, configured once per source system:
   updates what syncd knows of the order in the CRM; orders born in the CRM
   are not this flow's business;
 - then ``order_rules.reconcile`` decides what to write on each side, and the
-  facts are remembered (``Plan.remember``) for the next event.
+  facts are remembered (``Plan.remember``) for the next event;
+- an order whose stage moved (or, completed, whose total or date changed)
+  counts again for its customer's figures (``customer_figures``); its facts
+  record what it counts for, so it never counts twice;
+- stored, a side's fields equal to the base's are left out (``order_facts``).
 
 Echoes are dropped twice: the CRM history source drops changes made with
 syncd's own key, and a 1C event whose ``DataVersion`` is the one syncd's own
@@ -33,11 +37,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from syncd.engine.contracts import Flow, FlowContext
 from syncd.engine.pipeline import register
-from syncd.flows import figures
+from syncd.flows import customer_figures as cf
+from syncd.flows import figures, order_facts
 from syncd.flows.mapped import MappedFlow
 from syncd.flows.order_mapper import OrderMapper, newer_version
 from syncd.flows.order_rules import Decision, reconcile
-from syncd.flows.purchases import crm_customer, figures_fields
+from syncd.flows.purchases import crm_customer
 from syncd.identity.keys import Record
 from syncd.mappings.transforms import set_path, to_erp
 from syncd.model import Command, Conflict, Event, Outcome, Plan
@@ -78,7 +83,8 @@ class OrderSync(MappedFlow, Flow):
             ref = self.mapper.erp_ref(event)[0]
             if ref is None:
                 return Plan(Outcome.UNCHANGED, note="not an order")
-        facts = copy.deepcopy(ctx.facts("erp", "order", ref) or {})  # ours to change
+        # ours to change; stored, a side's fields equal to the base's are left out
+        facts = copy.deepcopy(order_facts.unpack(ctx.facts("erp", "order", ref) or {}))
         # a change on the other side in the same cycle is decided together with this one
         for other in self._pending_elsewhere(ref, facts, event, ctx):
             self._take(facts, other)
@@ -88,27 +94,50 @@ class OrderSync(MappedFlow, Flow):
         echo = own is not None and own.version_seen == event.version and not facts.get("take")
         stage_before = (facts.get("base") or {}).get("stage")
         plan = self._decide(ref, facts, event, ctx, echo=echo)
-        if not echo and facts.get("created") and facts["base"].get("stage") != stage_before:
+        if not echo and facts.get("created") and self._figures_move(facts, stage_before):
             self._customer_figures(plan, ref, facts, event, ctx)
+        stored = ("erp", "order", ref)
+        if stored in plan.remember:
+            plan.remember[stored] = order_facts.pack(plan.remember[stored])
         return plan
+
+    def _figures_move(self, facts: dict, stage_before: str | None) -> bool:
+        """Does the order count differently for its customer now?  Its stage moved, or
+        a completed order's total or date changed since it last counted."""
+        stage = facts["base"].get("stage")
+        if stage != stage_before:
+            return True
+        counted = (facts.get(cf.RECORD) or {}).get("stage")
+        if counted != stage or stage not in cf.rules_of(self.mappings).completed:
+            return False
+        erp = facts.get("erp") or {}
+        now = figures.online_entry(stage, erp.get("total") or 0, str(erp.get("date") or ""))
+        return any(facts[cf.RECORD].get(k) != now[k] for k in ("total", "at"))
 
     def _customer_figures(
         self, plan: Plan, ref: str, facts: dict, event: Event, ctx: FlowContext
     ) -> None:
-        """The order's customer's figures change with its stage: recompute, write them."""
+        """The order's customer's figures change with it: count it again, write them.
+
+        The order's facts record what it counts for (``customer_figures.RECORD``);
+        an order folded into the customer's ``settled`` totals is taken out of them
+        by that record before it counts again, so it never counts twice.
+        """
         erp = facts.get("erp") or {}
         identity = self._identity(ctx, erp.get("customer"))
         if identity is None:
             return
-        key = ("identity", "customer", str(identity))
-        figs = figures.with_online(
-            ctx.facts(*key) or {},
-            ref,
-            facts["base"]["stage"],
-            erp.get("total") or 0,
-            str(erp.get("date") or ""),
+        key = cf.customer_ref(identity)
+        figs = ctx.facts(*key) or {}
+        if figures.is_legacy(figs):
+            plan.remember.update(cf.legacy_records(ctx, identity, figs, own=ref))
+        entry = figures.online_entry(
+            facts["base"]["stage"], erp.get("total") or 0, str(erp.get("date") or "")
         )
-        fields = figures_fields(self, figs)
+        was = cf.counted_before(facts, identity)
+        figs = figures.count(figs, "online", ref, entry, was, cf.rules_of(self.mappings))
+        facts[cf.RECORD] = cf.record(entry, identity)
+        fields = cf.fields_of(self.mappings, figs)
         external, aliases = crm_customer(ctx, identity)
         payload = {"customer": {"customFields": fields}, "match": {}, "aliases": aliases}
         plan.commands.append(  # an upsert: the customer may not be in the CRM yet

@@ -10,7 +10,8 @@ on is an anonymous sale and stays out of the CRM.  Then:
   store group, orderMethod offline, status complete, createdAt from the
   receipt), uploaded 50 a call after the customer;
 - the customer's figures (redemption rate, LTV, order counts, average check,
-  last purchase) are recomputed and written to its custom fields.
+  last purchase) are updated and written to its custom fields (``figures``:
+  the receipt counts once, however often it is planned).
 
 Returns are deducted from LTV and not loaded as orders.
 
@@ -28,6 +29,7 @@ from pydantic import BaseModel, ConfigDict
 
 from syncd.engine.contracts import Flow, FlowContext
 from syncd.engine.pipeline import register
+from syncd.flows import customer_figures as cf
 from syncd.flows import figures
 from syncd.flows.mapped import MappedFlow
 from syncd.identity.keys import Record, email, phone
@@ -75,12 +77,6 @@ def match_of(customer: dict[str, Any], match_by: list[str]) -> dict[str, Any]:
     return match
 
 
-def figures_fields(flow: MappedFlow, figs: dict) -> dict[str, Any]:
-    statuses = flow.mappings.statuses
-    values = figures.compute(figs, {statuses.stages[-1]}, set(statuses.terminal))
-    return figures.custom_fields(values, flow.mappings.customers.figures)
-
-
 @register
 class PurchaseHistory(MappedFlow, Flow):
     kind = "purchase_history"
@@ -109,16 +105,10 @@ class PurchaseHistory(MappedFlow, Flow):
             return Plan(Outcome.UNCHANGED, note="an anonymous purchase: no card, phone or e-mail")
         identity = assignment.identity
         external, aliases = crm_customer(ctx, identity)
-        ref = ("identity", "customer", str(identity))
-        figs = figures.with_offline(
-            ctx.facts(*ref) or {},
-            f"{receipt.get('group')}:{receipt.get('receipt_id')}",
-            receipt.get("total") or 0,
-            str(receipt.get("at") or ""),
-            receipt.get("operation") == "return",
-        )
+        ref = cf.customer_ref(identity)
+        figs, remember = self.figures(ctx, identity, receipt)
         customer = customer_payload(record, self.mappings.customers.default_region)
-        customer["customFields"] = figures_fields(self, figs)
+        customer["customFields"] = cf.fields_of(self.mappings, figs)
         match = match_of(customer, self.mappings.customers.match_by)
         commands = [
             Command.for_event(
@@ -143,7 +133,30 @@ class PurchaseHistory(MappedFlow, Flow):
                     payload=self.crm_order(receipt, external),
                 )
             )
-        return Plan(Outcome.UPDATED, commands, remember={ref: figs})
+        return Plan(Outcome.UPDATED, commands, remember={**remember, ref: figs})
+
+    def figures(self, ctx: FlowContext, identity: int, receipt: dict) -> tuple[dict, dict]:
+        """The customer's figures with this receipt, and the facts to remember with them.
+
+        A receipt counts once however often it is planned (a replay, a corrected
+        export, a 1C:Розница receipt changed): live, its entry is replaced; folded,
+        its record (on its CRM order's binding) takes it out of ``settled`` first.
+        """
+        figs = ctx.facts(*cf.customer_ref(identity)) or {}
+        key = f"{receipt.get('group')}:{receipt.get('receipt_id')}"
+        held = cf.receipt_ref(receipt.get("group"), receipt.get("receipt_id"))
+        remember = cf.legacy_records(ctx, identity, figs) if figures.is_legacy(figs) else {}
+        was = None
+        if key not in figs.get("offline", {}) and figures.may_hold(figs, "offline"):
+            was = cf.counted_before(ctx.facts(*held), identity)  # a lookup only then
+        entry = figures.offline_entry(
+            receipt.get("total") or 0,
+            str(receipt.get("at") or ""),
+            receipt.get("operation") == "return",
+        )
+        figs = figures.count(figs, "offline", key, entry, was, cf.rules_of(self.mappings))
+        remember[held] = {cf.RECORD: cf.record(entry, identity)}  # the binding holds only that
+        return figs, remember
 
     def crm_order(self, receipt: dict, customer: str) -> dict[str, Any]:
         mapping = self.mappings.customers

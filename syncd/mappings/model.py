@@ -113,6 +113,49 @@ class StatusesMapping(_Strict):
         return self
 
 
+FIGURES = (
+    "redemption_rate",
+    "ltv",
+    "online_orders",
+    "offline_orders",
+    "average_check",
+    "last_purchase",
+)
+
+
+class FiguresMapping(_Strict):
+    """customers.yaml ``figures``: figure -> CRM custom field code, and ``live_entries``.
+
+    Written out, only the figures listed are written to the CRM (as before
+    ``live_entries`` existed); left out altogether, all six, each under its own name.
+    """
+
+    redemption_rate: str | None = "redemption_rate"
+    ltv: str | None = "ltv"
+    online_orders: str | None = "online_orders"
+    offline_orders: str | None = "offline_orders"
+    average_check: str | None = "average_check"
+    last_purchase: str | None = "last_purchase"
+    live_entries: int = Field(
+        20,
+        ge=1,
+        le=1000,
+        description="purchases kept one by one per customer; older final ones (receipts, "
+        "completed or cancelled orders) are folded into exact totals",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _listed_only(cls, data: object) -> object:
+        if isinstance(data, dict):
+            return {**dict.fromkeys(FIGURES), **data}
+        return data
+
+    def codes(self) -> dict[str, str]:
+        """figure -> the CRM custom field it is written to (the ones listed)."""
+        return {name: code for name in FIGURES if (code := getattr(self, name))}
+
+
 class CustomersMapping(_Strict):
     erp_set: str = "Catalog_Партнеры"
     contacts_section: str = Field("КонтактнаяИнформация", description="1C contact rows")
@@ -121,26 +164,10 @@ class CustomersMapping(_Strict):
     name: str = Field("Description", description="1C field with the full name")
     default_region: str = Field("RU", description="region for phones written without +")
     match_by: list[Literal["phone", "email"]] = Field(default_factory=lambda: ["phone", "email"])
-    figures: dict[
-        Literal[
-            "redemption_rate",
-            "ltv",
-            "online_orders",
-            "offline_orders",
-            "average_check",
-            "last_purchase",
-        ],
-        str,
-    ] = Field(
-        default_factory=lambda: {
-            "redemption_rate": "redemption_rate",
-            "ltv": "ltv",
-            "online_orders": "online_orders",
-            "offline_orders": "offline_orders",
-            "average_check": "average_check",
-            "last_purchase": "last_purchase",
-        },
-        description="customer figure -> the CRM custom field (code) it is written to",
+    figures: FiguresMapping = Field(
+        default_factory=lambda: FiguresMapping(**{name: name for name in FIGURES}),
+        description="the customer's figures: the CRM custom field (code) each is written to, "
+        "and how many purchases are kept one by one",
     )
     offline_site: str | None = Field(
         None, description="CRM site of offline purchases (default: crm.site)"
