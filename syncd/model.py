@@ -136,7 +136,9 @@ class Command:
             idempotency_key=f"{flow}:{cause.key}:{seq}",
             flow=flow,
             origin_system=cause.system,
-            origin_id=cause.external_id,
+            # the same object in another system (its ids are linked once written); a
+            # write to another kind of object (an order's customer) links nothing
+            origin_id=cause.external_id if cause.entity == entity else "",
             source_changed_at=cause.source_time,
         )
 

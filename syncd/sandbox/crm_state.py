@@ -120,13 +120,14 @@ class CrmState:
     def find(self, entity: str, key: str, by: str, site: str | None) -> dict | None:
         if by == "id":
             return self.records[entity].get(int(key)) if str(key).isdigit() else None
-        for obj in self.records[entity].values():
-            if (
-                by == "externalId"
-                and obj.get("externalId") == key
-                and (site is None or obj["site"] == site)
-            ):
-                return obj
+        with self.lock:  # the API's threads add records meanwhile
+            for obj in self.records[entity].values():
+                if (
+                    by == "externalId"
+                    and obj.get("externalId") == key
+                    and (site is None or obj["site"] == site)
+                ):
+                    return obj
         return None
 
     def _site(self, site: str | None) -> str:

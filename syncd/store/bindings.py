@@ -247,7 +247,9 @@ def facts_text(value: dict | None) -> str | None:
     """Facts as stored: JSON with sorted keys, so equal facts are equal text."""
     if value is None:
         return None
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return json.dumps(
+        value, ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":")
+    )
 
 
 def _row(ref: Ref, link: str, now: float) -> dict:

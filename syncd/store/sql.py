@@ -25,7 +25,7 @@ def upsert(conn: Connection, table: Table, conflict_columns: list[str], update: 
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
 
 
 def loads(text: str | None) -> Any:
