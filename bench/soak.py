@@ -131,8 +131,8 @@ class Store:
         if self.conn is None:
             size, wal, live = soak.sqlite_store_bytes(self.db)
             return {"store": size, "wal": wal, "live": live}
-        size, dead = soak.pg_store_figures(self.conn)
-        return {"store": size, "dead": dead}
+        size, tuples = soak.pg_store_figures(self.conn)
+        return {"store": size, "tuples": tuples}
 
     def close(self) -> None:
         if self.conn is not None:
@@ -287,8 +287,15 @@ def report(samples: list, lags: list, start_cpu: float, args: argparse.Namespace
                 f"{t.growth:+.1%} over the half"
             )
     if args.store == "postgresql":
-        worst = sorted(soak.dead_maxima(samples, total).items(), key=lambda kv: -kv[1])
-        print("  dead-tuple ratio, max per table: " + ", ".join(f"{k} {v:.0%}" for k, v in worst))
+        judged, small = soak.dead_maxima(samples, total)
+        for what, ratios in (
+            (f"tables of {soak.DEAD_MIN_ROWS:,}+ rows", judged),
+            ("smaller ones, not judged", small),
+        ):
+            worst = ", ".join(
+                f"{k} {v:.0%}" for k, v in sorted(ratios.items(), key=lambda kv: -kv[1])
+            )
+            print(f"  dead-tuple ratio, max, {what}: {worst or 'none'}")
     print(f"\nbounds ({total:,} of {args.orders:,} orders done):")
     verdicts = soak.verdicts(samples, start_cpu, total, args.store)
     if total < args.orders:

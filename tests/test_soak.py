@@ -105,7 +105,7 @@ def test_verdicts_name_each_bound_missed():
         cpu_per_order=0.009,  # 9 s per 1,000: over SQLite's 8, under PostgreSQL's 10
     )
     for s in samples:
-        s.dead = {"outbox": 0.25 if s.done > 7000 else 0.1, "inbox": 0.05}
+        s.tuples = {"outbox": (7500, 2500) if s.done > 7000 else (9000, 1000), "inbox": (9500, 500)}
     failed = {v.name for v in soak.verdicts(samples, 2.0, 10_000, "sqlite") if not v.ok}
     assert failed == {
         "bytes per order retained",
@@ -128,15 +128,18 @@ def test_a_figure_that_cannot_be_measured_does_not_pass():
     assert not verdicts["CPU per 1,000 orders"].ok
 
 
-def test_dead_tuple_ratio_counts_dead_over_all_and_zero_for_an_empty_table():
+def test_dead_tuple_ratio_is_judged_on_tables_big_enough_for_it_to_mean_something():
     assert soak.dead_ratio(80, 20) == pytest.approx(0.2)
     assert soak.dead_ratio(0, 0) == 0.0
     samples = [Sample(i, d, d, MB, 0.0, MB) for i, d in enumerate((0, 500, 1000))]
-    samples[0].dead = {"leases": 0.9}  # first half: not counted
-    samples[1].dead = {"leases": 0.3, "outbox": 0.1}
-    samples[2].dead = {"leases": 0.1, "outbox": 0.15}
-    assert soak.dead_maxima(samples, 1000) == {"leases": 0.3, "outbox": 0.15}
-    assert soak.worst_dead(samples, 1000) == ("leases", 0.3)
+    samples[0].tuples = {"outbox": (100, 900)}  # first half: not counted
+    samples[1].tuples = {"outbox": (700, 300), "inbox": (4000, 400), "leases": (4, 96)}
+    samples[2].tuples = {"outbox": (850, 150), "inbox": (5000, 300), "leases": (4, 20)}
+    judged, small = soak.dead_maxima(samples, 1000)
+    assert judged == {"outbox": pytest.approx(0.3), "inbox": pytest.approx(400 / 4400)}
+    assert small == {"leases": pytest.approx(0.96)}
+    assert soak.worst_dead(samples, 1000) == ("outbox", pytest.approx(0.3))
+    assert soak.worst_dead(samples[:1], 1000) == (None, 0.0)
 
 
 def test_stat_parsing_survives_a_command_name_with_spaces_and_parentheses(tmp_path):
