@@ -55,6 +55,7 @@ from syncd.config import load_settings  # noqa: E402
 from syncd.config_errors import ConfigError  # noqa: E402
 from syncd.demo import soak  # noqa: E402
 from syncd.demo.chaos import SECRET, Daemon, _free_port  # noqa: E402
+from syncd.demo.day import ORDERS  # noqa: E402
 from syncd.demo.runner import Webhooks  # noqa: E402
 from syncd.demo.world import World  # noqa: E402
 
@@ -227,6 +228,8 @@ def drive(args: argparse.Namespace, folder: Path, url: str | None) -> tuple[list
                 break
             if created >= args.orders and now > args.orders / args.rate + SETTLE_SECONDS:
                 print(f"gave up waiting: {len(shop.open)} expectations still open")
+                for line in open_expectations(shop, time.monotonic()):
+                    print("  " + line)
                 break
             time.sleep(0.05)
         took = time.monotonic() - started
@@ -243,6 +246,20 @@ def drive(args: argparse.Namespace, folder: Path, url: str | None) -> tuple[list
         store.close()
         world.stop()
     return samples, [lag for _, _, lag in shop.lives], start_cpu
+
+
+def open_expectations(shop: soak.SoakShop, now: float, most: int = 10) -> list[str]:
+    """What the shop still waits for, with both sides' view of each order."""
+    lines = []
+    for e in shop.open[:most]:
+        crm = shop.crm_by_ref.get(e.ref) or {}
+        erp = shop.world.erp.state.get(ORDERS, (e.ref,))
+        lines.append(
+            f"{e.what} {e.ref} (fate {shop.fate.get(e.ref)}), waited {now - e.started:.0f} s: "
+            f"CRM {crm.get('status', 'absent')}, 1C {erp['Статус']} Согласован "
+            f"{erp['Согласован']} Posted {erp['Posted']}"
+        )
+    return lines
 
 
 def progress(s: soak.Sample, shop: soak.SoakShop, start_cpu: float) -> None:
