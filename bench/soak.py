@@ -22,11 +22,15 @@ harness's pace: in flight stays under ~50 orders, lag p99 a few seconds); at 20
 a second its backlog and lag grow.
 
 Retention and the clock: the daemon's config gets ``retention:`` (every kind
-kept ``--retention-days``) when this syncd accepts it, and the daemon is given
-``SYNCD_CLOCK_OFFSET_FILE``: a file holding the seconds ``syncd.clock.now()``
-adds to the real time, advanced ``--clock-days-per-1000`` days per 1,000
-orders created, so that the window covers only the latest
-1,000 x retention-days / clock-days-per-1000 orders.
+kept ``--retention-days``, pruned every 5 s) when this syncd accepts it, and
+the daemon is given ``SYNCD_CLOCK_OFFSET_FILE``: a file holding the seconds
+``syncd.clock.now()`` adds to the real time, which only retention's cutoffs
+read.  The clock runs, as retention sees it, ``--clock-days-per-1000`` days per
+1,000 orders: the window holds the latest 1,000 x retention-days /
+clock-days-per-1000 orders (1,000 by default).  Rows carry real times, so the
+file holds retention-days minus the real seconds since the oldest order of the
+window was created: the cutoff, ``now() - retention-days``, falls on that
+order's creation (0 until the window is full).
 
 PostgreSQL: a fresh database ``syncd_soak_<pid>`` on the local server
 (SYNCD_BENCH_PG_URL, default postgresql://postgres@127.0.0.1:5432/postgres),
@@ -179,13 +183,13 @@ def drive(args: argparse.Namespace, folder: Path, url: str | None) -> tuple[list
         print(f"retention: {days:g} days for events, commands, dead letters, conflicts")
     else:
         print("retention: off (--no-retention)")
+    window = soak.retention_window(days, args.clock_days_per_1000) if retention else None
     if importlib.util.find_spec("syncd.clock") is None:
         print("clock: no syncd.clock in this syncd: the offset file is written but unread")
-    else:
-        window = 1000 * days / args.clock_days_per_1000 if args.clock_days_per_1000 else 0
+    elif window is not None:
         print(
-            f"clock: +{args.clock_days_per_1000:g} days per 1,000 orders created "
-            f"(the window holds the latest ~{window:,.0f} orders)"
+            f"clock: {args.clock_days_per_1000:g} days per 1,000 orders for retention: its "
+            f"cutoff pinned at the creation of the order {window:,} back ({offset_file})"
         )
     daemon = Daemon(config, env, folder / "syncd.log", random.Random(args.seed))
     store = Store(args.store, folder, url)
@@ -206,11 +210,13 @@ def drive(args: argparse.Namespace, folder: Path, url: str | None) -> tuple[list
         print(f"daemon ready (pid {proc.pid}, {start_cpu:.1f} s CPU to start)", flush=True)
         started = time.monotonic()
         created, sampled, shown, drove = 0, -1.0, 0.0, 0.0
+        born: list[float] = []  # each order's creation, epoch seconds (retention's clock)
         while True:
             now = time.monotonic() - started
             due = min(args.orders, int(now * args.rate) + 1)
             while created < due:
                 shop.new_site_order()
+                born.append(time.time())
                 created += 1
                 drove = now
             shop.act()
@@ -219,7 +225,7 @@ def drive(args: argparse.Namespace, folder: Path, url: str | None) -> tuple[list
                 sampled = now
                 if proc.poll() is not None:
                     raise SystemExit(f"the daemon exited ({proc.returncode}); see {daemon.log}")
-                set_offset(offset_file, created / 1000 * args.clock_days_per_1000 * 86400)
+                set_offset(offset_file, soak.clock_offset(born, time.time(), days, window))
                 samples.append(take(now, created))
             if now - shown >= 10:
                 shown = now
@@ -328,7 +334,9 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=5.0, help="new orders a second")
     parser.add_argument("--store", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--retention-days", type=float, default=1.0)
-    parser.add_argument("--clock-days-per-1000", type=float, default=1.0)
+    parser.add_argument(
+        "--clock-days-per-1000", type=float, default=1.0, help="retention's clock (0: still)"
+    )
     parser.add_argument("--no-retention", action="store_true")
     parser.add_argument("--keep", type=Path, help="keep the config, log and store here")
     parser.add_argument("--seed", type=int, default=1)

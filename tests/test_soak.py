@@ -191,3 +191,25 @@ def test_sqlite_store_bytes_are_the_files_and_the_used_pages(tmp_path):
     assert live is not None and 0 < live < files
     con.close()
     assert soak.sqlite_store_bytes(tmp_path / "none.db")[:2] == (0, 0)
+
+
+def test_the_retention_window_counts_orders_from_days_and_the_clocks_pace():
+    assert soak.retention_window(1, 1) == 1000
+    assert soak.retention_window(1, 0.5) == 2000
+    assert soak.retention_window(7, 2) == 3500
+    assert soak.retention_window(1, 0) is None  # a clock that stands still
+
+
+def test_the_clock_offset_puts_retentions_cutoff_on_the_oldest_order_of_the_window():
+    day = 86400.0
+    created = [1000.0 + i for i in range(3000)]  # one order a second from t=1000
+    assert soak.clock_offset(created[:1000], 2000.0, 1, 1000) == 0.0  # window not full
+    assert soak.clock_offset(created, 5000.0, 1, None) == 0.0
+    now = 4005.0
+    offset = soak.clock_offset(created, now, 1, 1000)
+    cutoff = now + offset - 1 * day  # what retention computes: syncd.clock.now() - days
+    assert cutoff == created[-1000] == 3000.0
+    # later, with no more orders, the cutoff stays on the same order
+    assert 4100.0 + soak.clock_offset(created, 4100.0, 1, 1000) - day == 3000.0
+    # a longer period and window: still the oldest order of the window
+    assert now + soak.clock_offset(created, now, 7, 2500) - 7 * day == created[-2500]

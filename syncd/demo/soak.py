@@ -257,6 +257,29 @@ class SoakShop(Shop):
         self.lives.append((ref, when, created.done_at - created.started))  # type: ignore[operator]
 
 
+# -- retention's clock -----------------------------------------------------------------
+
+
+def retention_window(days: float, days_per_1000: float) -> int | None:
+    """The orders a window of ``days`` holds when the clock, as retention sees it, runs
+    ``days_per_1000`` days per 1,000 orders; None: the clock does not run."""
+    return max(1, round(1000 * days / days_per_1000)) if days_per_1000 > 0 else None
+
+
+def clock_offset(created: Sequence[float], now: float, days: float, window: int | None) -> float:
+    """The seconds ``syncd.clock.now()`` must add to the real time (``now``, epoch) so that
+    retention's cutoff, ``now() - days``, falls on the creation of the oldest of the latest
+    ``window`` orders (``created``: each order's creation, epoch seconds, in order).
+
+    Rows carry real times (processed, done, resolved) and only the cutoff reads the
+    moved clock (syncd/clock.py), so a cutoff pinned there is what a window of ``days``
+    over ``window`` orders means.  0 until more than ``window`` orders exist: nothing is
+    old enough yet."""
+    if window is None or len(created) <= window:
+        return 0.0
+    return days * 86400 - (now - created[-window])
+
+
 # -- the report ------------------------------------------------------------------------
 
 
