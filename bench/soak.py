@@ -180,7 +180,7 @@ def drive(args: argparse.Namespace, folder: Path, url: str | None) -> tuple[list
         print("retention: not supported by this syncd (no retention section)")
         retention, config = None, write_config(folder, listen, world.erp.node, url, None)
     elif retention:
-        print(f"retention: {days:g} days for events, commands, dead letters, conflicts")
+        print(f"retention: {days:g} day(s) for events, commands, dead letters, conflicts")
     else:
         print("retention: off (--no-retention)")
     window = soak.retention_window(days, args.clock_days_per_1000) if retention else None
