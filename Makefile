@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/crm_hangs.py --orders 300
 	$(BIN)/python bench/erp_read.py
 	$(BIN)/python bench/identity.py
+	$(BIN)/python bench/soak.py --orders 2000 --store sqlite
 
 clean:
 	rm -rf $(VENV) state .pytest_cache
