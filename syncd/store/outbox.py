@@ -15,7 +15,20 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, case, exists, func, literal, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import aliased
 
 from syncd.model import Command
@@ -82,18 +95,14 @@ def _command(row) -> Command:  # noqa: ANN001
     )
 
 
-def claim(
-    conn: Connection,
-    *,
-    target: str,
-    owner: str,
-    limit: int,
-    claim_ttl: float,
-    now: float | None = None,
-) -> list[Claim]:
-    """Claim up to ``limit`` due commands for ``target``, heads of their objects only."""
-    now = now or time.time()
+def _due_heads():  # noqa: ANN202 - an SQLAlchemy statement
+    """The commands a claim takes: due, and the first unfinished one of their object.
+
+    Built once with parameters: the main loop claims many times a second, and
+    building (and keying for the statement cache) this statement each time cost
+    more than running it."""
     earlier = aliased(outbox)
+    now, owner = bindparam("c_now"), bindparam("c_owner")
     # another instance's claims, once its instance lease lapsed (never this one's own:
     # its workers still run them, however late its loop renewed its lease)
     owner_gone = (outbox.c.claimed_by != owner) & exists().where(
@@ -110,14 +119,31 @@ def claim(
         earlier.c.id < outbox.c.id,
         earlier.c.state.in_(BLOCKING),
     )
-    candidates = (
+    return (
         select(outbox.c.id)
-        .where(UNFINISHED, outbox.c.target == target, due, ~held_back)
+        .where(UNFINISHED, outbox.c.target == bindparam("c_target"), due, ~held_back)
         .order_by(outbox.c.target, outbox.c.id)  # the index's order: no sort, stops at limit
-        .limit(limit)
+        .limit(bindparam("c_limit", type_=Integer))
         .with_for_update(skip_locked=True)
     )
-    ids = list(conn.execute(candidates).scalars())
+
+
+_CANDIDATES = _due_heads()
+
+
+def claim(
+    conn: Connection,
+    *,
+    target: str,
+    owner: str,
+    limit: int,
+    claim_ttl: float,
+    now: float | None = None,
+) -> list[Claim]:
+    """Claim up to ``limit`` due commands for ``target``, heads of their objects only."""
+    now = now or time.time()
+    params = {"c_target": target, "c_owner": owner, "c_now": now, "c_limit": limit}
+    ids = list(conn.execute(_CANDIDATES, params).scalars())
     if not ids:
         return []
     token = uuid.uuid4().hex
