@@ -64,6 +64,14 @@ def get(conn: Connection, system: str, entity: str, external_id: str) -> Binding
     return _binding(row) if row else None
 
 
+# built once (planning reads bindings many times a second): no statement to build each time
+_OF_REFS = select(bindings).where(
+    bindings.c.system == bindparam("g_system"),
+    bindings.c.entity == bindparam("g_entity"),
+    bindings.c.external_id.in_(bindparam("g_ids", expanding=True)),
+)
+
+
 def get_many(conn: Connection, refs: Iterable[Ref]) -> dict[Ref, Binding]:
     """Bindings of many refs; one indexed query per (system, entity) and 500 ids."""
     groups: dict[tuple[str, str], list[str]] = {}
@@ -73,14 +81,8 @@ def get_many(conn: Connection, refs: Iterable[Ref]) -> dict[Ref, Binding]:
     for (system, entity), ids in groups.items():
         ids.sort()
         for i in range(0, len(ids), 500):
-            rows = conn.execute(
-                select(bindings).where(
-                    bindings.c.system == system,
-                    bindings.c.entity == entity,
-                    bindings.c.external_id.in_(ids[i : i + 500]),
-                )
-            )
-            for row in rows:
+            params = {"g_system": system, "g_entity": entity, "g_ids": ids[i : i + 500]}
+            for row in conn.execute(_OF_REFS, params):
                 b = _binding(row)
                 found[(b.system, b.entity, b.external_id)] = b
     return found

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, Integer, bindparam, func, select, update
 
 from syncd.model import Event
 from syncd.store.schema import inbox
@@ -65,11 +65,17 @@ def _event(row) -> Event:  # noqa: ANN001
     )
 
 
+# built once: the planner asks many times a second
+_PENDING = (
+    select(inbox)
+    .where(inbox.c.state == "pending")
+    .order_by(inbox.c.id)
+    .limit(bindparam("p_limit", type_=Integer))
+)
+
+
 def pending(conn: Connection, limit: int) -> list[Event]:
-    rows = conn.execute(
-        select(inbox).where(inbox.c.state == "pending").order_by(inbox.c.id).limit(limit)
-    )
-    return [_event(r) for r in rows]
+    return [_event(r) for r in conn.execute(_PENDING, {"p_limit": limit})]
 
 
 def newest_pending(conn: Connection, system: str, entity: str, external_id: str) -> Event | None:
@@ -93,6 +99,17 @@ def get(conn: Connection, event_id: int) -> Event | None:
     return _event(row) if row else None
 
 
+_NEWEST = (
+    select(inbox.c.external_id, func.max(inbox.c.id))
+    .where(
+        inbox.c.system == bindparam("n_system"),
+        inbox.c.entity == bindparam("n_entity"),
+        inbox.c.external_id.in_(bindparam("n_ids", expanding=True)),
+    )
+    .group_by(inbox.c.external_id)
+)
+
+
 def newest_ids(conn: Connection, events: Iterable[Event]) -> dict[tuple[str, str, str], int]:
     """The highest inbox id per object among ``events``' objects (any state)."""
     groups: dict[tuple[str, str], set[str]] = {}
@@ -101,16 +118,8 @@ def newest_ids(conn: Connection, events: Iterable[Event]) -> dict[tuple[str, str
     found: dict[tuple[str, str, str], int] = {}
     for (system, entity), id_set in groups.items():
         for chunk in _chunks(sorted(id_set), 500):
-            rows = conn.execute(
-                select(inbox.c.external_id, func.max(inbox.c.id))
-                .where(
-                    inbox.c.system == system,
-                    inbox.c.entity == entity,
-                    inbox.c.external_id.in_(chunk),
-                )
-                .group_by(inbox.c.external_id)
-            )
-            for external_id, newest in rows:
+            params = {"n_system": system, "n_entity": entity, "n_ids": chunk}
+            for external_id, newest in conn.execute(_NEWEST, params):
                 found[(system, entity, external_id)] = newest
     return found
 
