@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, and_, bindparam, select, update
 
 from syncd.store.schema import leases
 from syncd.store.sql import insert_ignoring_duplicates
@@ -134,21 +134,25 @@ def renew(conn: Connection, lease: Lease, ttl: float, now: float | None = None) 
     return Lease(lease.name, lease.owner, lease.epoch, now + ttl) if renewed == 1 else None
 
 
+# built once: every planning batch and every source run fences its writes
+_FENCE = (
+    update(leases)
+    .where(
+        and_(
+            leases.c.name == bindparam("f_name"),
+            leases.c.owner == bindparam("f_owner"),
+            leases.c.epoch == bindparam("f_epoch"),
+            leases.c.expires_at >= bindparam("f_now"),
+        )
+    )
+    .values(owner=bindparam("f_owner"))
+)
+
+
 def fence(conn: Connection, lease: Lease, now: float | None = None) -> None:
     """Raise LeaseLost unless ``lease`` is still held; locks the lease row until commit."""
-    now = now or time.time()
-    held = conn.execute(
-        update(leases)
-        .where(
-            and_(
-                leases.c.name == lease.name,
-                leases.c.owner == lease.owner,
-                leases.c.epoch == lease.epoch,
-                leases.c.expires_at >= now,
-            )
-        )
-        .values(owner=lease.owner)
-    ).rowcount
+    params = {"f_name": lease.name, "f_owner": lease.owner, "f_epoch": lease.epoch}
+    held = conn.execute(_FENCE, {**params, "f_now": now or time.time()}).rowcount
     if held != 1:
         raise LeaseLost(
             f"lease {lease.name!r} epoch {lease.epoch} is no longer held by this instance"
