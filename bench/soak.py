@@ -57,9 +57,9 @@ import yaml  # noqa: E402
 
 from syncd.config import load_settings  # noqa: E402
 from syncd.config_errors import ConfigError  # noqa: E402
-from syncd.demo import soak  # noqa: E402
+from syncd.demo import soak, soak_report  # noqa: E402
 from syncd.demo.chaos import SECRET, Daemon, _free_port  # noqa: E402
-from syncd.demo.day import ORDERS  # noqa: E402
+from syncd.demo.day import ORDERS, percentile  # noqa: E402
 from syncd.demo.runner import Webhooks  # noqa: E402
 from syncd.demo.world import World  # noqa: E402
 
@@ -194,7 +194,7 @@ def drive(args: argparse.Namespace, folder: Path, url: str | None) -> tuple[list
     daemon = Daemon(config, env, folder / "syncd.log", random.Random(args.seed))
     store = Store(args.store, folder, url)
     shop = soak.SoakShop(world, args.seed, Webhooks(listen, SECRET).post)
-    samples: list[soak.Sample] = []
+    samples: list[soak_report.Sample] = []
     try:
         daemon.start()
         wait_ready(daemon, listen, world)
@@ -203,9 +203,9 @@ def drive(args: argparse.Namespace, folder: Path, url: str | None) -> tuple[list
         sampler = soak.ProcSampler(proc.pid)
         start_cpu = sampler.sample()[1]
 
-        def take(now: float, created: int) -> soak.Sample:
+        def take(now: float, created: int) -> soak_report.Sample:
             rss, cpu = sampler.sample()
-            return soak.Sample(now, created, len(shop.lives), rss, cpu, **store.figures())
+            return soak_report.Sample(now, created, len(shop.lives), rss, cpu, **store.figures())
 
         print(f"daemon ready (pid {proc.pid}, {start_cpu:.1f} s CPU to start)", flush=True)
         started = time.monotonic()
@@ -268,13 +268,13 @@ def open_expectations(shop: soak.SoakShop, now: float, most: int = 10) -> list[s
     return lines
 
 
-def progress(s: soak.Sample, shop: soak.SoakShop, start_cpu: float) -> None:
+def progress(s: soak_report.Sample, shop: soak.SoakShop, start_cpu: float) -> None:
     lags = [lag for _, _, lag in shop.lives[-200:]]
-    p99 = soak.percentile(lags, 0.99)
+    p99 = percentile(lags, 0.99)
     print(
         f"  {s.t:6.0f} s: {s.created} created, {s.done} done, {len(shop.of_ref)} in flight; "
-        f"RSS {s.rss / soak.MB:.1f} MB, CPU {s.cpu - start_cpu:.1f} s, "
-        f"store {s.store / soak.MB:.2f} MB, lag p99 (last 200) "
+        f"RSS {s.rss / soak_report.MB:.1f} MB, CPU {s.cpu - start_cpu:.1f} s, "
+        f"store {s.store / soak_report.MB:.2f} MB, lag p99 (last 200) "
         f"{'n/a' if p99 is None else f'{p99:.2f} s'}",
         flush=True,
     )
@@ -285,15 +285,15 @@ def report(samples: list, lags: list, start_cpu: float, args: argparse.Namespace
     sqlite = args.store == "sqlite"
     extra = "  (WAL MB, live MB)" if sqlite else ""
     print(f"\n   orders  CPU s/1000   RSS MB   store MB   B/order  lag p99 s{extra}")
-    for r in soak.per_thousand(samples, lags, start_cpu):
+    for r in soak_report.per_thousand(samples, lags, start_cpu):
         cpu = f"{r.cpu:10.2f}" if r.cpu is not None else f"{'n/a':>10}"
         lag = f"{r.lag_p99:9.2f}" if r.lag_p99 is not None else f"{'n/a':>9}"
         more = ""
         if sqlite:
-            live = f"{r.live / soak.MB:.2f}" if r.live is not None else "n/a"
-            more = f"  ({(r.wal or 0) / soak.MB:.2f}, {live})"
+            live = f"{r.live / soak_report.MB:.2f}" if r.live is not None else "n/a"
+            more = f"  ({(r.wal or 0) / soak_report.MB:.2f}, {live})"
         print(
-            f"  {r.orders:7,} {cpu} {r.rss / soak.MB:8.1f} {r.store / soak.MB:10.2f} "
+            f"  {r.orders:7,} {cpu} {r.rss / soak_report.MB:8.1f} {r.store / soak_report.MB:10.2f} "
             f"{r.per_order:9,.0f} {lag}{more}"
         )
     print(f"\nover the second half ({total // 2:,} .. {total:,} orders done):")
@@ -301,18 +301,18 @@ def report(samples: list, lags: list, start_cpu: float, args: argparse.Namespace
     if sqlite:
         trends.append(("live", lambda s: s.live or 0))
     for what, value in trends:
-        t = soak.trend(samples, value, total)
+        t = soak_report.trend(samples, value, total)
         if t is None:
             print(f"  {what:<6} slope n/a")
         else:
             print(
-                f"  {what:<6} slope {t.per_thousand / soak.KB:+,.1f} KB per 1,000 orders, "
+                f"  {what:<6} slope {t.per_thousand / soak_report.KB:+,.1f} KB per 1,000 orders, "
                 f"{t.growth:+.1%} over the half"
             )
     if args.store == "postgresql":
-        judged, small = soak.dead_maxima(samples, total)
+        judged, small = soak_report.dead_maxima(samples, total)
         for what, ratios in (
-            (f"tables of {soak.DEAD_MIN_ROWS:,}+ rows", judged),
+            (f"tables of {soak_report.DEAD_MIN_ROWS:,}+ rows", judged),
             ("smaller ones, not judged", small),
         ):
             worst = ", ".join(
@@ -320,9 +320,10 @@ def report(samples: list, lags: list, start_cpu: float, args: argparse.Namespace
             )
             print(f"  dead-tuple ratio, max, {what}: {worst or 'none'}")
     print(f"\nbounds ({total:,} of {args.orders:,} orders done):")
-    verdicts = soak.verdicts(samples, start_cpu, total, args.store)
+    verdicts = soak_report.verdicts(samples, start_cpu, total, args.store)
     if total < args.orders:
-        verdicts.append(soak.Verdict("orders done", f"{total:,}", f"= {args.orders:,}", False))
+        done = soak_report.Verdict("orders done", f"{total:,}", f"= {args.orders:,}", False)
+        verdicts.append(done)
     for v in verdicts:
         print("  " + v.line())
     return all(v.ok for v in verdicts)

@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from syncd.demo import soak
-from syncd.demo.soak import MB, Sample
+from syncd.demo import soak, soak_report
+from syncd.demo.soak_report import MB, Sample
 
 
 def samples_of(total: int, *, step: int = 100, rss=None, store=None, cpu_per_order=0.005):  # noqa: ANN001
@@ -29,16 +29,16 @@ def samples_of(total: int, *, step: int = 100, rss=None, store=None, cpu_per_ord
 
 
 def test_slope_is_least_squares_and_none_without_two_distinct_x():
-    assert soak.slope([(0, 1), (1, 3), (2, 5)]) == pytest.approx(2.0)
-    assert soak.slope([(0, 0), (1, 1), (2, 0), (3, 1)]) == pytest.approx(0.2)
-    assert soak.slope([(1, 1)]) is None
-    assert soak.slope([(2, 1), (2, 5)]) is None
+    assert soak_report.slope([(0, 1), (1, 3), (2, 5)]) == pytest.approx(2.0)
+    assert soak_report.slope([(0, 0), (1, 1), (2, 0), (3, 1)]) == pytest.approx(0.2)
+    assert soak_report.slope([(1, 1)]) is None
+    assert soak_report.slope([(2, 1), (2, 5)]) is None
 
 
 def test_per_thousand_rows_give_cpu_per_thousand_and_each_thousands_lag():
     samples = samples_of(3000, store=lambda done: 1 * MB + done * 1000)
     lags = [0.5] * 1000 + [1.0] * 989 + [9.0] * 11 + [0.1] * 1000
-    rows = soak.per_thousand(samples, lags, start_cpu=2.0)
+    rows = soak_report.per_thousand(samples, lags, start_cpu=2.0)
     assert [r.orders for r in rows] == [1000, 2000, 3000]
     assert [r.cpu for r in rows] == pytest.approx([5.0, 5.0, 5.0])
     assert [r.lag_p99 for r in rows] == [0.5, 9.0, 0.1]
@@ -52,21 +52,21 @@ def test_per_thousand_scales_cpu_to_the_orders_a_sample_actually_covers():
         Sample(1, 1100, 1100, MB, 11.0, MB),
         Sample(2, 2200, 2200, MB, 22.0, MB),
     ]
-    rows = soak.per_thousand(samples, [0.1] * 2200, start_cpu=0.0)
+    rows = soak_report.per_thousand(samples, [0.1] * 2200, start_cpu=0.0)
     assert [r.cpu for r in rows] == pytest.approx([10.0, 10.0])
 
 
 def test_a_sample_that_jumps_two_marks_has_no_cpu_for_the_second():
     samples = [Sample(0, 0, 0, MB, 0.0, MB), Sample(1, 2000, 2000, MB, 20.0, MB)]
-    rows = soak.per_thousand(samples, [0.1] * 2000, start_cpu=0.0)
+    rows = soak_report.per_thousand(samples, [0.1] * 2000, start_cpu=0.0)
     assert [r.cpu for r in rows] == [pytest.approx(10.0), None]
 
 
 def test_trend_over_the_second_half_in_slope_and_growth():
-    flat = soak.trend(samples_of(10_000), lambda s: s.store, 10_000)
+    flat = soak_report.trend(samples_of(10_000), lambda s: s.store, 10_000)
     assert flat is not None and flat.per_order == pytest.approx(0.0) and flat.growth == 0.0
     # RSS from 100 MB at 5,000 orders done to 110 MB at 10,000: +10%, 2,000 B per order
-    rising = soak.trend(
+    rising = soak_report.trend(
         samples_of(10_000, rss=lambda done: 100 * MB + max(0, done - 5000) * 2000),
         lambda s: s.rss,
         10_000,
@@ -82,16 +82,16 @@ def test_cpu_rates_compare_the_last_span_with_the_first():
         Sample(i, d, d, MB, 1.0 + 0.005 * min(d, 25_000) + 0.006 * max(0, d - 25_000), MB)
         for i, d in enumerate(range(0, 50_001, 500))
     ]
-    whole, first, last, span = soak.cpu_rates(samples, 1.0, 50_000)
+    whole, first, last, span = soak_report.cpu_rates(samples, 1.0, 50_000)
     assert span == 10_000
     assert first == pytest.approx(5.0) and last == pytest.approx(6.0)
     assert whole == pytest.approx(5.5)
-    assert soak.cpu_rates(samples_of(2000), 2.0, 2000)[3] == 400  # a fifth of a short run
+    assert soak_report.cpu_rates(samples_of(2000), 2.0, 2000)[3] == 400  # a fifth of a short run
 
 
 def test_verdicts_pass_a_run_that_levels_off():
     samples = samples_of(10_000, rss=lambda done: 120 * MB, store=lambda done: 8 * MB)
-    verdicts = soak.verdicts(samples, 2.0, 10_000, "sqlite")
+    verdicts = soak_report.verdicts(samples, 2.0, 10_000, "sqlite")
     assert all(v.ok for v in verdicts), [v.line() for v in verdicts]
     assert not any("dead" in v.name for v in verdicts)  # PostgreSQL only
     assert all(" PASS" in v.line() and "bound" in v.line() for v in verdicts)
@@ -106,14 +106,14 @@ def test_verdicts_name_each_bound_missed():
     )
     for s in samples:
         s.tuples = {"outbox": (7500, 2500) if s.done > 7000 else (9000, 1000), "inbox": (9500, 500)}
-    failed = {v.name for v in soak.verdicts(samples, 2.0, 10_000, "sqlite") if not v.ok}
+    failed = {v.name for v in soak_report.verdicts(samples, 2.0, 10_000, "sqlite") if not v.ok}
     assert failed == {
         "bytes per order retained",
         "RSS growth over the 2nd half",
         "peak RSS",
         "CPU per 1,000 orders",
     }
-    pg = {v.name: v for v in soak.verdicts(samples, 2.0, 10_000, "postgresql")}
+    pg = {v.name: v for v in soak_report.verdicts(samples, 2.0, 10_000, "postgresql")}
     assert pg["CPU per 1,000 orders"].ok
     dead = pg["dead-tuple ratio, max (2nd half)"]
     assert not dead.ok and "25.0% (outbox)" in dead.figure
@@ -121,7 +121,7 @@ def test_verdicts_name_each_bound_missed():
 
 def test_a_figure_that_cannot_be_measured_does_not_pass():
     one = [Sample(0, 0, 0, 100 * MB, 2.0, MB)]
-    verdicts = {v.name: v for v in soak.verdicts(one, 2.0, 0, "postgresql")}
+    verdicts = {v.name: v for v in soak_report.verdicts(one, 2.0, 0, "postgresql")}
     assert not verdicts["bytes per order retained"].ok
     assert verdicts["bytes per order retained"].figure == "n/a"
     assert not verdicts["dead-tuple ratio, max (2nd half)"].ok
@@ -129,17 +129,17 @@ def test_a_figure_that_cannot_be_measured_does_not_pass():
 
 
 def test_dead_tuple_ratio_is_judged_on_tables_big_enough_for_it_to_mean_something():
-    assert soak.dead_ratio(80, 20) == pytest.approx(0.2)
-    assert soak.dead_ratio(0, 0) == 0.0
+    assert soak_report.dead_ratio(80, 20) == pytest.approx(0.2)
+    assert soak_report.dead_ratio(0, 0) == 0.0
     samples = [Sample(i, d, d, MB, 0.0, MB) for i, d in enumerate((0, 500, 1000))]
     samples[0].tuples = {"outbox": (100, 900)}  # first half: not counted
     samples[1].tuples = {"outbox": (700, 300), "inbox": (4000, 400), "leases": (4, 96)}
     samples[2].tuples = {"outbox": (850, 150), "inbox": (5000, 300), "leases": (4, 20)}
-    judged, small = soak.dead_maxima(samples, 1000)
+    judged, small = soak_report.dead_maxima(samples, 1000)
     assert judged == {"outbox": pytest.approx(0.3), "inbox": pytest.approx(400 / 4400)}
     assert small == {"leases": pytest.approx(0.96)}
-    assert soak.worst_dead(samples, 1000) == ("outbox", pytest.approx(0.3))
-    assert soak.worst_dead(samples[:1], 1000) == (None, 0.0)
+    assert soak_report.worst_dead(samples, 1000) == ("outbox", pytest.approx(0.3))
+    assert soak_report.worst_dead(samples[:1], 1000) == (None, 0.0)
 
 
 def test_stat_parsing_survives_a_command_name_with_spaces_and_parentheses(tmp_path):
