@@ -82,11 +82,11 @@ class LeaseKeeper:
             self.release(name)
 
     def _refresh_due(self, due: list[str], ttl: float, heartbeat: float, now: float) -> None:
+        ttls = {name: heartbeat if name == self.instance_name else ttl for name in due}
         got: dict[str, Lease | None] = {}
         try:
             with self.store.begin() as conn:
-                for name in due:
-                    lease_ttl = heartbeat if name == self.instance_name else ttl
+                for name, lease_ttl in ttls.items():
                     mine = self._held.get(name)
                     lease = leases.renew(conn, mine, lease_ttl) if mine else None
                     if lease is None:
@@ -96,11 +96,8 @@ class LeaseKeeper:
             log.warning("cannot refresh leases %s: %s", ", ".join(due), type(exc).__name__)
             got = dict.fromkeys(due)
         for name, lease in got.items():
-            lease_ttl = heartbeat if name == self.instance_name else ttl
-            if lease is not None:
-                self._due[name] = now + lease_ttl / HEARTBEATS_PER_TTL
-            else:
-                self._due[name] = now + min(TAKE_EVERY_SECONDS, lease_ttl / HEARTBEATS_PER_TTL)
+            renew_in = ttls[name] / HEARTBEATS_PER_TTL
+            self._due[name] = now + (renew_in if lease else min(TAKE_EVERY_SECONDS, renew_in))
             self._set(name, lease)
 
     def _end_dead_neighbours(self) -> None:

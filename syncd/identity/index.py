@@ -297,12 +297,8 @@ def explain(conn: Connection, identity_id: int) -> dict | None:
 
 
 def records_of(conn: Connection, identity_id: int) -> list[tuple[str, str]]:
-    rows = conn.execute(
-        select(identity_records.c.source, identity_records.c.source_id)
-        .where(identity_records.c.identity_id == identity_id)
-        .order_by(identity_records.c.created_at)
-    )
-    return [(s, i) for s, i in rows]
+    """(source, id) of every record bound to a customer, oldest first."""
+    return records_of_many(conn, [identity_id])[identity_id]
 
 
 def records_of_many(conn: Connection, identity_ids: list[int]) -> dict[int, list[tuple[str, str]]]:

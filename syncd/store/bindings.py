@@ -54,14 +54,8 @@ def _binding(row) -> Binding:  # noqa: ANN001
 
 
 def get(conn: Connection, system: str, entity: str, external_id: str) -> Binding | None:
-    row = conn.execute(
-        select(bindings).where(
-            bindings.c.system == system,
-            bindings.c.entity == entity,
-            bindings.c.external_id == external_id,
-        )
-    ).first()
-    return _binding(row) if row else None
+    ref = (system, entity, external_id)
+    return get_many(conn, [ref]).get(ref)
 
 
 # built once (planning reads bindings many times a second): no statement to build each time

@@ -29,14 +29,13 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 INCREMENTAL = 2  # PRAGMA auto_vacuum: 0 none, 1 full, 2 incremental
+# What SQLite may keep in memory for the whole process (page caches above all).
+SQLITE_HEAP_LIMIT_BYTES = 32 * 1024 * 1024
 
 # syncd's transactions are short.  A process paused inside one (SIGSTOP, a VM
 # freeze) must not hold row locks — a lease row above all — for ever: PostgreSQL
 # ends such a session after 15 s idle in its transaction, and nobody waits more
 # than 10 s for a lock (the caller retries at its next iteration).
-# What SQLite may keep in memory for the whole process (page caches above all).
-SQLITE_HEAP_LIMIT_BYTES = 32 * 1024 * 1024
-
 PG_SESSION_OPTIONS = "-c lock_timeout=10000 -c idle_in_transaction_session_timeout=15000"
 
 

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from syncd.model import Command
+from syncd.store.leases import INSTANCE_PREFIX
 from syncd.store.schema import UNFINISHED_SQL, leases, outbox
 from syncd.store.sql import dumps, insert_ignoring_duplicates, loads
 
@@ -106,7 +107,7 @@ def _due_heads():  # noqa: ANN202 - an SQLAlchemy statement
     # another instance's claims, once its instance lease lapsed (never this one's own:
     # its workers still run them, however late its loop renewed its lease)
     owner_gone = (outbox.c.claimed_by != owner) & exists().where(
-        leases.c.name == literal("instance:") + outbox.c.claimed_by,
+        leases.c.name == literal(INSTANCE_PREFIX) + outbox.c.claimed_by,
         leases.c.expires_at < now,
     )
     due = or_(
