@@ -29,6 +29,19 @@ def waiting_order(app) -> dict:
     return next(o for o in app.state.rows(ORDERS) if o["Статус"] == "НеСогласован")
 
 
+def queue_agreement(store, order: dict) -> None:  # noqa: ANN001
+    """The command the CRM's "agreed" plans for the order: status, posted, against its version."""
+    payload = {
+        "set": ORDERS,
+        "fields": {"Статус": "КОбеспечению"},
+        "expected_version": order["DataVersion"],
+        "post": True,
+    }
+    with store.begin() as conn:
+        command = Command("erp", "order", order["Ref_Key"], "set_status", payload, "t:agree")
+        outbox.enqueue(conn, [command])
+
+
 def agree(url: str, order: dict) -> dict:
     """Put the order into work as the CRM's "agreed" does: status, Post, verify."""
     return writer(url).update(
@@ -119,16 +132,7 @@ def test_an_agreement_whose_post_failed_after_its_patch_is_posted_by_the_next_at
         sink = erp_parts(tmp_path, url, sinks=ERP_SINK).sinks["erp"]
         sink.writer = writer(url)  # its client retries without sleeping
         order = waiting_order(app)
-        payload = {
-            "set": ORDERS,
-            "fields": {"Статус": "КОбеспечению"},
-            "expected_version": order["DataVersion"],
-            "post": True,
-        }
-        with store.begin() as conn:
-            outbox.enqueue(
-                conn, [Command("erp", "order", order["Ref_Key"], "set_status", payload, "t:agree")]
-            )
+        queue_agreement(store, order)
         app.unavailable_posts = 100  # 1C busy for a while: every Post retry refused
         first = apply_claims(store, sink, claim_for(store, sink, "test", 60), RetryPolicy())
         half = dict(app.state.get(ORDERS, (order["Ref_Key"],)))
@@ -153,16 +157,7 @@ def test_an_order_someone_else_changed_after_syncds_own_patch_is_not_overwritten
         sink = erp_parts(tmp_path, url, sinks=ERP_SINK).sinks["erp"]
         sink.writer = writer(url)
         order = waiting_order(app)
-        payload = {
-            "set": ORDERS,
-            "fields": {"Статус": "КОбеспечению"},
-            "expected_version": order["DataVersion"],
-            "post": True,
-        }
-        with store.begin() as conn:
-            outbox.enqueue(
-                conn, [Command("erp", "order", order["Ref_Key"], "set_status", payload, "t:agree")]
-            )
+        queue_agreement(store, order)
         app.unavailable_posts = 100
         apply_claims(store, sink, claim_for(store, sink, "test", 60), RetryPolicy())
         app.unavailable_posts = 0
