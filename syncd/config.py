@@ -137,6 +137,9 @@ class EngineSettings(_Strict):
     # planning waits this long at most for streams still reading, so that both
     # sides' changes of one cycle are decided together
     cycle_wait_seconds: float = Field(2.0, ge=0)
+    # a webhook starts its stream's poll at once, but never sooner than this after
+    # the stream's previous poll started: a burst of webhooks is read by one poll
+    webhook_gap_seconds: float = Field(1.0, ge=0)
     done_retention_days: float = Field(
         7.0, ge=0, description="deprecated: the old name of retention.commands_days"
     )

@@ -109,6 +109,28 @@ def run_stream(engine: Engine, store, name: str = "erp_changes"):
     return run_source(store, engine.pipeline.sources[name], lease)
 
 
+def test_a_burst_of_webhooks_is_read_by_one_poll_webhook_gap_seconds_after_the_last(
+    tmp_path, store
+):
+    with erp_sandbox() as (erp, url):
+        engine, app = serving(
+            tmp_path, store, url, [{**exchange_source(erp), "interval_seconds": 600}]
+        )
+        gap = engine.settings.engine.webhook_gap_seconds
+        assert gap == 1.0  # the default
+        order = erp.state.rows(ORDERS)[0]["Ref_Key"]
+        body = json.dumps({"type": ORDERS, "ref": order}).encode()
+        started = 1_000_000.0
+        engine._last_start["erp_changes"] = started  # the stream's last poll began then
+        for _ in range(3):  # a burst: each webhook asks for the same one poll
+            assert post(app, body)[0].startswith("202")
+            assert engine._next_run["erp_changes"] == started + gap
+        engine._next_run["erp_changes"] = 10**12  # that poll ran; the next is far off
+        engine._last_start["erp_changes"] = started + gap
+        assert post(app, body)[0].startswith("202")
+        assert engine._next_run["erp_changes"] == started + 2 * gap
+
+
 def letters(store) -> list:
     with store.read() as conn:
         return dead_letters.list_open(conn)

@@ -88,6 +88,7 @@ class Engine(Reloading):
         self._sources_running: dict[str, Future] = {}
         self._source_started: dict[str, float] = {}
         self._next_run: dict[str, float] = {}
+        self._last_start: dict[str, float] = {}  # wall time each stream's last poll began
         self._sink_running: dict[str, list[Future]] = {}
         self._dry_logged: set[int] = set()
         self.hints = WorkHints(lambda: self.settings.engine.tick_seconds)
@@ -122,9 +123,12 @@ class Engine(Reloading):
                 return
 
     def nudge(self, stream: str | None = None) -> None:
-        """Run ``stream``'s source at the next iteration (a webhook said something changed)."""
+        """Run ``stream``'s source soon: at once, or webhook_gap_seconds after its last poll."""
         if stream:
-            self._next_run[stream] = 0.0
+            # no sooner than webhook_gap_seconds after its previous poll started
+            last = self._last_start.get(stream)
+            soonest = 0.0 if last is None else last + self.settings.engine.webhook_gap_seconds
+            self._next_run[stream] = min(self._next_run.get(stream, soonest), soonest)
         self.hints.inbox_has_more()
         self._wake.set()
 
@@ -271,7 +275,8 @@ class Engine(Reloading):
             return
         source = self.pipeline.sources[name]
         interval = next(s.interval_seconds for s in self.settings.sources if s.name == name)
-        self._next_run[name] = time.time() + interval
+        self._last_start[name] = time.time()
+        self._next_run[name] = self._last_start[name] + interval
         self.metrics.stream_last_attempt.labels(name).set(time.time())
         future = self._source_pool.submit(run_source, self.store, source, lease)
         self._sources_running[name] = future
