@@ -317,3 +317,45 @@ def test_where_1c_enforces_if_match_a_change_between_read_and_patch_is_caught():
             )
         stored = app.state.get(ORDERS, (order["Ref_Key"],))
     assert stored["Статус"] == "НеСогласован" and stored["Комментарий"] == "в ту же секунду"
+
+
+def test_cancelling_every_line_flags_the_rows_1c_holds_when_the_write_starts(tmp_path):
+    with erp_sandbox() as (app, url):
+        order = waiting_order(app)
+        ref = order["Ref_Key"]
+        lines = app.state.get(ORDERS, (ref,))["Товары"]
+        assert len(lines) >= 1 and not any(line["Отменено"] for line in lines)
+        after = writer(url).update(
+            ORDERS,
+            ref,
+            {"Статус": "Закрыт"},
+            expected_version=order["DataVersion"],
+            post=True,
+            cancel_lines=("Товары", "Отменено"),
+        )
+        stored = app.state.get(ORDERS, (ref,))["Товары"]
+    assert [line["Отменено"] for line in stored] == [True] * len(lines)
+    # nothing else of a line moved: the goods, quantities and sums are 1C's own
+    keep = ("Номенклатура_Key", "Количество", "Сумма")
+    assert [[line[k] for k in keep] for line in stored] == [
+        [line[k] for k in keep] for line in lines
+    ]
+    assert after["Статус"] == "Закрыт"
+
+
+@pytest.mark.parametrize("bad", [{"section": "Товары"}, ["Товары", "Отменено"], {"flag": ""}])
+def test_a_cancel_lines_that_names_no_section_and_flag_is_a_bad_command(tmp_path, store, bad):
+    with erp_sandbox() as (app, url):
+        sink = erp_parts(tmp_path, url, sinks=ERP_SINK).sinks["erp"]
+        order = waiting_order(app)
+        payload = {"set": ORDERS, "fields": {}, "cancel_lines": bad}
+        with store.begin() as conn:
+            outbox.enqueue(
+                conn, [Command("erp", "order", order["Ref_Key"], "update", payload, "t")]
+            )
+        round_ = apply_claims(store, sink, claim_for(store, sink, "test", 60), RetryPolicy())
+        writes = [m for m, _ in app.requests if m in ("PATCH", "POST")]
+    with store.read() as conn:
+        state, error = conn.exec_driver_sql("SELECT state, last_error FROM outbox").one()
+    assert round_.dead == 1 and state == "dead" and writes == []
+    assert "cancel_lines must name a section and a flag" in error

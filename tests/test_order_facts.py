@@ -121,7 +121,19 @@ def test_the_order_flow_decides_the_same_with_facts_packed(tmp_path, monkeypatch
     packed, facts_packed = planned(tmp_path / "packed", monkeypatch, packing=True)
     assert len(whole) >= 6  # created, agreed both ways, comment, statuses, figures
     assert packed == whole
+    # the same facts, but for 1C's goods lines: read only to create the CRM order,
+    # they are not stored once it is created
+    assert "lines" not in facts_packed["erp"] and facts_whole["erp"].pop("lines")
     assert facts_packed == facts_whole
+
+
+def test_the_goods_lines_are_stored_until_the_crm_order_is_created():
+    lines = [{"LineNumber": 1, "Номенклатура_Key": "c8e9591c", "Отменено": False}]
+    waiting = {"erp": {"version": "AAE=", "lines": lines, "all_cancelled": False}}
+    assert order_facts.pack(waiting)["erp"]["lines"] == lines
+    created = {**waiting, "created": True}
+    assert order_facts.pack(created)["erp"] == {"version": "AAE=", "all_cancelled": False}
+    assert created["erp"]["lines"] == lines  # the facts planned with are left alone
 
 
 @pytest.mark.parametrize("side", ["erp", "crm"])

@@ -6,7 +6,10 @@ as both were last brought to — and once an order is in sync they are equal.
 Stored, a side keeps only its fields that differ from the base's
 (``fields_delta``) and the names of the base's fields it does not have at all
 (``fields_absent``); read back, the side's ``fields`` are exactly what they
-were.  Nothing else changes, so every decision reads the very same facts.
+were.  Nothing else changes, so every decision reads the very same facts —
+but for 1C's goods lines, read only to create the CRM order: once the order
+is created (``created``) they are not stored (cancelling every line is built
+by the 1C sink from the lines 1C holds when it writes).
 
     stored = pack(facts)          # before Plan.remember
     facts == unpack(stored)       # after ctx.facts, always
@@ -24,12 +27,15 @@ DELTA, ABSENT = "fields_delta", "fields_absent"
 
 def pack(facts: dict) -> dict:
     """The facts to store (a new dict: ``facts`` and its sides are untouched)."""
+    packed = dict(facts)
+    erp = facts.get("erp")
+    if facts.get("created") and isinstance(erp, dict) and "lines" in erp:
+        packed["erp"] = {k: v for k, v in erp.items() if k != "lines"}
     base = (facts.get("base") or {}).get("fields")
     if not isinstance(base, dict):
-        return facts
-    packed = dict(facts)
+        return packed
     for name in SIDES:
-        side = facts.get(name)
+        side = packed.get(name)
         if not isinstance(side, dict) or not isinstance(side.get("fields"), dict):
             continue
         fields = side["fields"]

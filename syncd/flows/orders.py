@@ -272,11 +272,6 @@ class OrderSync(MappedFlow, Flow):
             return []
         erp = facts.get("erp") or {}
         fields = dict(decision.erp)
-        if decision.cancel_lines:
-            flag = self.mappings.orders.items.cancelled
-            fields[self.mappings.orders.items.section] = [
-                {**line, flag: True} for line in erp.get("lines") or []
-            ]
         # what 1C will show once the write is in: until its echo comes back, the
         # next events must not read the old 1C values as fresh 1C changes
         erp.setdefault("fields", {}).update(decision.erp_as_crm)
@@ -288,6 +283,9 @@ class OrderSync(MappedFlow, Flow):
             "expected_version": erp.get("version"),
             "post": decision.erp_post or erp.get("posted") is True,
         }
+        items = self.mappings.orders.items
+        if decision.cancel_lines and items.cancelled:  # the sink flags the lines 1C holds then
+            payload["cancel_lines"] = {"section": items.section, "flag": items.cancelled}
         action = "set_status" if decision.erp_post else "update"
         return [self._command(self.options.erp_sink, ref, action, payload, event)]
 

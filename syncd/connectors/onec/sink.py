@@ -5,6 +5,9 @@ Actions (``Command.action``), the object addressed by its ``Ref_Key``
 
 - ``update`` — ``{"set", "fields", "expected_version", "post"}``: compare
   ``DataVersion``, PATCH, post if asked, re-read and verify (see ``writes``);
+  with ``"cancel_lines": {"section", "flag"}`` every row of that tabular
+  section, as 1C holds it when the write starts, is sent back with the flag
+  set (an order cancelled in the CRM: all its goods lines cancelled in 1C);
 - ``set_status`` — the same with ``post`` on by default: the customer
   order's ``Статус`` (and the other mapped fields), then Post, so that the
   warehouse reserves and picks.  With ``status_via: soap`` the status goes
@@ -86,6 +89,7 @@ class ErpSink(Sink):
                     expected_version=payload.get("expected_version"),
                     post=post,
                     steps=Steps(cmd.progress, lambda noted: self.note_progress(cmd, noted)),
+                    cancel_lines=_cancel_lines(payload),
                 )
                 return Result.applied(cmd, version=after.get("DataVersion"))
             if cmd.action == "create":
@@ -141,3 +145,15 @@ class ErpSink(Sink):
                 permanent=True,
             )
         return Result.applied(cmd, version=after.get("DataVersion"))
+
+
+def _cancel_lines(payload: dict) -> tuple[str, str] | None:
+    """The payload's ``cancel_lines`` as (section, flag); ValueError when malformed."""
+    wanted = payload.get("cancel_lines")
+    if wanted is None:
+        return None
+    if not isinstance(wanted, dict) or not all(
+        isinstance(wanted.get(k), str) and wanted[k] for k in ("section", "flag")
+    ):
+        raise ValueError(f"cancel_lines must name a section and a flag, not {wanted!r}")
+    return wanted["section"], wanted["flag"]

@@ -114,8 +114,14 @@ class ErpWriter:
         expected_version: str | None,
         post: bool = False,
         steps: Steps | None = None,
+        cancel_lines: tuple[str, str] | None = None,
     ) -> dict:
         """Bring the object to ``fields`` (and posted), resuming where an attempt stopped.
+
+        ``cancel_lines``: (tabular section, flag), every row of that section as
+        1C holds it now, sent whole with the flag set (a tabular section is
+        replaced whole, so the rows are the ones just read, not a copy kept
+        since the order was first seen).
 
         The target state decides what is left to do: fields that already
         hold their values are not PATCHed again, an order already posted and
@@ -130,6 +136,10 @@ class ErpWriter:
         meta = self.client.metadata().entity(set_name)
         path = entity_path(set_name, {"Ref_Key": _guid(ref)})
         current = self.client.get_entity(set_name, path)
+        if cancel_lines:
+            section, flag = cancel_lines
+            rows = current.get(section) or []
+            fields = {**fields, section: [{**row, flag: True} for row in rows]}
         body = self._body(set_name, fields)
         wanted = meta.normalize(body)
         missing = _differences(wanted, current)
