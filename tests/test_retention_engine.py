@@ -22,6 +22,7 @@ from syncd.model import Event
 from syncd.store import cursors, inbox, leases, outbox
 from syncd.store.leases import Lease
 from syncd.store.schema import inbox as inbox_table
+from syncd.store.schema import inbox_seen
 from tests.conftest import wait_until
 from tests.support.daemon import change, journal, outputs, write_config, write_feed
 
@@ -45,6 +46,8 @@ def advance_clock(tmp_path, monkeypatch):
 
 
 def processed_orders(store, objects: int, versions: int, at: float) -> None:
+    """Events of ``objects`` orders, processed at ``at``; then, as in a running system, a
+    newer one that waits (the inbox's newest row, which retention always leaves)."""
     events = [
         Event("erp", "order", f"O{i}", str(v), {"v": v}) for i in range(objects) for v in (1, 2)
     ][: objects * versions]
@@ -52,6 +55,7 @@ def processed_orders(store, objects: int, versions: int, at: float) -> None:
         inbox.add(conn, events, "s")
         pending = inbox.pending(conn, len(events))
         inbox.mark(conn, {e.id: ("done", "updated") for e in pending}, now=at)
+        inbox.add(conn, [Event("erp", "order", "LIVE", "1", {"v": 1})], "s")
 
 
 def inbox_lease(store) -> Lease:
@@ -78,10 +82,11 @@ def test_housekeeping_runs_a_few_batches_per_iteration_and_goes_on_at_the_next(s
     for _ in range(10):
         keeper.tick(settings, lease)
     assert keeper.round is None
-    assert pruned(metrics, "inbox") == 40  # 20 deleted, 20 thinned
+    assert pruned(metrics, "inbox") == 40  # all deleted, of 20 the version kept
     with store.read() as conn:
         states = conn.execute(select(inbox_table.c.state, func.count()).group_by("state")).all()
-    assert dict(states) == {"pruned": 20}
+        kept = conn.execute(select(func.count()).select_from(inbox_seen)).scalar_one()
+    assert dict(states) == {"pending": 1} and kept == 20
     assert metrics.registry.get_sample_value("syncd_store_size_bytes") > 0
 
 
@@ -92,7 +97,7 @@ def test_only_the_inbox_lease_holder_prunes_but_every_instance_measures_the_stor
     assert pruned(metrics, "inbox") == 0
     assert metrics.registry.get_sample_value("syncd_store_size_bytes") > 0
     with store.read() as conn:
-        assert conn.execute(select(func.count()).select_from(inbox_table)).scalar_one() == 6
+        assert conn.execute(select(func.count()).select_from(inbox_table)).scalar_one() == 7
 
 
 def test_a_round_stops_when_the_inbox_lease_moved_to_another_instance(store):
@@ -105,7 +110,7 @@ def test_a_round_stops_when_the_inbox_lease_moved_to_another_instance(store):
     keeper.tick(RetentionSettings(events_days=1), held)
     assert keeper.round is None
     with store.read() as conn:
-        assert conn.execute(select(func.count()).select_from(inbox_table)).scalar_one() == 6
+        assert conn.execute(select(func.count()).select_from(inbox_table)).scalar_one() == 7
 
 
 def test_a_round_that_pruned_says_so_in_one_log_line(store, caplog):
@@ -114,9 +119,9 @@ def test_a_round_that_pruned_says_so_in_one_log_line(store, caplog):
     with caplog.at_level(logging.INFO, logger="syncd.engine.housekeeping"):
         done = keeper.run_round(RetentionSettings(events_days=1), inbox_lease(store))
         keeper.run_round(RetentionSettings(events_days=1), inbox_lease(store))  # nothing left
-    assert done.pruned["inbox"] == 6 and done.thinned == 3
+    assert done.pruned["inbox"] == 6 and done.versions_kept == 3
     (line,) = caplog.records
-    assert "retention pruned 6 rows (inbox 6 of which 3 thinned" in line.getMessage()
+    assert "retention pruned 6 rows (inbox 6, 3 versions kept" in line.getMessage()
     assert line.pruned == {"inbox": 6, "outbox": 0, "dead_letters": 0, "conflicts": 0}
 
 
@@ -152,16 +157,17 @@ def test_a_prune_while_the_daemon_runs_re_sends_nothing_and_later_changes_arrive
 
         advance_clock(2)  # two days on: everything processed so far is past its period
 
-        def pruned_to_thin_rows():
+        def pruned_to_versions():
             with store.read() as conn:
-                states = conn.execute(select(inbox_table.c.state)).scalars().all()
+                events = conn.execute(select(func.count()).select_from(inbox_table)).scalar()
+                kept = conn.execute(select(func.count()).select_from(inbox_seen)).scalar()
                 commands = conn.execute(select(func.count()).select_from(outbox.outbox)).scalar()
-            return states and set(states) == {"pruned"} and commands == 0
+            # the newest row of each table stays (ids never come back)
+            return events == 1 and kept == 9 and commands == 1
 
-        wait_until(pruned_to_thin_rows, what="retention to prune the inbox and the outbox")
+        wait_until(pruned_to_versions, what="retention to prune the inbox and the outbox")
         with store.read() as conn:
             assert inbox.count_pending(conn) == 0
-            assert len(conn.execute(select(inbox_table.c.id)).all()) == 10  # one per order
 
         # the source reads its newest lines again (a cursor reset), and new changes come
         newest = changed + first[5:]
@@ -179,7 +185,7 @@ def test_a_prune_while_the_daemon_runs_re_sends_nothing_and_later_changes_arrive
     assert written["order/O0"] == {"total": 300} and written["order/O10"] == {"total": 10}
     assert written["order/O4"] == {"total": 104} and written["order/O9"] == {"total": 9}
     # (the clock stays two days ahead: what came later was pruned soon after, too)
-    assert pruned(engine.metrics, "inbox") >= 15 and pruned(engine.metrics, "outbox") >= 15
+    assert pruned(engine.metrics, "inbox") >= 14 and pruned(engine.metrics, "outbox") >= 14
 
 
 def test_a_run_once_ends_with_a_retention_round(tmp_path, store, db_url, advance_clock):
@@ -191,4 +197,4 @@ def test_a_run_once_ends_with_a_retention_round(tmp_path, store, db_url, advance
     assert Engine(settings, config_path=str(config), store=store).run(once=True) == 0
     with store.read() as conn:
         rows = conn.execute(select(inbox_table.c.version, inbox_table.c.state)).all()
-    assert rows == [("2", "pruned")]
+    assert rows == [("2", "done")]  # 1 went; 2, the inbox's newest row, stays

@@ -54,7 +54,7 @@ class Round:
     step: int = 0  # index in TABLES; past them: giving pages back
     position: tuple[float, int] = retention.START
     pruned: Counter = field(default_factory=Counter)  # rows per table
-    thinned: int = 0  # of the inbox's: emptied to thin rows, not deleted
+    versions_kept: int = 0  # of the inbox's: an object's newest, its version kept
     pages: int = 0
     started: float = field(default_factory=time.monotonic)
 
@@ -144,8 +144,8 @@ class Housekeeping:
                 batch = retention.prune_events(
                     conn, r.cutoffs[table], settings.batch_rows, r.position
                 )
-                r.position, r.thinned = batch.position, r.thinned + batch.thinned
-                pruned, finished = batch.deleted + batch.thinned, batch.finished
+                r.position, r.versions_kept = batch.position, r.versions_kept + batch.versions_kept
+                pruned, finished = batch.deleted, batch.finished
             else:
                 pruned = PRUNE[table](conn, r.cutoffs[table], settings.batch_rows)
                 finished = pruned < settings.batch_rows
@@ -174,16 +174,21 @@ class Housekeeping:
         size = self.measure()
         counts = {table: r.pruned[table] for table in TABLES}
         log.info(
-            "retention pruned %s rows (inbox %d of which %d thinned, outbox %d, dead letters %d, "
+            "retention pruned %s rows (inbox %d, %d versions kept, outbox %d, dead letters %d, "
             "conflicts %d) in %.1f s; %d free pages given back; the store takes %s bytes",
             sum(counts.values()),
             counts["inbox"],
-            r.thinned,
+            r.versions_kept,
             counts["outbox"],
             counts["dead_letters"],
             counts["conflicts"],
             time.monotonic() - r.started,
             r.pages,
             size if size is not None else "?",
-            extra={"pruned": counts, "thinned": r.thinned, "pages": r.pages, "size": size},
+            extra={
+                "pruned": counts,
+                "versions_kept": r.versions_kept,
+                "pages": r.pages,
+                "size": size,
+            },
         )

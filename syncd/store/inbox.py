@@ -5,10 +5,9 @@ same object wait, only the newest one needs planning; the older ones are
 superseded.  Replaying the inbox re-plans every event whose payload is still
 held; the bindings then make the replay a no-op outside.
 
-Retention (``syncd/store/retention.py``) leaves the newest event of an object
-as a thin row once it is old: state ``pruned``, no payload.  It still holds
-the unique key, so a repeat of that event is dropped; nothing ever plans it
-again (``replay`` and ``requeue`` leave it alone, ``recent_payloads`` skips it).
+Retention (``syncd/store/retention.py``) deletes old processed events; of an
+object's newest event it keeps the version in ``inbox_seen``, so that a repeat
+of that very change is still dropped here.
 """
 
 from __future__ import annotations
@@ -19,11 +18,10 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Connection, Integer, bindparam, func, select, update
 
 from syncd.model import Event
-from syncd.store.schema import inbox
+from syncd.store.schema import inbox, inbox_seen
 from syncd.store.sql import dumps, insert_ignoring_duplicates, loads
 
 UNIQUE = ["external_id", "system", "entity", "version"]
-PRUNED = "pruned"  # a thin row: retention emptied its payload, its key still dedups repeats
 
 
 def add(conn: Connection, events: Sequence[Event], stream: str = "") -> int:
@@ -31,6 +29,7 @@ def add(conn: Connection, events: Sequence[Event], stream: str = "") -> int:
 
     Returns how many were new.
     """
+    events = _not_seen_before(conn, events)
     if not events:
         return 0
     rows = [
@@ -51,13 +50,30 @@ def add(conn: Connection, events: Sequence[Event], stream: str = "") -> int:
     return len(conn.execute(stmt, rows).all())
 
 
+# the versions retention kept of objects whose events it pruned
+_SEEN = select(
+    inbox_seen.c.external_id, inbox_seen.c.system, inbox_seen.c.entity, inbox_seen.c.version
+).where(inbox_seen.c.external_id.in_(bindparam("ids", expanding=True)))
+
+
+def _not_seen_before(conn: Connection, events: Sequence[Event]) -> Sequence[Event]:
+    """The events but repeats of a change whose event retention pruned (``inbox_seen``)."""
+    seen = set()
+    ids = sorted({ev.external_id for ev in events})
+    for i in range(0, len(ids), 500):
+        seen.update(tuple(r) for r in conn.execute(_SEEN, {"ids": ids[i : i + 500]}))
+    if not seen:
+        return events
+    return [e for e in events if (e.external_id, e.system, e.entity, e.version) not in seen]
+
+
 def _event(row) -> Event:  # noqa: ANN001
     return Event(
         system=row.system,
         entity=row.entity,
         external_id=row.external_id,
         version=row.version,
-        payload=loads(row.payload) if row.payload else None,  # a thin row has none
+        payload=loads(row.payload) if row.payload else None,
         changed_at=row.changed_at,
         observed_at=row.observed_at,
         stream=row.stream,
@@ -142,8 +158,8 @@ def mark(conn: Connection, outcomes: dict[int, tuple[str, str]], now: float | No
 
 
 def replay(conn: Connection, stream: str | None = None) -> int:
-    """Put processed events back to pending, so flows plan them again (thin rows stay:
-    they have nothing left to plan)."""
+    """Put processed events back to pending, so flows plan them again (those retention
+    pruned are gone: their objects' last states are in the bindings' facts)."""
     stmt = update(inbox).where(inbox.c.state.in_(("done", "failed")))
     if stream:
         stmt = stmt.where(inbox.c.stream == stream)
@@ -151,18 +167,14 @@ def replay(conn: Connection, stream: str | None = None) -> int:
 
 
 def requeue(conn: Connection, event_id: int) -> bool:
-    """Plan one stored event again; False when it is gone or only a thin row is left."""
-    stmt = (
-        update(inbox)
-        .where(inbox.c.id == event_id, inbox.c.state != PRUNED)
-        .values(state="pending", outcome=None)
-    )
+    """Plan one stored event again; False when it is gone (retention pruned it)."""
+    stmt = update(inbox).where(inbox.c.id == event_id).values(state="pending", outcome=None)
     return conn.execute(stmt).rowcount == 1
 
 
 def requeue_newest(conn: Connection, system: str, entity: str, external_id: str) -> bool:
-    """Plan the newest stored change of one object again (not when it is a thin row:
-    then the object's last state is in its binding's facts, nothing left to plan)."""
+    """Plan the newest stored change of one object again (False when retention pruned
+    them all: the object's last state is in its binding's facts, nothing left to plan)."""
     newest = conn.execute(
         select(func.max(inbox.c.id)).where(
             inbox.c.system == system,
@@ -197,7 +209,7 @@ def recent_payloads(conn: Connection, systems: Iterable[str], limit: int) -> lis
         return []
     rows = conn.execute(
         select(inbox.c.payload)
-        .where(inbox.c.system.in_(wanted), inbox.c.state != PRUNED)
+        .where(inbox.c.system.in_(wanted))
         .order_by(inbox.c.id.desc())
         .limit(limit)
     )

@@ -10,26 +10,28 @@ runs the batches a few at a time from the main loop).
 What goes, and when:
 
 - **inbox** — an event processed (``done`` or ``failed``) more than
-  ``events_days`` ago is deleted when a newer event of the same object
-  (system, entity, external id) exists.  The newest event of each object
-  stays, as a *thin row*: state ``pruned``, payload emptied.  It still holds
-  the inbox's unique key, so a repeat of that very change (same version) is
-  still dropped by ``inbox.add``; nothing ever plans a thin row again.  A thin
-  row goes once a newer event of its object is pruned in turn.  Pending
-  events are never touched.
+  ``events_days`` ago is deleted.  Of the newest event of each object the
+  version stays, in ``inbox_seen`` (one short row per object: system, entity,
+  external id, version), so that a repeat of that very change is still
+  dropped by ``inbox.add``.  Pending events are never touched.
+- The inbox's newest row is never deleted, whatever its age: SQLite numbers a
+  new row one past the highest left, and event ids must never come back
+  (the order flow's facts remember the last event id folded in).
 - Kept whole, whatever their age, while an operator may still need them: the
   newest event of an object with an open conflict (``syncd conflicts
   resolve`` plans it again) and an event with an open dead letter, with the
   newest event of its object (``syncd dead-letters retry`` plans it again).
 - **outbox** — commands finished (``done``, ``discarded``, ``superseded``)
-  more than ``commands_days`` ago.  Planning compares new commands with what
+  more than ``commands_days`` ago (the newest row always stays, as in the
+  inbox).  Planning compares new commands with what
   was written through the bindings' fingerprints, which stay.
 - **dead_letters**, **conflicts** — resolved ones, resolved more than
   ``dead_letters_days`` / ``conflicts_days`` ago.  Open ones stay.
 
 Never touched: bindings (the ids of one object across systems, what the flows
 remember of it, the fingerprint and version of syncd's own last write — echo
-detection lives there), the identity tables, cursors and leases.
+detection lives there), ``inbox_seen``, the identity tables, cursors and
+leases.
 
 After pruning, a repeat of an object's newest change is dropped as before; a
 repeat of an older change, whose row was deleted, is stored again and
@@ -57,7 +59,6 @@ from sqlalchemy import Connection, bindparam, text
 
 from syncd.store import Store
 from syncd.store.conflicts import object_ref
-from syncd.store.inbox import PRUNED
 from syncd.store.schema import FINISHED_SQL, PROCESSED_SQL, metadata
 from syncd.store.sql import loads
 
@@ -78,6 +79,7 @@ _OLD_EVENTS = f"""
     WHERE {PROCESSED_SQL}
       AND inbox.processed_at < :cutoff
       AND (inbox.processed_at, inbox.id) > (:after_at, :after_id)
+      AND inbox.id < (SELECT max(id) FROM inbox)
     ORDER BY inbox.processed_at, inbox.id
     LIMIT :limit
 """
@@ -87,30 +89,18 @@ OLD_EVENTS = {
     "postgresql": text(_OLD_EVENTS.format(hint="")),
 }
 
-# Every older event of the same objects as the events being pruned (a handful each):
-# the thin rows among them go too.  Their state is read, not filtered on, so that the
-# lookup goes by object (the unique key), never through every thin row.
-EVENTS_BEHIND = text("""
-    SELECT older.id, older.state FROM inbox AS pruned_now
-    JOIN inbox AS older
-      ON older.external_id = pruned_now.external_id
-     AND older.system = pruned_now.system
-     AND older.entity = pruned_now.entity
-     AND older.id < pruned_now.id
-    WHERE pruned_now.id IN :ids
-""").bindparams(bindparam("ids", expanding=True))
-# (a thin row never changes again: no state to check)
-DELETE_THIN_ROWS = text("DELETE FROM inbox WHERE id IN :ids").bindparams(
-    bindparam("ids", expanding=True)
-)
-
 # The state is checked again: an event put back to pending meanwhile stays.
 DELETE_EVENTS = text(f"DELETE FROM inbox WHERE id IN :ids AND {PROCESSED_SQL}").bindparams(
     bindparam("ids", expanding=True)
 )
-THIN_EVENTS = text(
-    f"UPDATE inbox SET state = '{PRUNED}', payload = '' WHERE id IN :ids AND {PROCESSED_SQL}"
-).bindparams(bindparam("ids", expanding=True))
+# The newest event of each object: its version kept (replacing an older one kept)
+# before the row goes.  ``WHERE`` before ``ON CONFLICT`` is what SQLite's parser needs.
+KEEP_VERSIONS = text(f"""
+    INSERT INTO inbox_seen (external_id, system, entity, version)
+    SELECT external_id, system, entity, version FROM inbox
+    WHERE id IN :ids AND {PROCESSED_SQL}
+    ON CONFLICT (external_id, system, entity) DO UPDATE SET version = excluded.version
+""").bindparams(bindparam("ids", expanding=True))
 
 OPEN_EVENT_LETTERS = text(
     "SELECT ref_id FROM dead_letters WHERE state = 'open' AND kind = 'event' AND ref_id IS NOT NULL"
@@ -124,6 +114,7 @@ OLD_COMMANDS = text(f"""
     DELETE FROM outbox WHERE id IN (
         SELECT outbox.id FROM outbox
         WHERE {FINISHED_SQL} AND outbox.done_at < :cutoff
+          AND outbox.id < (SELECT max(id) FROM outbox)
         ORDER BY outbox.done_at
         LIMIT :limit)
 """)
@@ -152,7 +143,7 @@ PG_TABLES_SIZE = text(
 @dataclass(frozen=True)
 class EventsBatch:
     deleted: int
-    thinned: int
+    versions_kept: int  # of those, the newest of their object: version kept in inbox_seen
     position: tuple[float, int]  # where the next batch goes on from
     finished: bool  # nothing older than the cutoff is left to look at
 
@@ -163,7 +154,7 @@ START = (-1.0, 0)  # before every processed event
 def prune_events(
     conn: Connection, cutoff: float, limit: int, after: tuple[float, int] = START
 ) -> EventsBatch:
-    """One batch of the inbox: up to ``limit`` old processed events deleted or thinned."""
+    """One batch of the inbox: up to ``limit`` old processed events deleted."""
     rows = conn.execute(
         OLD_EVENTS[conn.dialect.name],
         {"cutoff": cutoff, "after_at": after[0], "after_id": after[1], "limit": limit},
@@ -179,14 +170,11 @@ def prune_events(
             superseded.append(row.id)
         elif (row.system, row.entity, row.external_id) not in kept_objects:
             newest.append(row.id)
-    behind = conn.execute(EVENTS_BEHIND, {"ids": [r.id for r in rows]})
-    thin_rows = sorted({event_id for event_id, state in behind if state == PRUNED})
-    deleted = conn.execute(DELETE_THIN_ROWS, {"ids": thin_rows}).rowcount if thin_rows else 0
-    if superseded:
-        deleted += conn.execute(DELETE_EVENTS, {"ids": superseded}).rowcount
-    thinned = conn.execute(THIN_EVENTS, {"ids": newest}).rowcount if newest else 0
+    kept = conn.execute(KEEP_VERSIONS, {"ids": newest}).rowcount if newest else 0
+    gone = superseded + newest
+    deleted = conn.execute(DELETE_EVENTS, {"ids": gone}).rowcount if gone else 0
     last = rows[-1]
-    return EventsBatch(deleted, thinned, (last.processed_at, last.id), len(rows) < limit)
+    return EventsBatch(deleted, kept, (last.processed_at, last.id), len(rows) < limit)
 
 
 def held_for_operators(conn: Connection) -> tuple[set[int], set[Ref]]:

@@ -46,7 +46,7 @@ inbox = Table(
     Column("payload", Text, nullable=False),
     Column("changed_at", Float),
     Column("observed_at", Float, nullable=False),
-    # pending → done | failed → pruned (retention emptied the payload: syncd/store/retention.py)
+    # pending → done | failed (retention deletes old processed rows: syncd/store/retention.py)
     Column("state", String(16), nullable=False, server_default="pending"),
     Column("outcome", String(32)),
     Column("processed_at", Float),
@@ -56,7 +56,7 @@ inbox = Table(
     Index(None, "state", "id"),
 )
 # Processed events by when they were processed: retention walks it oldest first and
-# stops at its cutoff.  Pending events and thin (pruned) rows are not in it.
+# stops at its cutoff.  Pending events are not in it.
 PROCESSED_SQL = "inbox.state IN ('done', 'failed')"
 Index(
     "ix_inbox_processed",
@@ -64,6 +64,19 @@ Index(
     inbox.c.id,
     sqlite_where=text(PROCESSED_SQL),
     postgresql_where=text(PROCESSED_SQL),
+)
+
+# What is left of an object's events once retention pruned them all: the version of
+# the newest, so that a repeat of that very change is still dropped (inbox.add).  One
+# short row per object, keyed by it (SQLite: WITHOUT ROWID, the key is the table).
+inbox_seen = Table(
+    "inbox_seen",
+    metadata,
+    Column("external_id", String(255), primary_key=True),
+    Column("system", String(50), primary_key=True),
+    Column("entity", String(100), primary_key=True),
+    Column("version", String(255), nullable=False),
+    sqlite_with_rowid=False,
 )
 
 # Writes to make; one business object's commands run in id order, one at a time.
