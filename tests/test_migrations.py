@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select
 
-from syncd.store.schema import metadata
+from syncd.store import Store
+from syncd.store.schema import inbox, inbox_seen, metadata
+from tests.support.databases import create_pg_database, drop_pg_database
 
 
 def test_migrated_schema_matches_the_declared_tables(store):
@@ -20,3 +24,33 @@ def test_migrated_schema_matches_the_declared_tables(store):
 def test_upgrade_twice_is_harmless(store):
     store.upgrade()
     assert store.current_revision() == store.head_revision()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_0006_moves_the_thin_rows_retention_left_into_inbox_seen(tmp_path, backend):
+    if backend == "sqlite":
+        url, name = f"sqlite:///{tmp_path / 'syncd.db'}", None
+    else:
+        url, name = create_pg_database()
+    store = Store.open(url)
+    try:
+        store.upgrade("0005")
+        row = {"stream": "s", "system": "erp", "entity": "order", "observed_at": 1.0}
+        with store.begin() as conn:  # as retention before 0006 left them: thin rows
+            conn.execute(
+                inbox.insert(),
+                [
+                    {**row, "external_id": "A", "version": "2", "payload": "", "state": "pruned"},
+                    {**row, "external_id": "B", "version": "1", "payload": "{}", "state": "done"},
+                ],
+            )
+        store.upgrade()
+        with store.read() as conn:
+            left = conn.execute(select(inbox.c.external_id, inbox.c.state)).all()
+            kept = conn.execute(select(inbox_seen)).all()
+        assert left == [("B", "done")]
+        assert [tuple(r) for r in kept] == [("A", "erp", "order", "2")]
+    finally:
+        store.dispose()
+        if name:
+            drop_pg_database(name)
