@@ -11,6 +11,7 @@ docs/operations.md ("Retention and store size").  Days may be fractional
       conflicts_days: 30      # resolved conflicts
       every_seconds: 60       # how often housekeeping runs
       batch_rows: 500         # rows per delete transaction
+      vacuum_dead_ratio: 0.1  # PostgreSQL: vacuum a table with more dead rows than this
 
 ``engine.done_retention_days`` is the old name of ``commands_days``; it still
 works, with a warning.
@@ -31,8 +32,8 @@ DAY = 86400.0
 class RetentionSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    # processed inbox events are kept whole this long; beyond it the newest event of
-    # each object stays as a thin row (no payload) so that a repeat is still recognised
+    # processed inbox events are kept whole this long; beyond it the version of each
+    # object's newest event stays (inbox_seen) so that a repeat is still recognised
     events_days: float = Field(7.0, ge=0)
     # applied (done, discarded, superseded) commands
     commands_days: float = Field(7.0, ge=0)
@@ -44,6 +45,10 @@ class RetentionSettings(BaseModel):
     every_seconds: float = Field(60.0, gt=0)
     # rows per delete transaction (each batch is its own short transaction)
     batch_rows: int = Field(500, ge=1, le=10000)
+    # PostgreSQL: after each round, a table syncd churns whose dead rows exceed this
+    # share (and 1,000) is vacuumed, whether or not autovacuum runs; 0 leaves it all
+    # to autovacuum
+    vacuum_dead_ratio: float = Field(0.1, ge=0, le=1)
 
 
 def take_deprecated_names(engine: Any, retention: RetentionSettings) -> None:

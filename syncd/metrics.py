@@ -113,7 +113,14 @@ class Metrics:
         )
         self.store_pruned_rows = Counter(
             "syncd_store_pruned_rows",
-            "Rows retention pruned, by table (inbox: deleted or emptied to a thin row).",
+            "Rows retention pruned, by table.",
+            ["table"],
+            registry=r,
+        )
+        self.store_vacuums = Counter(
+            "syncd_store_vacuums",
+            "PostgreSQL: tables housekeeping vacuumed because autovacuum had left more "
+            "than retention.vacuum_dead_ratio of their rows dead.",
             ["table"],
             registry=r,
         )

@@ -3,7 +3,9 @@
 Every ``retention.every_seconds`` the instance holding the inbox lease starts
 a round: the inbox, the outbox, the dead letters and the conflicts are pruned
 batch by batch (``syncd/store/retention.py``), then, on SQLite, the pages that
-freed go back to the file system in steps of ``PAGES_PER_STEP``.  One
+freed go back to the file system in steps of ``PAGES_PER_STEP``; on PostgreSQL
+each churning table with more than ``retention.vacuum_dead_ratio`` of its rows
+dead is vacuumed, one table per step (autovacuum may be off, or behind).  One
 main-loop iteration runs at most ``BATCHES_PER_TICK`` batches, or
 ``TICK_BUDGET_SECONDS``, and the round goes on at the next iteration, so the
 loop keeps renewing leases, planning and feeding the sinks in between.  Each
@@ -56,6 +58,8 @@ class Round:
     pruned: Counter = field(default_factory=Counter)  # rows per table
     versions_kept: int = 0  # of the inbox's: an object's newest, its version kept
     pages: int = 0
+    to_vacuum: list[tuple[str, float]] | None = None  # PostgreSQL: (table, dead share)
+    vacuumed: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
 
     @classmethod
@@ -136,6 +140,8 @@ class Housekeeping:
 
     def _next_step(self, r: Round, settings: RetentionSettings, lease: Lease) -> bool:
         if r.step >= len(TABLES):
+            if self.store.dialect == "postgresql":
+                return self._vacuum(r, settings)
             return self._give_back_pages(r)
         table = TABLES[r.step]
         with self.store.begin() as conn:
@@ -162,6 +168,27 @@ class Housekeeping:
         freed = retention.give_back_pages(self.store, PAGES_PER_STEP)
         r.pages += freed
         return freed == PAGES_PER_STEP
+
+    def _vacuum(self, r: Round, settings: RetentionSettings) -> bool:
+        """One bloated table vacuumed; False once none is left."""
+        if r.to_vacuum is None:
+            r.to_vacuum = retention.bloated_tables(self.store, settings.vacuum_dead_ratio)
+        if not r.to_vacuum:
+            return False
+        table, dead = r.to_vacuum.pop(0)
+        started = time.monotonic()
+        retention.vacuum(self.store, table)
+        log.info(
+            "vacuumed %s in %.1f s: %.0f%% of its rows were dead",
+            table,
+            time.monotonic() - started,
+            dead * 100,
+            extra={"table": table, "dead_ratio": round(dead, 3)},
+        )
+        r.vacuumed.append(table)
+        if self.metrics is not None:
+            self.metrics.store_vacuums.labels(table).inc()
+        return bool(r.to_vacuum)
 
     def _drop(self) -> bool:
         self.round = None

@@ -45,7 +45,9 @@ Freed space: SQLite gives the freed pages back to the file system in small
 steps (``give_back_pages``: ``PRAGMA incremental_vacuum``; the file is in
 incremental auto-vacuum mode, see ``Store.incremental_vacuum_on``).
 PostgreSQL's autovacuum makes the space reusable (eager settings on the
-churning tables, migration 0005).
+churning tables, migration 0005); where it lags behind, or is off, housekeeping
+vacuums a churning table itself once more than ``vacuum_dead_ratio`` of its
+rows are dead (``bloated_tables``, ``vacuum``).
 
 Cutoffs come from ``syncd.clock.now()``, which a benchmark may move forward.
 """
@@ -132,6 +134,15 @@ OLD_CONFLICTS = text("""
         ORDER BY id
         LIMIT :limit)
 """)
+
+# PostgreSQL: the tables syncd churns (rows updated or deleted all day), with the
+# statistics' count of their live and dead rows.
+CHURNING = ("inbox", "inbox_seen", "outbox", "bindings", "dead_letters", "cursors", "leases")
+PG_DEAD_ROWS = text("""
+    SELECT relname, n_live_tup, n_dead_tup FROM pg_stat_user_tables
+    WHERE schemaname = current_schema() AND relname IN :names
+""").bindparams(bindparam("names", expanding=True))
+LEAST_DEAD_ROWS = 1000  # fewer are not worth a vacuum, whatever the share
 
 PG_TABLES_SIZE = text(
     "SELECT coalesce(sum(pg_total_relation_size(to_regclass(name))), 0) "
@@ -226,6 +237,29 @@ def give_back_pages(store: Store, pages: int) -> int:
         # executescript steps the pragma to its end (execute frees one page only)
         raw.executescript(f"PRAGMA incremental_vacuum({int(pages)})")
         return before - raw.execute("PRAGMA freelist_count").fetchone()[0]
+
+
+def bloated_tables(store: Store, ratio: float) -> list[tuple[str, float]]:
+    """PostgreSQL: the churning tables with more than ``ratio`` of their rows dead (and
+    at least LEAST_DEAD_ROWS), most bloated first, with that share; [] on SQLite."""
+    if store.dialect != "postgresql" or ratio <= 0:
+        return []
+    with store.read() as conn:
+        rows = conn.execute(PG_DEAD_ROWS, {"names": list(CHURNING)}).all()
+    found = [
+        (name, dead / (live + dead))
+        for name, live, dead in rows
+        if dead >= LEAST_DEAD_ROWS and dead / (live + dead) > ratio
+    ]
+    return sorted(found, key=lambda t: -t[1])
+
+
+def vacuum(store: Store, table: str) -> None:
+    """PostgreSQL: ``VACUUM (ANALYZE)`` one of syncd's tables, outside any transaction."""
+    if table not in CHURNING:
+        raise ValueError(f"not a table syncd churns: {table!r}")
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f"VACUUM (ANALYZE) {table}")
 
 
 def size_bytes(store: Store) -> int:
