@@ -59,7 +59,6 @@ class Round:
     versions_kept: int = 0  # of the inbox's: an object's newest, its version kept
     pages: int = 0
     to_vacuum: list[tuple[str, float]] | None = None  # PostgreSQL: (table, dead share)
-    vacuumed: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
 
     @classmethod
@@ -163,7 +162,7 @@ class Housekeeping:
         return True
 
     def _give_back_pages(self, r: Round) -> bool:
-        if not sum(r.pruned.values()) or self.store.dialect != "sqlite":
+        if not sum(r.pruned.values()):
             return False
         freed = retention.give_back_pages(self.store, PAGES_PER_STEP)
         r.pages += freed
@@ -185,7 +184,6 @@ class Housekeeping:
             dead * 100,
             extra={"table": table, "dead_ratio": round(dead, 3)},
         )
-        r.vacuumed.append(table)
         if self.metrics is not None:
             self.metrics.store_vacuums.labels(table).inc()
         return bool(r.to_vacuum)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, bindparam, select, update
 
 from syncd.store.schema import bindings
-from syncd.store.sql import insert_ignoring_duplicates, upsert
+from syncd.store.sql import chunks, insert_ignoring_duplicates, upsert
 
 Ref = tuple[str, str, str]  # (system, entity, external_id)
 
@@ -73,9 +73,8 @@ def get_many(conn: Connection, refs: Iterable[Ref]) -> dict[Ref, Binding]:
         groups.setdefault((system, entity), []).append(external_id)
     found: dict[Ref, Binding] = {}
     for (system, entity), ids in groups.items():
-        ids.sort()
-        for i in range(0, len(ids), 500):
-            params = {"g_system": system, "g_entity": entity, "g_ids": ids[i : i + 500]}
+        for chunk in chunks(sorted(ids)):
+            params = {"g_system": system, "g_entity": entity, "g_ids": chunk}
             for row in conn.execute(_OF_REFS, params):
                 b = _binding(row)
                 found[(b.system, b.entity, b.external_id)] = b

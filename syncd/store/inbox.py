@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Integer, bindparam, func, select, update
 
 from syncd.model import Event
 from syncd.store.schema import inbox, inbox_seen
-from syncd.store.sql import dumps, insert_ignoring_duplicates, loads
+from syncd.store.sql import chunks, dumps, insert_ignoring_duplicates, loads
 
 UNIQUE = ["external_id", "system", "entity", "version"]
 
@@ -59,9 +59,8 @@ _SEEN = select(
 def _not_seen_before(conn: Connection, events: Sequence[Event]) -> Sequence[Event]:
     """The events but repeats of a change whose event retention pruned (``inbox_seen``)."""
     seen = set()
-    ids = sorted({ev.external_id for ev in events})
-    for i in range(0, len(ids), 500):
-        seen.update(tuple(r) for r in conn.execute(_SEEN, {"ids": ids[i : i + 500]}))
+    for ids in chunks(sorted({ev.external_id for ev in events})):
+        seen.update(tuple(r) for r in conn.execute(_SEEN, {"ids": ids}))
     if not seen:
         return events
     return [e for e in events if (e.external_id, e.system, e.entity, e.version) not in seen]
@@ -133,7 +132,7 @@ def newest_ids(conn: Connection, events: Iterable[Event]) -> dict[tuple[str, str
         groups.setdefault((ev.system, ev.entity), set()).add(ev.external_id)
     found: dict[tuple[str, str, str], int] = {}
     for (system, entity), id_set in groups.items():
-        for chunk in _chunks(sorted(id_set), 500):
+        for chunk in chunks(sorted(id_set)):
             params = {"n_system": system, "n_entity": entity, "n_ids": chunk}
             for external_id, newest in conn.execute(_NEWEST, params):
                 found[(system, entity, external_id)] = newest
@@ -149,7 +148,7 @@ def mark(conn: Connection, outcomes: dict[int, tuple[str, str]], now: float | No
     for event_id, state_outcome in outcomes.items():
         groups.setdefault(state_outcome, []).append(event_id)
     for (state, outcome), ids in groups.items():  # a handful of outcomes per batch
-        for chunk in _chunks(sorted(ids), 500):
+        for chunk in chunks(sorted(ids)):
             conn.execute(
                 update(inbox)
                 .where(inbox.c.id.in_(chunk))
@@ -214,8 +213,3 @@ def recent_payloads(conn: Connection, systems: Iterable[str], limit: int) -> lis
         .limit(limit)
     )
     return [loads(payload) for (payload,) in rows]
-
-
-def _chunks(items: list, size: int) -> Iterable[list]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]

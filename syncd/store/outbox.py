@@ -34,7 +34,7 @@ from sqlalchemy.orm import aliased
 from syncd.model import Command
 from syncd.store.leases import INSTANCE_PREFIX
 from syncd.store.schema import UNFINISHED_SQL, leases, outbox
-from syncd.store.sql import dumps, insert_ignoring_duplicates, loads
+from syncd.store.sql import chunks, dumps, insert_ignoring_duplicates, loads
 
 BLOCKING = ("pending", "running", "dead")  # states that hold back later commands of an object
 UNFINISHED = text(UNFINISHED_SQL)  # the same states, spelled as the partial index spells them
@@ -306,8 +306,7 @@ def last_fingerprints(conn: Connection, object_keys: Iterable[str]) -> dict[str,
     """The fingerprint of the newest live command per object (what will be, or was, written)."""
     keys = sorted(set(object_keys))
     found: dict[str, str] = {}
-    for i in range(0, len(keys), 500):
-        chunk = keys[i : i + 500]
+    for chunk in chunks(keys):
         newest = (
             select(func.max(outbox.c.id))
             .where(

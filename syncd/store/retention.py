@@ -62,7 +62,7 @@ from sqlalchemy import Connection, bindparam, text
 from syncd.store import Store
 from syncd.store.conflicts import object_ref
 from syncd.store.schema import FINISHED_SQL, PROCESSED_SQL, metadata
-from syncd.store.sql import loads
+from syncd.store.sql import chunks, loads
 
 Ref = tuple[str, str, str]
 
@@ -120,20 +120,15 @@ OLD_COMMANDS = text(f"""
         ORDER BY outbox.done_at
         LIMIT :limit)
 """)
-OLD_DEAD_LETTERS = text("""
-    DELETE FROM dead_letters WHERE id IN (
-        SELECT id FROM dead_letters
+# dead letters and conflicts alike: resolved ones, oldest first
+_OLD_RESOLVED = """
+    DELETE FROM {table} WHERE id IN (
+        SELECT id FROM {table}
         WHERE state <> 'open' AND resolved_at < :cutoff
         ORDER BY id
         LIMIT :limit)
-""")
-OLD_CONFLICTS = text("""
-    DELETE FROM conflicts WHERE id IN (
-        SELECT id FROM conflicts
-        WHERE state <> 'open' AND resolved_at < :cutoff
-        ORDER BY id
-        LIMIT :limit)
-""")
+"""
+OLD_RESOLVED = {t: text(_OLD_RESOLVED.format(table=t)) for t in ("dead_letters", "conflicts")}
 
 # PostgreSQL: the tables syncd churns (rows updated or deleted all day), with the
 # statistics' count of their live and dead rows.
@@ -193,9 +188,8 @@ def held_for_operators(conn: Connection) -> tuple[set[int], set[Ref]]:
     payload: those of these events, and those with an open conflict."""
     event_ids = {ref_id for (ref_id,) in conn.execute(OPEN_EVENT_LETTERS)}
     objects: set[Ref] = set()
-    ids = sorted(event_ids)
-    for i in range(0, len(ids), 500):
-        objects.update(tuple(r) for r in conn.execute(OBJECTS_OF_EVENTS, {"ids": ids[i : i + 500]}))
+    for ids in chunks(sorted(event_ids)):
+        objects.update(tuple(r) for r in conn.execute(OBJECTS_OF_EVENTS, {"ids": ids}))
     for entity, object_key, details in conn.execute(OPEN_CONFLICTS):
         objects.add(object_ref(entity, object_key, loads(details)))
     return event_ids, objects
@@ -209,12 +203,16 @@ def prune_commands(conn: Connection, cutoff: float, limit: int) -> int:
 
 def prune_dead_letters(conn: Connection, cutoff: float, limit: int) -> int:
     """Up to ``limit`` dead letters resolved before ``cutoff``, deleted (open ones stay)."""
-    return conn.execute(OLD_DEAD_LETTERS, {"cutoff": cutoff, "limit": limit}).rowcount
+    return _prune_resolved(conn, "dead_letters", cutoff, limit)
 
 
 def prune_conflicts(conn: Connection, cutoff: float, limit: int) -> int:
     """Up to ``limit`` conflicts resolved before ``cutoff``, deleted (open ones stay)."""
-    return conn.execute(OLD_CONFLICTS, {"cutoff": cutoff, "limit": limit}).rowcount
+    return _prune_resolved(conn, "conflicts", cutoff, limit)
+
+
+def _prune_resolved(conn: Connection, table: str, cutoff: float, limit: int) -> int:
+    return conn.execute(OLD_RESOLVED[table], {"cutoff": cutoff, "limit": limit}).rowcount
 
 
 # -- space ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -22,6 +23,15 @@ def upsert(conn: Connection, table: Table, conflict_columns: list[str], update: 
     return stmt.on_conflict_do_update(
         index_elements=conflict_columns, set_={c: stmt.excluded[c] for c in update}
     )
+
+
+IN_LIST = 500  # values bound in one ``IN (...)``: well under SQLite's variable limit
+
+
+def chunks(items: Sequence, size: int = IN_LIST) -> Iterator[Sequence]:
+    """``items`` in slices of ``size``, for queries that bind a list into ``IN (...)``."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def dumps(value: Any) -> str:
