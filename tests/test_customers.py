@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from syncd.config import load_settings
+from syncd.connectors.retailcrm.linking import holds
 from syncd.engine.contracts import PartContext
 from syncd.engine.pipeline import build_pipeline
 from syncd.metrics import Metrics
@@ -87,6 +88,35 @@ def test_no_match_creates_one_and_the_next_write_edits_it(tmp_path):
     mine = [c for c in crm.state.records["customer"].values() if c.get("externalId") == "p-3"]
     assert len(mine) == 1 and mine[0]["lastName"] == "Петров"
     assert len(crm.state.records["customer"]) == 2
+
+
+def test_a_bound_customer_that_holds_the_partner_s_data_already_is_not_edited_again(tmp_path):
+    """The same partner linked again (an order's link after the customer flow's, a
+    repeated 1C event) costs the look-up alone; a change is still written."""
+    crm = SandboxCrm([KEY], requests_per_second=None)
+    with serving(crm) as url:
+        sink = crm_sink(tmp_path, url)
+        who = {"firstName": "Пётр", "phones": [{"number": "+79161112233"}]}
+        first = link(sink, "p-4", who, {"phones": ["+79161112233"]})
+        (mine,) = crm.state.records["customer"].values()
+        before, history = crm.requests, len(crm.state.history["customer"])
+        again = link(sink, "p-4", who, {"phones": ["+79161112233"]})
+        assert again.remote_id == first.remote_id == str(mine["id"])
+        assert crm.requests == before + 1  # the batch's look-up, no edit
+        assert len(crm.state.history["customer"]) == history
+        changed = link(sink, "p-4", {**who, "lastName": "Петров"}, {"phones": ["+79161112233"]})
+        assert changed.remote_id == first.remote_id
+        assert crm.requests == before + 3 and mine["lastName"] == "Петров"
+
+
+def test_holds_compares_what_would_be_sent_with_what_the_crm_has():
+    current = {"id": 7, "firstName": "Анна", "phones": [{"number": "+7916", "id": 1}], "vip": False}
+    assert holds(current, {"firstName": "Анна", "phones": [{"number": "+7916"}]})
+    assert not holds(current, {"phones": [{"number": "+7916"}, {"number": "+7917"}]})
+    assert not holds(current, {"phones": [{"number": "+7917"}]})
+    assert not holds(current, {"lastName": "Иванова"})  # absent in the CRM
+    assert not holds(current, {"vip": 0})  # 0 is not false
+    assert not holds(current, {"address": {"text": "Москва"}})
 
 
 def test_the_flow_splits_the_name_and_writes_phones_in_e164(tmp_path):

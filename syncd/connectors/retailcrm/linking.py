@@ -7,7 +7,8 @@ side, so a hung phone lookup or edit delays only its own partner):
 
 - bound → edited to the partner's data (a retry re-reads it first: an edit
   that landed late is not sent again, a manager's newer change is not
-  overwritten — ``late_writes``);
+  overwritten — ``late_writes``); not edited when it holds that data already
+  (the same partner linked again by an order, a repeated 1C event);
 - bound under an alias, or not bound but a customer not tied to another
   partner has one of its phones (compared in E.164) or its e-mail → given the
   partner's externalId (``fix-external-ids``) and edited;
@@ -90,6 +91,8 @@ class CustomerLinks:
 
         def link() -> Result:
             current = found if found.get("externalId") == cmd.key else None
+            if current is not None and holds(current, customer):
+                return Result.applied(cmd, str(found["id"]))  # an edit would change nothing
             if current is None:
                 pair = [{"id": found["id"], "externalId": cmd.key}]
                 self.client.fix_customer_external_ids(pair)
@@ -115,3 +118,28 @@ class CustomerLinks:
                 if same and not candidate.get("externalId"):
                     return candidate
         return None
+
+
+def holds(current: dict, wanted: dict) -> bool:
+    """Whether the CRM's ``current`` object already holds every value of ``wanted``:
+    scalars equal, a nested object's given keys equal, a list (phones) as long
+    with each item's given keys equal.  Anything else counts as a change."""
+    for name, value in wanted.items():
+        have = current.get(name)
+        if isinstance(value, dict):
+            if not isinstance(have, dict) or not holds(have, value):
+                return False
+        elif isinstance(value, list):
+            if not isinstance(have, list) or len(have) != len(value):
+                return False
+            for item, got in zip(value, have, strict=True):
+                same = (
+                    holds(got, item)
+                    if isinstance(item, dict) and isinstance(got, dict)
+                    else item == got
+                )
+                if not same:
+                    return False
+        elif have != value or type(have) is not type(value):
+            return False
+    return True
