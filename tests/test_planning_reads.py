@@ -139,3 +139,41 @@ def test_a_known_partner_is_looked_up_not_resolved_again(store, monkeypatch):
         f"o{i}": known.identity for i in range(5)
     }
     assert resolved == [["p-new"]]  # only the partner nobody knew went to the resolver
+
+
+class DeclaringPartnerFlow(PartnerFlow):
+    """The same, saying ahead which partners its plans will ask about."""
+
+    kind = "test_declaring_partner"
+
+    def partners(self, event: Event, ctx: FlowContext) -> list[Record]:
+        return [Record("erp", event.payload["partner"])]
+
+
+@pytest.mark.parametrize("n", [5, 50])
+def test_a_batch_s_declared_partners_are_looked_up_in_one_go(store, monkeypatch, n):
+    from syncd.identity.resolver import Resolver
+
+    with store.begin() as conn:
+        known = Resolver().resolve(
+            conn, [Record("erp", f"p{i}", "Анна", phones=[f"+7999000{i:04}"]) for i in range(3)]
+        )
+        events = [Event("erp", "order", f"o{i}", "1", {"partner": f"p{i % 3}"}) for i in range(n)]
+        inbox.add(conn, events + [Event("erp", "order", "o-new", "1", {"partner": "p-new"})], "t")
+        lease = leases.acquire(conn, "inbox", "me", 60)
+    flow = DeclaringPartnerFlow("partners", "erp", [], "nowhere", None, None)  # type: ignore[arg-type]
+    flow.seen = {}
+    reads = []
+    real_read = Store.read
+
+    def counted(self):  # noqa: ANN001, ANN202
+        reads.append(1)
+        return real_read(self)
+
+    monkeypatch.setattr(Store, "read", counted)
+    plan_pending(store, Pipeline(flows=[flow]), lease, 500)
+    assert {k: v for k, v in flow.seen.items() if k != "o-new"} == {
+        f"o{i}": known[i % 3].identity for i in range(n)
+    }
+    assert "o-new" in flow.seen  # a partner nobody knew still goes to the resolver when asked
+    assert len(reads) <= 5  # not two reads an event: the batch, its partners and their customers

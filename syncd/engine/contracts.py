@@ -187,6 +187,13 @@ class Flow(Part):
         """
         return []
 
+    def partners(self, event: Event, ctx: FlowContext) -> list:  # noqa: ANN401 - identity.Record
+        """Bare records (an id alone, e.g. an order's partner) ``plan`` may pass to
+        ``ctx.identify`` for this event.  The planner looks a batch's up at once
+        (never creating anyone: one not known yet is resolved when ``plan`` asks).
+        Reads only what ``looks_up`` named; the default is none."""
+        return []
+
 
 @dataclass(frozen=True)
 class Result:

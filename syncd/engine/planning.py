@@ -120,6 +120,22 @@ class StoreView(FlowContext):
         self._prefetch_customers({bound[(r.source, r.source_id)] for r in records})
         return True
 
+    def look_ahead(self, records: list) -> None:
+        """A batch's bare records looked up at once: the bound ones answered by
+        ``identify`` from here, their customers' records and facts prefetched."""
+        from syncd.identity import index
+        from syncd.identity.resolver import Assignment
+
+        wanted = {(r.source, r.source_id): r for r in records}
+        wanted = {k: r for k, r in wanted.items() if k not in self.identified}
+        if not wanted:
+            return
+        with self.store.read() as conn:
+            _, bound = index.look(conn, [], list(wanted))
+        for ref, identity in bound.items():
+            self.identified[ref] = Assignment(wanted[ref], identity)
+        self._prefetch_customers(set(bound.values()))
+
     def identify_ahead(self, records: list) -> None:
         """Resolve a batch's records at once; ``identify`` answers from it."""
         if records:
@@ -264,6 +280,14 @@ def _identify_ahead(view: StoreView, pipeline: Pipeline, events: list[Event]) ->
     try:
         people = [r for ev in events for f in pipeline.flows if f.accepts(ev) for r in f.people(ev)]
         view.identify_ahead(people)
+        partners = [
+            r
+            for ev in events
+            for f in pipeline.flows
+            if f.accepts(ev)
+            for r in f.partners(ev, view)
+        ]
+        view.look_ahead([r for r in partners if _bare(r)])
     except Exception as exc:
         log.warning("identifying the batch at once failed (%s); one event at a time", exc)
         view.identified.clear()

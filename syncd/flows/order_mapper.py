@@ -44,6 +44,10 @@ class OrderMapper:
         """syncd's id of the order's state record (see connectors/onec/changes.key_text)."""
         return f"Заказ={ref};Заказ_Type=StandardODATA.{self.mappings.orders.erp_set}"
 
+    def erp_partner(self, data: dict) -> str | None:
+        """The order's partner (its 1C ref), as ``erp_side`` reads it."""
+        return _reference(data.get(self.mappings.orders.customer_field))
+
     def erp_side(self, data: dict) -> dict:
         orders = self.mappings.orders
         fields = {
@@ -60,7 +64,7 @@ class OrderMapper:
             "fields": fields,
             "lines": lines,
             "all_cancelled": bool(lines) and all(self.line_cancelled(line) for line in lines),
-            "customer": _reference(data.get(orders.customer_field)),
+            "customer": self.erp_partner(data),
             "total": data.get(orders.total_field) or 0.0,
             "date": data.get("Date") or "",
         }

@@ -74,6 +74,17 @@ class OrderSync(MappedFlow, Flow):
             ref = self.mapper.erp_ref(event)[0] or ""
         return [("erp", "order", ref), ("crm", "order", ref)] if ref else []
 
+    def partners(self, event: Event, ctx: FlowContext) -> list[Record]:
+        """The order's 1C partner, as the event brings it or the facts hold it."""
+        if event.system == "crm":
+            ref, data = str(event.payload.get("externalId") or ""), None
+        else:
+            ref, data = self.mapper.erp_ref(event)
+        partner = self.mapper.erp_partner(data) if data else None
+        if partner is None and ref:
+            partner = ((ctx.facts("erp", "order", ref) or {}).get("erp") or {}).get("customer")
+        return [Record("erp", str(partner).lower())] if partner else []
+
     def plan(self, event: Event, ctx: FlowContext) -> Plan:
         if event.system == "crm":
             ref = str(event.payload.get("externalId") or "")
