@@ -12,6 +12,7 @@ docs/operations.md ("Retention and store size").  Days may be fractional
       every_seconds: 60       # how often housekeeping runs
       batch_rows: 500         # rows per delete transaction
       vacuum_dead_ratio: 0.1  # PostgreSQL: vacuum a table with more dead rows than this
+      vacuum_check_seconds: 2 # PostgreSQL: how often that share is looked at
 
 ``engine.done_retention_days`` is the old name of ``commands_days``; it still
 works, with a warning.
@@ -46,9 +47,12 @@ class RetentionSettings(BaseModel):
     # rows per delete transaction (each batch is its own short transaction)
     batch_rows: int = Field(500, ge=1, le=10000)
     # PostgreSQL: after each round, a table syncd churns whose dead rows exceed this
-    # share (and 1,000) is vacuumed, whether or not autovacuum runs; 0 leaves it all
+    # share (and 200) is vacuumed, whether or not autovacuum runs; 0 leaves it all
     # to autovacuum
     vacuum_dead_ratio: float = Field(0.1, ge=0, le=1)
+    # PostgreSQL: how often the instance holding the inbox lease looks at the dead share
+    # (one small statistics query); one table is vacuumed per look
+    vacuum_check_seconds: float = Field(2.0, gt=0)
 
 
 def take_deprecated_names(engine: Any, retention: RetentionSettings) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -227,6 +228,44 @@ def test_on_postgresql_a_round_vacuums_a_table_autovacuum_left_bloated(store, ca
             "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'outbox'"
         ).scalar_one()
     assert dead < 1000
+
+
+def test_on_postgresql_a_bloated_table_is_vacuumed_between_rounds_every_check(store, monkeypatch):
+    """Rows changing state several times a second bloat the outbox long before the next
+    retention round: the dead share is looked at every vacuum_check_seconds."""
+    with store.begin() as conn:
+        for i in range(600):
+            outbox.enqueue(conn, [Command("crm", "order", f"O{i}", "upsert", {}, f"k{i}")])
+        conn.execute(outbox.outbox.delete())
+        if store.dialect == "postgresql":
+            conn.exec_driver_sql("SELECT pg_stat_force_next_flush()")
+    keeper = Housekeeping(store, Metrics())
+    keeper._next_round_at = float("inf")  # no round due for an hour
+    settings = RetentionSettings(every_seconds=3600, vacuum_dead_ratio=0.1, vacuum_check_seconds=2)
+    now = [1000.0]
+    monkeypatch.setattr(housekeeping_module, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    if store.dialect == "postgresql":
+        wait_until(lambda: retention.bloated_tables(store, 0.1), what="the statistics")
+    keeper.tick(settings, None)  # no lease: another instance looks after the store
+    assert vacuums(keeper.metrics, "outbox") == 0
+    keeper.tick(settings, inbox_lease(store))
+    expected = 1 if store.dialect == "postgresql" else 0  # SQLite gives pages back instead
+    assert vacuums(keeper.metrics, "outbox") == expected
+    assert keeper.round is None  # no retention round started for it
+    with store.begin() as conn:  # bloated again at once: looked at after 2 s, not before
+        for i in range(600):
+            outbox.enqueue(conn, [Command("crm", "order", f"P{i}", "upsert", {}, f"p{i}")])
+        conn.execute(outbox.outbox.delete())
+        if store.dialect == "postgresql":
+            conn.exec_driver_sql("SELECT pg_stat_force_next_flush()")
+    if store.dialect == "postgresql":
+        wait_until(lambda: retention.bloated_tables(store, 0.1), what="the statistics")
+    now[0] += 1.0
+    keeper.tick(settings, inbox_lease(store))
+    assert vacuums(keeper.metrics, "outbox") == expected
+    now[0] += 1.5
+    keeper.tick(settings, inbox_lease(store))
+    assert vacuums(keeper.metrics, "outbox") == 2 * expected
 
 
 def vacuums(metrics: Metrics, table: str) -> float:

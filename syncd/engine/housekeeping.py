@@ -3,9 +3,11 @@
 Every ``retention.every_seconds`` the instance holding the inbox lease starts
 a round: the inbox, the outbox, the dead letters and the conflicts are pruned
 batch by batch (``syncd/store/retention.py``), then, on SQLite, the pages that
-freed go back to the file system in steps of ``PAGES_PER_STEP``; on PostgreSQL
-each churning table with more than ``retention.vacuum_dead_ratio`` of its rows
-dead is vacuumed, one table per step (autovacuum may be off, or behind).  One
+freed go back to the file system in steps of ``PAGES_PER_STEP``.  On
+PostgreSQL, every ``retention.vacuum_check_seconds``, rounds or not, the most
+bloated churning table with more than ``retention.vacuum_dead_ratio`` of its
+rows dead is vacuumed (autovacuum may be off, or behind: the outbox's and the
+inbox's rows change state several times a second under load).  One
 main-loop iteration runs at most ``BATCHES_PER_TICK`` batches, or
 ``TICK_BUDGET_SECONDS``, and the round goes on at the next iteration, so the
 loop keeps renewing leases, planning and feeding the sinks in between.  Each
@@ -58,7 +60,6 @@ class Round:
     pruned: Counter = field(default_factory=Counter)  # rows per table
     versions_kept: int = 0  # of the inbox's: an object's newest, its version kept
     pages: int = 0
-    to_vacuum: list[tuple[str, float]] | None = None  # PostgreSQL: (table, dead share)
     started: float = field(default_factory=time.monotonic)
 
     @classmethod
@@ -78,10 +79,14 @@ class Housekeeping:
         self.metrics = metrics
         self.round: Round | None = None
         self._next_round_at = 0.0  # monotonic
+        self._next_vacuum_look_at = 0.0  # monotonic
 
     def tick(self, settings: RetentionSettings, lease: Lease | None) -> None:
         """This iteration's share: start a round when one is due, run a few batches."""
         now = time.monotonic()
+        if lease is not None and now >= self._next_vacuum_look_at:
+            self._next_vacuum_look_at = now + settings.vacuum_check_seconds
+            self._vacuum_bloated(settings)
         if self.round is None:
             if now < self._next_round_at:
                 return
@@ -106,6 +111,7 @@ class Housekeeping:
         done = self.round
         while self._batch(settings, lease):
             pass
+        self._vacuum_bloated(settings, every=True)
         return done
 
     def measure(self) -> int | None:
@@ -139,9 +145,7 @@ class Housekeeping:
 
     def _next_step(self, r: Round, settings: RetentionSettings, lease: Lease) -> bool:
         if r.step >= len(TABLES):
-            if self.store.dialect == "postgresql":
-                return self._vacuum(r, settings)
-            return self._give_back_pages(r)
+            return self.store.dialect == "sqlite" and self._give_back_pages(r)
         table = TABLES[r.step]
         with self.store.begin() as conn:
             leases.fence(conn, lease)
@@ -168,25 +172,24 @@ class Housekeeping:
         r.pages += freed
         return freed == PAGES_PER_STEP
 
-    def _vacuum(self, r: Round, settings: RetentionSettings) -> bool:
-        """One bloated table vacuumed; False once none is left."""
-        if r.to_vacuum is None:
-            r.to_vacuum = retention.bloated_tables(self.store, settings.vacuum_dead_ratio)
-        if not r.to_vacuum:
-            return False
-        table, dead = r.to_vacuum.pop(0)
-        started = time.monotonic()
-        retention.vacuum(self.store, table)
-        log.info(
-            "vacuumed %s in %.1f s: %.0f%% of its rows were dead",
-            table,
-            time.monotonic() - started,
-            dead * 100,
-            extra={"table": table, "dead_ratio": round(dead, 3)},
-        )
-        if self.metrics is not None:
-            self.metrics.store_vacuums.labels(table).inc()
-        return bool(r.to_vacuum)
+    def _vacuum_bloated(self, settings: RetentionSettings, every: bool = False) -> None:
+        """PostgreSQL: the most bloated churning table vacuumed (``every``: each one)."""
+        try:
+            bloated = retention.bloated_tables(self.store, settings.vacuum_dead_ratio)
+            for table, dead in bloated if every else bloated[:1]:
+                started = time.monotonic()
+                retention.vacuum(self.store, table)
+                log.info(
+                    "vacuumed %s in %.1f s: %.0f%% of its rows were dead",
+                    table,
+                    time.monotonic() - started,
+                    dead * 100,
+                    extra={"table": table, "dead_ratio": round(dead, 3)},
+                )
+                if self.metrics is not None:
+                    self.metrics.store_vacuums.labels(table).inc()
+        except Exception as exc:  # the store is briefly unreachable: the next look goes on
+            log.warning("vacuum skipped: %s: %s", type(exc).__name__, exc)
 
     def _drop(self) -> bool:
         self.round = None

@@ -137,7 +137,7 @@ PG_DEAD_ROWS = text("""
     SELECT relname, n_live_tup, n_dead_tup FROM pg_stat_user_tables
     WHERE schemaname = current_schema() AND relname IN :names
 """).bindparams(bindparam("names", expanding=True))
-LEAST_DEAD_ROWS = 1000  # fewer are not worth a vacuum, whatever the share
+LEAST_DEAD_ROWS = 200  # fewer are not worth a vacuum, whatever the share
 
 PG_TABLES_SIZE = text(
     "SELECT coalesce(sum(pg_total_relation_size(to_regclass(name))), 0) "
