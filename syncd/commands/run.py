@@ -12,6 +12,7 @@ import time
 
 import click
 
+from syncd import memory
 from syncd.commands.common import config_option, open_store, settings_or_exit
 from syncd.config import ConfigError, config_path_from
 from syncd.engine.daemon import Engine
@@ -29,6 +30,7 @@ def run_command(
     config_path: str | None, once: bool, dry_run: bool, no_migrate: bool, no_http: bool
 ) -> None:
     """Run the sync daemon."""
+    memory.limit_arenas()  # before any worker thread exists
     settings = settings_or_exit(config_path)
     path = str(config_path_from(config_path, os.environ))
     store = open_store(settings, migrate=False if no_migrate else None)

@@ -31,7 +31,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from syncd import clock
+from syncd import clock, memory
 from syncd.config_retention import DAY, RetentionSettings
 from syncd.store import Store, leases, retention
 from syncd.store.leases import Lease, LeaseLost
@@ -197,6 +197,7 @@ class Housekeeping:
 
     def _finish(self, r: Round) -> None:
         self.round = None
+        memory.give_back()  # what the round's batches (and the loop since) freed
         if not sum(r.pruned.values()):
             return
         size = self.measure()
