@@ -125,8 +125,12 @@ class Command:
         flow: str,
         action: str = "upsert",
         seq: int = 0,
+        link_origin: bool = True,
     ) -> Command:
-        """A command caused by ``cause``; its idempotency key derives from the event."""
+        """A command caused by ``cause``; its idempotency key derives from the event.
+
+        ``link_origin=False``: the cause's id is not bound to the written object
+        (a flow that keys the object by another id, which binds both already)."""
         return cls(
             target=target,
             entity=entity,
@@ -138,7 +142,7 @@ class Command:
             origin_system=cause.system,
             # the same object in another system (its ids are linked once written); a
             # write to another kind of object (an order's customer) links nothing
-            origin_id=cause.external_id if cause.entity == entity else "",
+            origin_id=cause.external_id if cause.entity == entity and link_origin else "",
             source_changed_at=cause.source_time,
         )
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from syncd.store import Store
+from syncd.store.schema import bindings
 from tests.conftest import wait_until
 from tests.support.daemon import log_records, start_daemon, stop, syncd
 from tests.support.e2e import (
@@ -79,3 +82,10 @@ def test_orders_travel_both_ways_and_settle_with_no_echo(tmp_path, db_url):
             stop(daemon)
     errors = [r for r in log_records(config.with_suffix(".log")) if r.get("level") == "ERROR"]
     assert errors == []
+    # the order is bound on both sides by its 1C ref; the CRM's own id is no binding row
+    store = Store.open(db_url)
+    with store.read() as conn:
+        found = set(conn.execute(select(bindings.c.system, bindings.c.external_id)).all())
+    store.dispose()
+    assert {("erp", ref), ("crm", ref)} <= found
+    assert ("crm", str(created["id"])) not in found

@@ -310,6 +310,9 @@ class OrderSync(MappedFlow, Flow):
             flow=self.name,
             action=action,
             seq=0 if target == self.options.crm_sink else 1,
+            # both sides are bound by the order's 1C ref (the CRM's externalId); a CRM
+            # event's id (the CRM's own) would add a binding row per order that nobody reads
+            link_origin=event.system != "crm",
         )
 
     def _to_erp(self, fm: Any, value: Any) -> Any:
