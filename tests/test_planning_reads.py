@@ -73,6 +73,11 @@ def plan_once(store: Store, n: int, batch_size: int, monkeypatch) -> tuple[dict,
     flow = LookingFlow("looking", "erp", [], "nowhere", None, None)  # type: ignore[arg-type]
     flow.seen = {}
     _, lease = world(store, n)
+    return flow.seen, planned_counting_reads(store, flow, lease, batch_size, monkeypatch)
+
+
+def planned_counting_reads(store: Store, flow: Flow, lease, batch_size: int, monkeypatch) -> int:  # noqa: ANN001
+    """One planning round of ``flow``; how many read transactions it opened."""
     reads = []
     real_read = Store.read
 
@@ -83,7 +88,7 @@ def plan_once(store: Store, n: int, batch_size: int, monkeypatch) -> tuple[dict,
     monkeypatch.setattr(Store, "read", counted)
     plan_pending(store, Pipeline(flows=[flow]), lease, batch_size)
     monkeypatch.setattr(Store, "read", real_read)
-    return flow.seen, len(reads)
+    return len(reads)
 
 
 @pytest.mark.parametrize("n", [6, 60])
@@ -163,17 +168,9 @@ def test_a_batch_s_declared_partners_are_looked_up_in_one_go(store, monkeypatch,
         lease = leases.acquire(conn, "inbox", "me", 60)
     flow = DeclaringPartnerFlow("partners", "erp", [], "nowhere", None, None)  # type: ignore[arg-type]
     flow.seen = {}
-    reads = []
-    real_read = Store.read
-
-    def counted(self):  # noqa: ANN001, ANN202
-        reads.append(1)
-        return real_read(self)
-
-    monkeypatch.setattr(Store, "read", counted)
-    plan_pending(store, Pipeline(flows=[flow]), lease, 500)
+    reads = planned_counting_reads(store, flow, lease, 500, monkeypatch)
     assert {k: v for k, v in flow.seen.items() if k != "o-new"} == {
         f"o{i}": known[i % 3].identity for i in range(n)
     }
     assert "o-new" in flow.seen  # a partner nobody knew still goes to the resolver when asked
-    assert len(reads) <= 5  # not two reads an event: the batch, its partners and their customers
+    assert reads <= 5  # not two reads an event: the batch, its partners and their customers
