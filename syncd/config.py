@@ -19,17 +19,14 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 import yaml
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
-    StringConstraints,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -37,13 +34,11 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from syncd.config_base import Name, Strict
 from syncd.config_errors import ConfigError, ConfigProblem, dotted, explain, got
 from syncd.config_retention import RetentionSettings, take_deprecated_names
-from syncd.connectors.retailcrm.timeouts import CrmTimeouts
+from syncd.config_systems import CrmSettings, ErpSettings
 from syncd.yamlpos import Positions, describe_yaml_error, load_with_positions, locate
-
-NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
-Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 
 ENV_VARS: dict[str, tuple[str, ...]] = {
     "SYNCD_DB_URL": ("store", "url"),
@@ -59,25 +54,7 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
 _DB_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _null_means_defaults(cls, data: Any) -> Any:
-        # "engine:" with every line below commented out is null in YAML; for a section,
-        # list or mapping (the fields built by a default_factory) that means "the defaults".
-        if not isinstance(data, dict):
-            return data
-        fields = cls.model_fields
-        return {
-            k: v
-            for k, v in data.items()
-            if v is not None or k not in fields or fields[k].default_factory is None
-        }
-
-
-class StoreSettings(_Strict):
+class StoreSettings(Strict):
     url: str | None = None
     migrate_on_start: bool = True
     pool_size: int = Field(5, ge=1)
@@ -103,7 +80,7 @@ class StoreSettings(_Strict):
             yield key, (_mask_password(value) if key == "url" and value else value)
 
 
-class HttpSettings(_Strict):
+class HttpSettings(Strict):
     listen: str = "127.0.0.1:8787"
     webhook_secret: SecretStr | None = None
     max_body_bytes: int = Field(1_048_576, ge=1024)
@@ -117,14 +94,14 @@ class HttpSettings(_Strict):
         return value
 
 
-class RetrySettings(_Strict):
+class RetrySettings(Strict):
     max_attempts: int = Field(8, ge=1)
     initial_seconds: float = Field(2.0, gt=0)
     max_seconds: float = Field(600.0, gt=0)
     jitter_seconds: float = Field(2.0, ge=0)
 
 
-class EngineSettings(_Strict):
+class EngineSettings(Strict):
     tick_seconds: float = Field(1.0, gt=0)
     batch_size: int = Field(500, ge=1, le=10000)
     sink_workers: int = Field(4, ge=1, le=64)
@@ -147,63 +124,12 @@ class EngineSettings(_Strict):
     retry: RetrySettings = Field(default_factory=RetrySettings)
 
 
-class LogSettings(_Strict):
+class LogSettings(Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["auto", "json", "text"] = "auto"
 
 
-class CrmSettings(_Strict):
-    url: str | None = None
-    api_key: SecretStr | None = None
-    site: str | None = None
-    # RetailCRM dates (history createdAt, order createdAt, generatedAt) carry no
-    # zone: they are the account's local time, read and written in this zone.
-    timezone: str = "Europe/Moscow"
-    # let `syncd customers merge` combine CRM customers found to be one person
-    merge_duplicates: bool = False
-    # seconds to wait per kind of call: reads, one-object writes, batch uploads
-    timeouts: CrmTimeouts = Field(default_factory=CrmTimeouts)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        return known_zone(value)
-
-
-def known_zone(name: str) -> str:
-    """An IANA zone name this host knows (``Europe/Moscow``), else ValueError."""
-    from zoneinfo import ZoneInfo
-
-    try:
-        ZoneInfo(name)
-    except (KeyError, ValueError):  # ZoneInfoNotFoundError is a KeyError
-        raise ValueError(f"unknown time zone {name!r}; expected e.g. Europe/Moscow") from None
-    return name
-
-
-class ErpSoapSettings(_Strict):
-    wsdl_url: str | None = None
-    # syncd's name for an operation -> the operation's name in the WSDL
-    operations: dict[str, str] = Field(default_factory=dict)
-
-
-class ErpSettings(_Strict):
-    odata_url: str | None = None
-    user: str | None = None
-    password: SecretStr | None = None
-    # 1C dates carry no zone: they are read and written in this one.
-    timezone: str = "Europe/Moscow"
-    max_concurrency: int = Field(2, ge=1, le=32)
-    requests_per_second: float = Field(5.0, gt=0)
-    timeout_seconds: float = Field(120.0, gt=0)
-    page_size: int = Field(200, ge=1, le=5000)
-    page_bytes: int = Field(4_000_000, ge=10_000)
-    # send If-Match: <DataVersion> with writes (documented, not enforced on every build)
-    send_if_match: bool = False
-    soap: ErpSoapSettings = Field(default_factory=ErpSoapSettings)
-
-
-class SourceSettings(_Strict):
+class SourceSettings(Strict):
     name: Name
     kind: str
     system: str
@@ -212,7 +138,7 @@ class SourceSettings(_Strict):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
-class FlowSettings(_Strict):
+class FlowSettings(Strict):
     name: Name
     kind: str
     source_system: str
@@ -221,13 +147,13 @@ class FlowSettings(_Strict):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
-class SinkSettings(_Strict):
+class SinkSettings(Strict):
     kind: str
     system: str
     options: dict[str, Any] = Field(default_factory=dict)
 
 
-class Settings(_Strict):
+class Settings(Strict):
     # validate_default: the defaults too must come out absolute.
     state_dir: Path = Field(Path("state"), validate_default=True)
     mappings_dir: Path = Field(Path("mappings"), validate_default=True)

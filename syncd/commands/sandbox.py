@@ -91,7 +91,7 @@ def sandbox_crm(
     A manager's change: POST /sandbox/manager/orders/<id> with a JSON body,
     e.g. {"status": "client-confirmed"} (no key needed; sandbox only).
     """
-    from syncd.config import known_zone
+    from syncd.config_systems import known_zone
     from syncd.sandbox.crm_app import SandboxCrm
     from syncd.sandbox.crm_faults import Faults
     from syncd.web import HttpServer
