@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import select, text
 
+from syncd.model import Event
 from syncd.store import Store
+from syncd.store import inbox as inbox_store
 from syncd.store.schema import inbox, inbox_seen, metadata
 from tests.support.databases import create_pg_database, drop_pg_database
 
@@ -44,12 +47,53 @@ def test_0006_moves_the_thin_rows_retention_left_into_inbox_seen(tmp_path, backe
                     {**row, "external_id": "B", "version": "1", "payload": "{}", "state": "done"},
                 ],
             )
-        store.upgrade()
+        store.upgrade("0006")
         with store.read() as conn:
             left = conn.execute(select(inbox.c.external_id, inbox.c.state)).all()
-            kept = conn.execute(select(inbox_seen)).all()
+            kept = conn.execute(text("SELECT * FROM inbox_seen")).all()
         assert left == [("B", "done")]
         assert [tuple(r) for r in kept] == [("A", "erp", "order", "2")]
+    finally:
+        store.dispose()
+        if name:
+            drop_pg_database(name)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_0007_keys_the_kept_versions_by_digest_and_a_repeat_is_still_dropped(tmp_path, backend):
+    if backend == "sqlite":
+        url, name = f"sqlite:///{tmp_path / 'syncd.db'}", None
+    else:
+        url, name = create_pg_database()
+    store = Store.open(url)
+    try:
+        store.upgrade("0006")
+        state_key = "Заказ=8f1c…;Заказ_Type=StandardODATA.Document_ЗаказКлиента"
+        kept_before = [("A", "erp", "order", "2"), (state_key, "erp", "order_state", "AAAB")]
+        with store.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO inbox_seen (external_id, system, entity, version) "
+                    "VALUES (:i, :s, :e, :v)"
+                ),
+                [{"i": i, "s": s, "e": e, "v": v} for i, s, e, v in kept_before],
+            )
+        store.upgrade()
+        with store.read() as conn:
+            assert conn.execute(select(inbox_seen.c.object_digest)).scalars().all() != []
+            assert inbox_store.kept_versions(
+                conn,
+                [("erp", "order", "A"), ("erp", "order_state", state_key), ("erp", "order", "B")],
+            ) == {("erp", "order", "A"): "2", ("erp", "order_state", state_key): "AAAB"}
+        with store.begin() as conn:
+            repeat, newer = Event("erp", "order", "A", "2", {}), Event("erp", "order", "A", "3", {})
+            assert inbox_store.add(conn, [repeat, newer], "s") == 1  # the repeat dropped
+        with store.engine.begin() as conn:  # the digests cannot give the ids back: versions go
+            command.downgrade(store._alembic_config(conn), "0006")
+        with store.read() as conn:
+            assert conn.execute(text("SELECT count(*) FROM inbox_seen")).scalar() == 0
+        store.upgrade()
+        assert store.current_revision() == store.head_revision()
     finally:
         store.dispose()
         if name:

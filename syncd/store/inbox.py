@@ -6,12 +6,13 @@ superseded.  Replaying the inbox re-plans every event whose payload is still
 held; the bindings then make the replay a no-op outside.
 
 Retention (``syncd/store/retention.py``) deletes old processed events; of an
-object's newest event it keeps the version in ``inbox_seen``, so that a repeat
-of that very change is still dropped here.
+object's newest event it keeps the version in ``inbox_seen`` (keyed by
+``object_digest``), so that a repeat of that very change is still dropped here.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterable, Sequence
 
@@ -19,9 +20,17 @@ from sqlalchemy import Connection, Integer, bindparam, func, select, update
 
 from syncd.model import Event
 from syncd.store.schema import inbox, inbox_seen
-from syncd.store.sql import chunks, dumps, insert_ignoring_duplicates, loads
+from syncd.store.sql import chunks, dumps, insert_ignoring_duplicates, loads, upsert
 
 UNIQUE = ["external_id", "system", "entity", "version"]
+Ref = tuple[str, str, str]  # (system, entity, external_id)
+
+
+def object_digest(system: str, entity: str, external_id: str) -> bytes:
+    """An object's key in ``inbox_seen``: 16 bytes of BLAKE2b over its three parts
+    (two objects sharing one is a 1 in 2^64 chance among 4 billion objects)."""
+    text = f"{system}\x1f{entity}\x1f{external_id}"
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def add(conn: Connection, events: Sequence[Event], stream: str = "") -> int:
@@ -51,19 +60,36 @@ def add(conn: Connection, events: Sequence[Event], stream: str = "") -> int:
 
 
 # the versions retention kept of objects whose events it pruned
-_SEEN = select(
-    inbox_seen.c.external_id, inbox_seen.c.system, inbox_seen.c.entity, inbox_seen.c.version
-).where(inbox_seen.c.external_id.in_(bindparam("ids", expanding=True)))
+_SEEN = select(inbox_seen.c.object_digest, inbox_seen.c.version).where(
+    inbox_seen.c.object_digest.in_(bindparam("digests", expanding=True))
+)
+
+
+def kept_versions(conn: Connection, refs: Iterable[Ref]) -> dict[Ref, str]:
+    """The version ``inbox_seen`` keeps of each of these objects (those it has)."""
+    by_digest = {object_digest(*ref): ref for ref in refs}
+    found: dict[Ref, str] = {}
+    for part in chunks(sorted(by_digest)):
+        for digest, version in conn.execute(_SEEN, {"digests": list(part)}):
+            found[by_digest[bytes(digest)]] = version
+    return found
+
+
+def keep_versions(conn: Connection, newest: Iterable[tuple[Ref, str]]) -> int:
+    """Keep (replacing any older one) the version of each object's newest pruned event."""
+    rows = {object_digest(*ref): version for ref, version in newest}
+    if rows:
+        stmt = upsert(conn, inbox_seen, ["object_digest"], ["version"])
+        conn.execute(stmt, [{"object_digest": d, "version": v} for d, v in rows.items()])
+    return len(rows)
 
 
 def _not_seen_before(conn: Connection, events: Sequence[Event]) -> Sequence[Event]:
     """The events but repeats of a change whose event retention pruned (``inbox_seen``)."""
-    seen = set()
-    for ids in chunks(sorted({ev.external_id for ev in events})):
-        seen.update(tuple(r) for r in conn.execute(_SEEN, {"ids": ids}))
+    seen = kept_versions(conn, {(e.system, e.entity, e.external_id) for e in events})
     if not seen:
         return events
-    return [e for e in events if (e.external_id, e.system, e.entity, e.version) not in seen]
+    return [e for e in events if seen.get((e.system, e.entity, e.external_id)) != e.version]
 
 
 def _event(row) -> Event:  # noqa: ANN001

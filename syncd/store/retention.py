@@ -11,9 +11,9 @@ What goes, and when:
 
 - **inbox** — an event processed (``done`` or ``failed``) more than
   ``events_days`` ago is deleted.  Of the newest event of each object the
-  version stays, in ``inbox_seen`` (one short row per object: system, entity,
-  external id, version), so that a repeat of that very change is still
-  dropped by ``inbox.add``.  Pending events are never touched.
+  version stays, in ``inbox_seen`` (one short row per object: a 16-byte
+  digest of its system, entity and external id, and the version), so that a
+  repeat of that very change is still dropped by ``inbox.add``.  Pending events are never touched.
 - The inbox's newest row is never deleted, whatever its age: SQLite numbers a
   new row one past the highest left, and event ids must never come back
   (the order flow's facts remember the last event id folded in).
@@ -59,7 +59,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, text
 
-from syncd.store import Store
+from syncd.store import Store, inbox
 from syncd.store.conflicts import object_ref
 from syncd.store.schema import FINISHED_SQL, PROCESSED_SQL, metadata
 from syncd.store.sql import chunks, loads
@@ -96,13 +96,10 @@ DELETE_EVENTS = text(f"DELETE FROM inbox WHERE id IN :ids AND {PROCESSED_SQL}").
     bindparam("ids", expanding=True)
 )
 # The newest event of each object: its version kept (replacing an older one kept)
-# before the row goes.  ``WHERE`` before ``ON CONFLICT`` is what SQLite's parser needs.
-KEEP_VERSIONS = text(f"""
-    INSERT INTO inbox_seen (external_id, system, entity, version)
-    SELECT external_id, system, entity, version FROM inbox
-    WHERE id IN :ids AND {PROCESSED_SQL}
-    ON CONFLICT (external_id, system, entity) DO UPDATE SET version = excluded.version
-""").bindparams(bindparam("ids", expanding=True))
+# before the row goes (inbox.keep_versions).
+NEWEST_VERSIONS = text(
+    f"SELECT system, entity, external_id, version FROM inbox WHERE id IN :ids AND {PROCESSED_SQL}"
+).bindparams(bindparam("ids", expanding=True))
 
 OPEN_EVENT_LETTERS = text(
     "SELECT ref_id FROM dead_letters WHERE state = 'open' AND kind = 'event' AND ref_id IS NOT NULL"
@@ -176,7 +173,10 @@ def prune_events(
             superseded.append(row.id)
         elif (row.system, row.entity, row.external_id) not in kept_objects:
             newest.append(row.id)
-    kept = conn.execute(KEEP_VERSIONS, {"ids": newest}).rowcount if newest else 0
+    kept = 0
+    if newest:
+        versions = conn.execute(NEWEST_VERSIONS, {"ids": newest}).all()
+        kept = inbox.keep_versions(conn, (((s, e, i), v) for s, e, i, v in versions))
     gone = superseded + newest
     deleted = conn.execute(DELETE_EVENTS, {"ids": gone}).rowcount if gone else 0
     last = rows[-1]

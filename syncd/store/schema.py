@@ -14,6 +14,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -68,13 +69,14 @@ Index(
 
 # What is left of an object's events once retention pruned them all: the version of
 # the newest, so that a repeat of that very change is still dropped (inbox.add).  One
-# short row per object, keyed by it (SQLite: WITHOUT ROWID, the key is the table).
+# short row per object, keyed by a 16-byte digest of (system, entity, external_id)
+# (``inbox.object_digest``) rather than the id itself (a 1C register record's is
+# ~120 bytes, and PostgreSQL would hold it twice, in the table and in its key):
+# ~60 bytes a row on either store (SQLite: WITHOUT ROWID, the key is the table).
 inbox_seen = Table(
     "inbox_seen",
     metadata,
-    Column("external_id", String(255), primary_key=True),
-    Column("system", String(50), primary_key=True),
-    Column("entity", String(100), primary_key=True),
+    Column("object_digest", LargeBinary(16), primary_key=True),
     Column("version", String(255), nullable=False),
     sqlite_with_rowid=False,
 )
