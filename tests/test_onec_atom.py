@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from defusedxml import DTDForbidden, EntitiesForbidden
 
+from syncd.connectors.onec import atom
 from syncd.connectors.onec.atom import parse_feed
 from syncd.connectors.onec.metadata import Metadata
 from syncd.sandbox.erp_atom import atom_feed
 from syncd.sandbox.erp_business import Trade
 from syncd.sandbox.erp_schema import metadata_xml
 from syncd.sandbox.erp_state import ErpState
+
+FIXTURES = Path(__file__).parent / "fixtures" / "onec"
 
 BASE = "http://erp.test/ut/odata/standard.odata/"
 # Laid out as a recorded УТ 11 package (reference §0 items 21, 24): no m:type on any
@@ -105,14 +110,38 @@ def test_a_feed_with_a_dtd_or_entities_is_refused_not_expanded():
         parse_feed(external)
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-16-le", "utf-32"])
+def test_a_dtd_is_refused_in_bytes_whatever_their_encoding(encoding, monkeypatch):
+    def fast_parser(xml):  # noqa: ANN001, ANN202
+        raise AssertionError("a DTD reached the C parser")
+
+    monkeypatch.setattr(atom.FastTree, "fromstring", fast_parser)
+    bomb = (
+        f'<?xml version="1.0" encoding="{encoding}"?><!DOCTYPE feed [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;">]><feed xmlns="http://www.w3.org/2005/Atom">'
+        "<title>&b;</title></feed>"
+    )
+    # refused by defusedxml, or not even readable by it (UTF-32, UTF-16 without a BOM)
+    with pytest.raises((DTDForbidden, EntitiesForbidden, atom.FastTree.ParseError, ValueError)):
+        parse_feed(bomb.encode(encoding))
+
+
+def test_the_fast_parser_and_defusedxml_read_a_real_package_alike(monkeypatch):
+    xml = (FIXTURES / "select_changes_orders.xml").read_bytes()
+    fast = parse_feed(xml)
+    monkeypatch.setattr(atom, "_ascii_compatible", lambda data: False)  # defusedxml's path
+    slow = parse_feed(xml)
+    assert fast == slow and len(fast) == 8
+
+
 def test_what_the_sandbox_writes_reads_back_as_the_same_values():
     state = ErpState()
     trade = Trade(state)
     trade.seed(customers=2, items=3, orders=1)
     order = state.rows("Document_ЗаказКлиента")[0]
     (change,) = parse_feed(atom_feed(BASE, [("Document_ЗаказКлиента", order)]))
-    typed = Metadata.parse(metadata_xml()).entity("Document_ЗаказКлиента").normalize(
-        change.properties
+    typed = (
+        Metadata.parse(metadata_xml()).entity("Document_ЗаказКлиента").normalize(change.properties)
     )
     assert typed["Ref_Key"] == order["Ref_Key"] and typed["Posted"] is order["Posted"]
     assert typed["Статус"] == order["Статус"]

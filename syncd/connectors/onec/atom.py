@@ -12,7 +12,12 @@ lists of rows.  ``at:deleted-entry`` (RFC 6721) becomes a deleted ``Change``
 carrying the key from its URL.  Navigation links, titles and the feed's own
 elements are not data.
 
-Parsed with defusedxml: no DTD, no entity expansion, no external entities.
+No DTD, no entity expansion, no external entities: a feed in an
+ASCII-compatible encoding (1C sends UTF-8) that holds no ``<!DOCTYPE`` (the
+only place a DTD, and so any entity or external reference, can be declared)
+is parsed by the standard library's C parser; anything else goes to
+defusedxml, which refuses a DTD (``DTDForbidden``).  The C parser reads a
+feed about twice as fast as defusedxml's pure-Python one.
 
     for change in parse_feed(xml):
         change.set_name, change.key, change.deleted, change.properties
@@ -24,6 +29,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
+from xml.etree import ElementTree as FastTree
 
 from defusedxml import ElementTree
 
@@ -44,7 +50,10 @@ def _local(tag: str) -> str:
 
 
 def _attr(element: Any, name: str) -> str | None:
-    for key, value in element.attrib.items():
+    attrib = element.attrib
+    if not attrib:  # a real package's scalars carry none
+        return None
+    for key, value in attrib.items():
         if _local(key) == name:
             return value
     return None
@@ -74,9 +83,23 @@ def _key_from_url(url: str) -> tuple[str, dict[str, str]]:
     return m["set"], key
 
 
+def _root(xml: bytes | str) -> Any:
+    """The feed's root element, refusing any DTD (see the module's docstring)."""
+    if isinstance(xml, bytes) and _ascii_compatible(xml) and b"<!DOCTYPE" not in xml:
+        return FastTree.fromstring(xml)
+    return ElementTree.fromstring(xml, forbid_dtd=True)
+
+
+def _ascii_compatible(data: bytes) -> bool:
+    """Not UTF-16 or UTF-32 (with or without a byte order mark): ``<!DOCTYPE`` in any
+    other encoding a parser takes is these very bytes."""
+    head = data[:4]
+    return b"\x00" not in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
 def parse_feed(xml: bytes | str) -> list[Change]:
     """Entries and deleted entries of an Atom feed, in document order."""
-    root = ElementTree.fromstring(xml, forbid_dtd=True)
+    root = _root(xml)
     changes = []
     for element in root:
         kind = _local(element.tag)
