@@ -121,20 +121,27 @@ def sqlite_store_bytes(db: Path) -> tuple[int, int, int | None]:
     return files, wal, (pages - free) * size
 
 
-PG_TABLES = (
-    "SELECT relname, pg_total_relation_size(relid), n_live_tup, n_dead_tup FROM pg_stat_user_tables"
-)
+PG_TABLES = """
+    SELECT h.relname, pg_total_relation_size(h.relid), h.n_live_tup, h.n_dead_tup,
+           coalesce(t.n_live_tup, 0), coalesce(t.n_dead_tup, 0)
+    FROM pg_stat_user_tables AS h
+    JOIN pg_class AS c ON c.oid = h.relid
+    LEFT JOIN pg_stat_all_tables AS t ON t.relid = c.reltoastrelid
+"""
 
 
 def pg_store_figures(conn) -> tuple[int, dict[str, tuple[int, int]]]:  # noqa: ANN001 - DB-API
     """(total bytes of every table with its indexes and TOAST; table -> (live, dead)
-    tuples), over the user tables of the connection's database (a fresh one: syncd's)."""
+    tuples, a table's TOAST chunks as "<table> TOAST"), over the user tables of the
+    connection's database (a fresh one: syncd's)."""
     cur = conn.cursor()
     cur.execute(PG_TABLES)
     total, tuples = 0, {}
-    for name, size, n_live, n_dead in cur.fetchall():
+    for name, size, n_live, n_dead, toast_live, toast_dead in cur.fetchall():
         total += size
         tuples[name] = (n_live, n_dead)
+        if toast_live or toast_dead:
+            tuples[f"{name} TOAST"] = (toast_live, toast_dead)
     return total, tuples
 
 
