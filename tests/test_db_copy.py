@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Float, Integer, String, Table, Text, select
+from sqlalchemy import Float, Integer, LargeBinary, String, Table, Text, select
 
 from syncd.identity import index
 from syncd.store import Store, leases
@@ -62,6 +63,8 @@ def value(table: Table, column, i: int):  # noqa: ANN001, ANN201
         )
     if isinstance(column.type, String):
         return f"{i}-ё-{table.name}-{column.name}"[: column.type.length]
+    if isinstance(column.type, LargeBinary):  # a digest key (inbox_seen)
+        return hashlib.blake2b(f"{table.name}-{i}".encode(), digest_size=16).digest()
     raise AssertionError(f"no sample for {table.name}.{column.name} ({column.type})")
 
 
