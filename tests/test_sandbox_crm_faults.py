@@ -49,3 +49,21 @@ def test_the_history_of_one_order_by_id_or_external_id(crm):
         body = requests.get(api + "orders/history", params=by, headers=HEADERS, timeout=5).json()
         assert [r["order"]["id"] for r in body["history"]] == [first["id"], first["id"]]
         assert [r.get("source") for r in body["history"]] == ["api", "user"]
+
+
+def test_an_object_is_found_by_its_external_id_as_it_changes_and_history_after_an_id():
+    from syncd.sandbox.crm_state import CrmState
+
+    state = CrmState(sites=("main", "other"))
+    main = state.create("order", {"externalId": "O-1"}, "main", KEY)
+    other = state.create("order", {"externalId": "O-1"}, "other", KEY)  # unique per site
+    assert state.find("order", "O-1", "externalId", "other") is other
+    assert state.find("order", "O-1", "externalId", None) is main
+    state.edit("order", main, {"externalId": "O-9"}, KEY)  # as fix-external-ids does
+    assert state.find("order", "O-9", "externalId", "main") is main
+    assert state.find("order", "O-1", "externalId", "main") is None
+    assert state.find("order", "O-1", "externalId", None) is other
+    after = state.history["order"][0]["id"]
+    assert [r["id"] for r in state.history_for("order", KEY, after, None)] == [
+        r["id"] for r in state.history["order"][1:]
+    ]

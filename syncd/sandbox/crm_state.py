@@ -21,6 +21,7 @@ It follows the facts in shared/reference/retailcrm-api.md:
 
 from __future__ import annotations
 
+import bisect
 import copy
 import threading
 from dataclasses import dataclass, field
@@ -110,6 +111,9 @@ class CrmState:
         self.history: dict[str, list[dict]] = {"order": [], "customer": []}
         self._next_id = {"order": 0, "customer": 0, "row": 0}  # row: items and payments
         self.orders_of: dict[int, set[int]] = {}  # customer id -> the ids of its orders
+        # externalId -> the ids carrying it (one per site): a look-up by externalId is
+        # one dict probe, not a scan of every record (soaks hold tens of thousands)
+        self._by_external: dict[str, dict[str, list[int]]] = {"order": {}, "customer": {}}
         self._history_id = 0
 
     def now(self) -> str:
@@ -120,15 +124,23 @@ class CrmState:
     def find(self, entity: str, key: str, by: str, site: str | None) -> dict | None:
         if by == "id":
             return self.records[entity].get(int(key)) if str(key).isdigit() else None
+        if by != "externalId":
+            return None
         with self.lock:  # the API's threads add records meanwhile
-            for obj in self.records[entity].values():
-                if (
-                    by == "externalId"
-                    and obj.get("externalId") == key
-                    and (site is None or obj["site"] == site)
-                ):
+            for obj_id in self._by_external[entity].get(key, ()):
+                obj = self.records[entity].get(obj_id)
+                if obj and obj.get("externalId") == key and (site is None or obj["site"] == site):
                     return obj
         return None
+
+    def _index(self, entity: str, obj: dict, was: str | None = None) -> None:
+        """``obj`` findable by its externalId (no longer by ``was``)."""
+        index = self._by_external[entity]
+        if was and obj["id"] in index.get(was, ()):
+            index[was].remove(obj["id"])
+        ext = obj.get("externalId")
+        if ext and obj["id"] not in index.setdefault(ext, []):
+            index[ext].append(obj["id"])
 
     def _site(self, site: str | None) -> str:
         if site is None:
@@ -160,6 +172,7 @@ class CrmState:
         new_id = self._next_id["customer"]
         obj = customer_body(data, customer_id=new_id, site=site, created_at=self.now())
         self.records["customer"][new_id] = obj
+        self._index("customer", obj)
         # a created customer's record: field "id", the new id as newValue, the whole customer
         self._record("customer", obj, "id", None, new_id, author, created=True)
         return obj
@@ -181,6 +194,7 @@ class CrmState:
         )
         self._link(obj, customer)
         self.records["order"][new_id] = obj
+        self._index("order", obj)
         self._record("order", obj, "status", None, {"code": status}, author, created=True)
         return obj
 
@@ -231,6 +245,8 @@ class CrmState:
             touched = [name for name in changes if name not in NOT_RECORDED]
             for name in touched:
                 self._apply(entity, obj, name, copy.deepcopy(changes[name]), author)
+            if obj.get("externalId") != before.get("externalId"):
+                self._index(entity, obj, was=before.get("externalId"))
             if entity == "order":
                 refresh_totals(obj)
                 if obj["status"] != before["status"]:
@@ -324,8 +340,10 @@ class CrmState:
         ``about``: only one object's, by id or externalId (``filter[orderId]`` …)."""
         object_id, external_id = about
         out = []
-        for rec in self.history[entity]:
-            if rec["id"] <= since_id or (start and rec["createdAt"] < start):
+        records = self.history[entity]  # in id order: start past since_id at once
+        first = bisect.bisect_right(records, since_id, key=lambda rec: rec["id"])
+        for rec in records[first:]:
+            if start and rec["createdAt"] < start:
                 continue
             subject = rec.get(entity) or {}
             if object_id is not None and str(subject.get("id")) != str(object_id):
