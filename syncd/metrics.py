@@ -120,7 +120,7 @@ class Metrics:
         self.store_vacuums = Counter(
             "syncd_store_vacuums",
             "PostgreSQL: tables housekeeping vacuumed because autovacuum had left more "
-            "than retention.vacuum_dead_ratio of their rows dead.",
+            "than retention.vacuum_dead_ratio of their rows (or TOAST chunks) dead.",
             ["table"],
             registry=r,
         )

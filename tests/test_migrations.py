@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -29,14 +33,25 @@ def test_upgrade_twice_is_harmless(store):
     assert store.current_revision() == store.head_revision()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_0006_moves_the_thin_rows_retention_left_into_inbox_seen(tmp_path, backend):
+@contextmanager
+def unmigrated_store(tmp_path: Path, backend: str) -> Iterator[Store]:
+    """A store of its own on ``backend``, with no migration applied yet; gone after."""
     if backend == "sqlite":
         url, name = f"sqlite:///{tmp_path / 'syncd.db'}", None
     else:
         url, name = create_pg_database()
     store = Store.open(url)
     try:
+        yield store
+    finally:
+        store.dispose()
+        if name:
+            drop_pg_database(name)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_0006_moves_the_thin_rows_retention_left_into_inbox_seen(tmp_path, backend):
+    with unmigrated_store(tmp_path, backend) as store:
         store.upgrade("0005")
         row = {"stream": "s", "system": "erp", "entity": "order", "observed_at": 1.0}
         with store.begin() as conn:  # as retention before 0006 left them: thin rows
@@ -53,20 +68,11 @@ def test_0006_moves_the_thin_rows_retention_left_into_inbox_seen(tmp_path, backe
             kept = conn.execute(text("SELECT * FROM inbox_seen")).all()
         assert left == [("B", "done")]
         assert [tuple(r) for r in kept] == [("A", "erp", "order", "2")]
-    finally:
-        store.dispose()
-        if name:
-            drop_pg_database(name)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_0007_keys_the_kept_versions_by_digest_and_a_repeat_is_still_dropped(tmp_path, backend):
-    if backend == "sqlite":
-        url, name = f"sqlite:///{tmp_path / 'syncd.db'}", None
-    else:
-        url, name = create_pg_database()
-    store = Store.open(url)
-    try:
+    with unmigrated_store(tmp_path, backend) as store:
         store.upgrade("0006")
         state_key = "Заказ=8f1c…;Заказ_Type=StandardODATA.Document_ЗаказКлиента"
         kept_before = [("A", "erp", "order", "2"), (state_key, "erp", "order_state", "AAAB")]
@@ -94,7 +100,3 @@ def test_0007_keys_the_kept_versions_by_digest_and_a_repeat_is_still_dropped(tmp
             assert conn.execute(text("SELECT count(*) FROM inbox_seen")).scalar() == 0
         store.upgrade()
         assert store.current_revision() == store.head_revision()
-    finally:
-        store.dispose()
-        if name:
-            drop_pg_database(name)

@@ -108,17 +108,8 @@ class StoreView(FlowContext):
     def _known(self, records: list) -> bool:
         """Records that bring nothing but their id (an order's partner) and are bound
         already need no resolution, only a look: True when every one of them is."""
-        from syncd.identity import index
-        from syncd.identity.resolver import Assignment
-
-        with self.store.read() as conn:
-            _, bound = index.look(conn, [], [(r.source, r.source_id) for r in records])
-        if any((r.source, r.source_id) not in bound for r in records):
-            return False
-        for r in records:
-            self.identified[(r.source, r.source_id)] = Assignment(r, bound[(r.source, r.source_id)])
-        self._prefetch_customers({bound[(r.source, r.source_id)] for r in records})
-        return True
+        self.look_ahead(records)
+        return all((r.source, r.source_id) in self.identified for r in records)
 
     def look_ahead(self, records: list) -> None:
         """A batch's bare records looked up at once: the bound ones answered by

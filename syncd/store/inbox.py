@@ -19,11 +19,11 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Connection, Integer, bindparam, func, select, update
 
 from syncd.model import Event
+from syncd.store.bindings import Ref
 from syncd.store.schema import inbox, inbox_seen
 from syncd.store.sql import chunks, dumps, insert_ignoring_duplicates, loads, upsert
 
 UNIQUE = ["external_id", "system", "entity", "version"]
-Ref = tuple[str, str, str]  # (system, entity, external_id)
 
 
 def object_digest(system: str, entity: str, external_id: str) -> bytes:

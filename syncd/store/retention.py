@@ -60,11 +60,10 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, bindparam, text
 
 from syncd.store import Store, inbox
+from syncd.store.bindings import Ref
 from syncd.store.conflicts import object_ref
 from syncd.store.schema import FINISHED_SQL, PROCESSED_SQL, metadata
 from syncd.store.sql import chunks, loads
-
-Ref = tuple[str, str, str]
 
 # -- the SQL, in one place ---------------------------------------------------------
 # Processed events older than the cutoff, oldest first, from a position (the last
