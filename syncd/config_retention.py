@@ -51,7 +51,7 @@ class RetentionSettings(BaseModel):
     # all to autovacuum
     vacuum_dead_ratio: float = Field(0.1, ge=0, le=1)
     # PostgreSQL: how often the instance holding the inbox lease looks at the dead share
-    # (one small statistics query); one table is vacuumed per look
+    # (one small statistics query); each table over the share is vacuumed at a look
     vacuum_check_seconds: float = Field(2.0, gt=0)
 
 

@@ -4,10 +4,12 @@ Every ``retention.every_seconds`` the instance holding the inbox lease starts
 a round: the inbox, the outbox, the dead letters and the conflicts are pruned
 batch by batch (``syncd/store/retention.py``), then, on SQLite, the pages that
 freed go back to the file system in steps of ``PAGES_PER_STEP``.  On
-PostgreSQL, every ``retention.vacuum_check_seconds``, rounds or not, the most
-bloated churning table with more than ``retention.vacuum_dead_ratio`` of its
-rows dead is vacuumed (autovacuum may be off, or behind: the outbox's and the
-inbox's rows change state several times a second under load).  One
+PostgreSQL, every ``retention.vacuum_check_seconds``, rounds or not, and right
+after a round, each churning table with more than
+``retention.vacuum_dead_ratio`` of its rows dead is vacuumed, the most bloated
+first (autovacuum may be off, or behind: the outbox's and the inbox's rows
+change state several times a second under load; one table per look let the
+others reach twice the share in between).  One
 main-loop iteration runs at most ``BATCHES_PER_TICK`` batches, or
 ``TICK_BUDGET_SECONDS``, and the round goes on at the next iteration, so the
 loop keeps renewing leases, planning and feeding the sinks in between.  Each
@@ -111,7 +113,7 @@ class Housekeeping:
         done = self.round
         while self._batch(settings, lease):
             pass
-        self._vacuum_bloated(settings, every=True)
+        self._vacuum_bloated(settings)
         return done
 
     def measure(self) -> int | None:
@@ -172,11 +174,10 @@ class Housekeeping:
         r.pages += freed
         return freed == PAGES_PER_STEP
 
-    def _vacuum_bloated(self, settings: RetentionSettings, every: bool = False) -> None:
-        """PostgreSQL: the most bloated churning table vacuumed (``every``: each one)."""
+    def _vacuum_bloated(self, settings: RetentionSettings) -> None:
+        """PostgreSQL: each bloated churning table vacuumed, the most bloated first."""
         try:
-            bloated = retention.bloated_tables(self.store, settings.vacuum_dead_ratio)
-            for table, dead in bloated if every else bloated[:1]:
+            for table, dead in retention.bloated_tables(self.store, settings.vacuum_dead_ratio):
                 started = time.monotonic()
                 retention.vacuum(self.store, table)
                 log.info(
@@ -197,6 +198,8 @@ class Housekeeping:
 
     def _finish(self, r: Round) -> None:
         self.round = None
+        if sum(r.pruned.values()):
+            self._next_vacuum_look_at = 0.0  # the deleted rows are dead rows: look now
         memory.give_back()  # what the round's batches (and the loop since) freed
         if not sum(r.pruned.values()):
             return
