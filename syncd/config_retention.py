@@ -12,7 +12,7 @@ docs/operations.md ("Retention and store size").  Days may be fractional
       every_seconds: 60       # how often housekeeping runs
       batch_rows: 500         # rows per delete transaction
       vacuum_dead_ratio: 0.1  # PostgreSQL: vacuum a table with more dead rows than this
-      vacuum_check_seconds: 2 # PostgreSQL: how often that share is looked at
+      vacuum_check_seconds: 1 # PostgreSQL: how often that share is looked at
 
 ``engine.done_retention_days`` is the old name of ``commands_days``; it still
 works, with a warning.
@@ -52,7 +52,7 @@ class RetentionSettings(BaseModel):
     vacuum_dead_ratio: float = Field(0.1, ge=0, le=1)
     # PostgreSQL: how often the instance holding the inbox lease looks at the dead share
     # (one small statistics query); each table over the share is vacuumed at a look
-    vacuum_check_seconds: float = Field(2.0, gt=0)
+    vacuum_check_seconds: float = Field(1.0, gt=0)
 
 
 def take_deprecated_names(engine: Any, retention: RetentionSettings) -> None:
