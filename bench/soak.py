@@ -56,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 import yaml  # noqa: E402
+from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
 from syncd.config import load_settings  # noqa: E402
 from syncd.config_errors import ConfigError  # noqa: E402
@@ -195,7 +196,8 @@ def drive(args: argparse.Namespace, folder: Path, url: str | None) -> tuple[list
         )
     daemon = Daemon(config, env, folder / "syncd.log", random.Random(args.seed))
     store = Store(args.store, folder, url)
-    shop = soak.SoakShop(world, args.seed, Webhooks(listen, SECRET).post)
+    webhooks = Webhooks(listen, SECRET)
+    shop = soak.SoakShop(world, args.seed, webhooks.post)
     samples: list[soak_report.Sample] = []
     try:
         daemon.start()
@@ -249,11 +251,34 @@ def drive(args: argparse.Namespace, folder: Path, url: str | None) -> tuple[list
             f"daemon CPU user {user:.1f} s, system {system:.1f} s (start-up included)",
             flush=True,
         )
+        wire(listen, webhooks.sent, created)
     finally:
         daemon.stop()
         store.close()
         world.stop()
     return samples, [lag for _, _, lag in shop.lives], start_cpu
+
+
+def wire(listen: str, webhooks_sent: int, orders: int) -> None:
+    """What the daemon's HTTP traffic was per order: calls out by system (its own
+    ``syncd_http_requests_total``), webhooks in (what the shop sent)."""
+    try:
+        text = requests.get(f"http://{listen}/metrics", timeout=5).text
+    except requests.RequestException:
+        print("on the wire: the daemon's metrics did not answer")
+        return
+    out: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name == "syncd_http_requests":
+            for sample in family.samples:
+                if sample.name.endswith("_total"):
+                    system = sample.labels["system"]
+                    out[system] = out.get(system, 0.0) + sample.value
+    each = ", ".join(f"{k} {v / orders:.2f}" for k, v in sorted(out.items()))
+    print(
+        f"on the wire per order: {sum(out.values()) / orders:.2f} calls out ({each}), "
+        f"{webhooks_sent / orders:.2f} webhooks in (bench/http_floor.py: their CPU alone)"
+    )
 
 
 def open_expectations(shop: soak.SoakShop, now: float, most: int = 10) -> list[str]:

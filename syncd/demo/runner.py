@@ -34,10 +34,11 @@ class Webhooks:
     """Nudges the daemon as 1C's event subscription and RetailCRM's trigger would."""
 
     def __init__(self, listen: str, secret: str) -> None:
-        self.base, self.secret, self.failed = f"http://{listen}", secret, 0
+        self.base, self.secret, self.failed, self.sent = f"http://{listen}", secret, 0, 0
         self.session = requests.Session()
 
     def post(self, system: str, body: dict) -> None:
+        self.sent += 1
         try:
             if system == "1c":
                 self.session.post(
