@@ -91,6 +91,25 @@ def test_keys_of_two_customers_with_other_names_do_not_merge_them(store):
         assert index.count(conn) == 2
 
 
+def test_the_stronger_key_wins_even_when_it_points_to_the_newer_customer(store):
+    """A card outweighs a phone, a phone an e-mail, whoever was known first (the older
+    customer winning a tie must not be what makes this hold)."""
+    (by_email,) = resolve(store, Record("pos:msk", "r-1", "Сергей Соколов", emails=["s@x.ru"]))
+    (by_phone,) = resolve(store, Record("erp", "p-1", "Ольга Попова", phones=["+79170000001"]))
+    (by_card,) = resolve(store, Record("crm", "c-1", "Иван Петров", cards=["7788 9900"]))
+    assert by_email.identity < by_phone.identity < by_card.identity  # known in this order
+    (phone_over_email,) = resolve(
+        store, Record("pos:spb", "r-2", "", phones=["+79170000001"], emails=["s@x.ru"])
+    )
+    assert phone_over_email.identity == by_phone.identity
+    (card_over_phone,) = resolve(
+        store, Record("pos:spb", "r-3", "", cards=["77889900"], phones=["+79170000001"])
+    )
+    assert card_over_phone.identity == by_card.identity
+    with store.read() as conn:
+        assert index.count(conn) == 3  # other names: nobody merged
+
+
 def test_resolving_the_same_record_again_changes_nothing(store):
     record = Record("pos:msk", "r-1", "Анна", phones=["+79123456789"])
     first = resolve(store, record)

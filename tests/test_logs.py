@@ -120,6 +120,16 @@ def test_secret_in_text_traceback_is_masked() -> None:
     assert "peer=***" in out
 
 
+def test_a_secret_that_holds_another_is_masked_whole() -> None:
+    """The shorter secret registered first must not be replaced first: the longer one
+    that contains it would then leak its own rest (``***-ext-KEY9876``)."""
+    register_secret("Zx81kQ-base")
+    register_secret("Zx81kQ-base-ext-KEY9876")
+    line = logs.redact("keys: Zx81kQ-base-ext-KEY9876 and Zx81kQ-base")
+    assert line == "keys: *** and ***"
+    assert "KEY9876" not in logs.redact("https://x/?k=Zx81kQ-base-ext-KEY9876")
+
+
 def test_short_and_empty_secrets_are_ignored() -> None:
     register_secret(None)
     register_secret("")

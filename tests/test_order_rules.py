@@ -6,6 +6,7 @@ from pathlib import Path
 
 from syncd.flows.order_rules import reconcile
 from syncd.mappings.load import load_mappings
+from syncd.mappings.model import FieldMap
 
 MAPPINGS = load_mappings(Path(__file__).resolve().parents[1] / "mappings")
 
@@ -72,6 +73,23 @@ def test_a_field_changed_on_both_sides_follows_its_owner():
         crm_fields={"managerComment": "from CRM"},
     )
     assert d.erp == {"Комментарий": "from CRM"} and d.crm == {} and d.conflicts == []
+
+
+def test_a_field_with_no_owner_named_is_1c_s_when_both_sides_changed_it():
+    """orders.yaml may leave ``owner`` out: 1C, the system of record, then wins a clash
+    (its value goes to the CRM, nothing is written to 1C)."""
+    orders = MAPPINGS.orders.model_copy(deep=True)
+    comment = next(fm for fm in orders.fields if fm.crm == "managerComment")
+    unnamed = FieldMap(erp=comment.erp, crm=comment.crm, direction="both")  # no owner
+    orders.fields = [unnamed if fm is comment else fm for fm in orders.fields]
+    facts = {
+        "base": {"stage": "new", "fields": {"managerComment": "a"}},
+        "erp": {"stage": "new", "fields": {"managerComment": "from 1C"}},
+        "crm": {"stage": "new", "fields": {"managerComment": "from CRM"}},
+    }
+    d = reconcile(facts, orders, MAPPINGS.statuses, lambda fm, v: v)
+    assert d.crm == {"managerComment": "from 1C"} and d.erp == {} and d.conflicts == []
+    assert d.base["fields"]["managerComment"] == "from 1C"
 
 
 def test_a_field_changed_on_both_sides_without_an_owner_is_a_conflict():

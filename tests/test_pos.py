@@ -111,6 +111,25 @@ def test_bad_rows_are_rejected_with_line_field_and_reason_and_good_ones_kept(tmp
     assert metrics.pos_rows_rejected.labels("pos_msk", "amount")._value.get() == 1
 
 
+def test_a_word_for_a_quantity_or_price_and_a_short_row_reject_their_receipts_only(tmp_path):
+    """Quantity and price are numbers too: a cashier's "два" or a cut-off line costs its
+    own receipt, named by line and field, never the file's other receipts."""
+    source, _ = pos_source(tmp_path)
+    rows = [
+        HEADER,
+        "R1;М1;23.11.2026 10:00:00;Чайник;A-1;два;100;200;;;;;",
+        "R2;М1;23.11.2026 10:05:00;Фен;A-2;1;сто;100;;;;;",
+        "R3;М1;23.11.2026 10:10:00;Утюг;A-3;1;100;100;;;;;",
+        "R4;М1;23.11.2026 10:15:00;Тостер;A-4",
+        "R5;М1;23.11.2026 10:20:00;Миксер;A-5;1;250;250;;;;;",
+    ]
+    drop(tmp_path, "cut.csv", "\n".join(rows).encode("utf-8"))
+    events, _ = run(source)
+    assert [e.external_id for e in events] == ["msk:R3", "msk:R5"]
+    found = {(r["line"], r["field"]) for r in rejects_of(tmp_path, "cut.csv")}
+    assert found == {("2", "quantity"), ("3", "price"), ("5", "amount")}
+
+
 def test_a_missing_column_rejects_the_file_naming_the_column(tmp_path):
     source, _ = pos_source(tmp_path)
     drop(tmp_path, "odd.csv", "Чек;Дата\nR1;23.11.2026 10:00:00\n".encode())

@@ -56,6 +56,33 @@ def test_a_stale_owner_cannot_write_the_cursor(store):
         assert inbox.count_pending(conn) == 0  # the fenced transaction rolled back
 
 
+def test_the_same_owner_s_older_epoch_is_fenced_out(store):
+    """An instance that lost its lease and took it again holds a new epoch: a write
+    still carrying the old one (a worker started before the gap) is refused."""
+    now = time.time()
+    with store.begin() as conn:
+        first = leases.acquire(conn, "source:orders", "A", ttl=1, now=now - 10)
+    with store.begin() as conn:
+        second = leases.acquire(conn, "source:orders", "A", ttl=30, now=now)
+    assert second is not None and second.epoch == first.epoch + 1
+    with pytest.raises(LeaseLost), store.begin() as conn:
+        leases.fence(conn, first, now=now)
+    with store.begin() as conn:
+        leases.fence(conn, second, now=now)  # the new epoch writes
+
+
+def test_an_expired_lease_fences_out_its_holder_even_with_nobody_after_it(store):
+    """Expired is not held: nobody has taken the lease yet, but its old holder may no
+    longer write (another instance may take it at any moment)."""
+    now = time.time()
+    with store.begin() as conn:
+        lapsed = leases.acquire(conn, "source:orders", "A", ttl=5, now=now - 10)
+    with pytest.raises(LeaseLost), store.begin() as conn:
+        leases.fence(conn, lapsed, now=now)
+    with store.begin() as conn:
+        leases.fence(conn, lapsed, now=now - 8)  # while it was held, it wrote
+
+
 def test_released_lease_is_free_and_the_epoch_still_grows(store):
     with store.begin() as conn:
         a = leases.acquire(conn, "inbox", "A", ttl=30)
