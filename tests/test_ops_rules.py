@@ -164,3 +164,25 @@ def test_the_ops_files_live_where_the_docs_say():
     for path in (RULES, RULE_TESTS, DASHBOARD, RUNBOOK):
         relative = path.relative_to(RULES.parents[2]).as_posix()
         assert relative in operations, f"docs/operations.md does not mention {relative}"
+
+
+@pytest.mark.parametrize(
+    ("env", "required"),
+    [
+        ({"SYNCD_REQUIRE_OPS_TOOLS": "1"}, True),  # make test, .ci/run
+        ({"CI": "true"}, True),
+        ({"CI": "1"}, True),  # what GitLab and others set
+        ({"CI": "yes"}, True),
+        ({"CI": "false"}, False),
+        ({}, False),  # a developer's pytest: skipped with the reason
+    ],
+)
+def test_a_missing_ops_tool_fails_wherever_the_suite_is_run_for_real(monkeypatch, env, required):
+    for name in ("SYNCD_REQUIRE_OPS_TOOLS", "CI"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    outcome = pytest.fail.Exception if required else pytest.skip.Exception
+    with pytest.raises(outcome, match="promtool is not installed"):
+        require_tool("promtool")

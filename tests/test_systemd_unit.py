@@ -5,15 +5,15 @@ value cannot be parsed: it only prints "Unknown key ..., ignoring" and goes
 on.  So the check here fails on any warning naming the unit, and proves it
 would by feeding a misspelt copy too.  ``systemd-analyze security`` scores the
 sandbox; the unit must stay at an overall exposure of 1.5 or less.  Under
-CI=true a missing systemd-analyze is a failure (scripts/ensure-ops-tools
-installs it); elsewhere those tests are skipped.
+``make test`` and ``.ci/run`` (and wherever CI is set) a missing
+systemd-analyze is a failure (scripts/ensure-ops-tools installs it); elsewhere
+those tests are skipped.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from syncd.config import ENV_VARS, EngineSettings, load_settings
+from tests.support.ops import require_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 UNIT = ROOT / "systemd" / "syncd.service"
@@ -30,13 +31,7 @@ MAX_EXPOSURE = 1.5
 
 
 def systemd_analyze() -> str:
-    found = shutil.which("systemd-analyze")
-    if found:
-        return found
-    message = "systemd-analyze is not installed (Debian package systemd; scripts/ensure-ops-tools)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    return require_tool("systemd-analyze")
 
 
 def unit_settings(text: str) -> dict[str, dict[str, list[str]]]:
