@@ -12,10 +12,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, text
 
-from syncd.model import Event
-from syncd.store import Store
+from syncd.model import Command, Event
+from syncd.store import Store, bindings
 from syncd.store import inbox as inbox_store
-from syncd.store.schema import inbox, inbox_seen, metadata
+from syncd.store import outbox as outbox_store
+from syncd.store.schema import inbox, inbox_seen, metadata, outbox
 from tests.support.databases import create_pg_database, drop_pg_database
 
 
@@ -29,8 +30,22 @@ def test_migrated_schema_matches_the_declared_tables(store):
 
 
 def test_upgrade_twice_is_harmless(store):
+    """Upgrading a store already at head changes nothing: what it holds is all still there."""
+    with store.begin() as conn:
+        inbox_store.add(conn, [Event("erp", "order", "O-1", "v1", {"Номер": "1"})], "orders")
+        outbox_store.enqueue(conn, [Command("crm", "order", "O-1", "upsert", {"a": 1}, "k-1")])
+        (command_id,) = conn.execute(select(outbox.c.id)).scalars().all()
+        bindings.remember(conn, {("erp", "order", "O-1"): {"stage": "new"}})
     store.upgrade()
     assert store.current_revision() == store.head_revision()
+    store.upgrade()
+    with store.read() as conn:
+        (event,) = inbox_store.pending(conn, 10)
+        command = outbox_store.get(conn, command_id)
+        facts = bindings.get(conn, "erp", "order", "O-1").facts
+    assert (event.external_id, event.payload) == ("O-1", {"Номер": "1"})
+    assert (command.key, command.payload, command.idempotency_key) == ("O-1", {"a": 1}, "k-1")
+    assert facts == {"stage": "new"}
 
 
 @contextmanager

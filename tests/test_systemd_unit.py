@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from syncd.config import ENV_VARS, EngineSettings, load_settings
+from syncd.config import EngineSettings, load_settings
+from tests.support.documented import env_vars as documented_env_vars
 from tests.support.ops import require_tool
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -192,8 +193,9 @@ def env_example_lines() -> dict[str, str]:
 
 
 def test_env_example_names_every_variable_syncd_reads_and_no_other() -> None:
+    """The example names docs/configuration.md's variables, no more, no fewer."""
     named = env_example_lines()
-    assert set(named) == {"SYNCD_CONFIG", *ENV_VARS}
+    assert set(named) == set(documented_env_vars())
 
 
 def test_each_variable_of_the_env_example_changes_the_settings(tmp_path: Path) -> None:
@@ -208,7 +210,7 @@ def test_each_variable_of_the_env_example_changes_the_settings(tmp_path: Path) -
             assert settings.source_file == config.resolve()
             continue
         settings = load_settings(config, env={name: value})
-        section, key = ENV_VARS[name]
+        section, key = documented_env_vars()[name]  # the setting the docs say it sets
         got = getattr(getattr(settings, section), key)
         got = got.get_secret_value() if hasattr(got, "get_secret_value") else got
         assert got == value, name
