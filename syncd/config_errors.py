@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal, NamedTuple, Union, get_args, get_ori
 
 from pydantic import BaseModel, SecretStr
 
+from syncd.errors import SyncdError
+
 # Not SecretStr (the URL is needed in clear), but it may embed a password.
 NEVER_SHOWN = {("store", "url")}
 
@@ -33,7 +35,7 @@ class ConfigProblem(NamedTuple):
         return ": ".join(part for part in (where, self.key, self.message) if part)
 
 
-class ConfigError(Exception):
+class ConfigError(SyncdError):
     """The configuration cannot be used; ``problems`` lists every reason found."""
 
     def __init__(self, problems: list[ConfigProblem] | ConfigProblem | str) -> None:

@@ -20,11 +20,12 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from syncd.config_errors import ConfigProblem, dotted, explain
+from syncd.errors import SyncdError
 from syncd.mappings.model import FILES, CustomersMapping, OrdersMapping, StatusesMapping
 from syncd.yamlpos import Positions, describe_yaml_error, load_with_positions, locate
 
 
-class MappingError(ValueError):
+class MappingError(SyncdError, ValueError):
     def __init__(self, problems: list[ConfigProblem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))

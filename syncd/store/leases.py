@@ -26,11 +26,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, and_, bindparam, select, update
 
+from syncd.errors import SyncdError
 from syncd.store.schema import leases
 from syncd.store.sql import insert_ignoring_duplicates
 
 
-class LeaseLost(Exception):
+class LeaseLost(SyncdError):
     """The caller no longer holds the lease it wrote under; the write was rolled back."""
 
 

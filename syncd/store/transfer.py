@@ -36,6 +36,7 @@ from sqlalchemy import Connection, Integer, Row, Table, func, inspect, select, t
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from syncd.errors import SyncdError
 from syncd.store import schema
 from syncd.store.db import Store
 
@@ -44,11 +45,11 @@ VERSION_TABLE = "alembic_version"
 Progress = Callable[[str, int], None]
 
 
-class CopyRefused(Exception):
+class CopyRefused(SyncdError):
     """The copy cannot begin; the message says why and what to do. Nothing was written."""
 
 
-class CopyFailed(Exception):
+class CopyFailed(SyncdError):
     """The copy broke off; its transaction was rolled back, so the target is as it was."""
 
 

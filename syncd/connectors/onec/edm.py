@@ -42,6 +42,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from syncd.errors import SyncdError
+
 EMPTY_DATE = "0001-01-01T00:00:00"
 EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
 
@@ -58,7 +60,7 @@ NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$")
 TRUE, FALSE = {"true", "1"}, {"false", "0"}
 
 
-class BadValue(ValueError):
+class BadValue(SyncdError, ValueError):
     """A property whose value is not of its ``$metadata`` type."""
 
     def __init__(self, field: str, edm: str, raw: Any) -> None:

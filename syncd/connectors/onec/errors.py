@@ -10,7 +10,7 @@ Transient: 5xx other than -1, timeouts, connection errors.
 
 from __future__ import annotations
 
-from syncd.errors import PermanentError, TransientError
+from syncd.errors import PermanentError, SyncdError, TransientError
 
 CODES = {
     0: "not supported",
@@ -38,7 +38,7 @@ CODES = {
 }
 
 
-class ErpError(Exception):
+class ErpError(SyncdError):
     def __init__(self, status: int, code: int | None, message: str) -> None:
         self.status, self.code, self.message = status, code, message
         meaning = (

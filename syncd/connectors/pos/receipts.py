@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, BinaryIO
 
+from syncd.errors import SyncdError
+
 
 @dataclass
 class Reject:
@@ -53,11 +55,11 @@ class Limits:
     max_json_depth: int = 64
 
 
-class Refused(Exception):
+class Refused(SyncdError):
     """The file as a whole is refused before or while reading; the message is ours, safe to log."""
 
 
-class RowError(ValueError):
+class RowError(SyncdError, ValueError):
     def __init__(self, field_name: str, reason: str) -> None:
         super().__init__(reason)
         self.field = field_name

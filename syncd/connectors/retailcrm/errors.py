@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from syncd.errors import PermanentError, TransientError
+from syncd.errors import PermanentError, SyncdError, TransientError
 
 
 def error_lines(errors: Any) -> list[str]:
@@ -25,7 +25,7 @@ def error_lines(errors: Any) -> list[str]:
     return [] if errors in (None, "") else [str(errors)]
 
 
-class CrmError(Exception):
+class CrmError(SyncdError):
     """Base of RetailCRM API errors: status, errorMsg and the errors list."""
 
     def __init__(self, status: int, message: str, errors: Any = None, body: Any = None) -> None:
