@@ -23,15 +23,29 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from syncd.config_errors import ConfigProblem
-from syncd.connectors.onec.metadata import Metadata
 from syncd.mappings.load import Mappings
 from syncd.mappings.model import CodeMap
 from syncd.mappings.observed import Observed
 
 ORDER_STATUS_ENUM = "СтатусыЗаказовКлиентов"
 ORDER_STATE_ENUM = "СостоянияЗаказовКлиентов"
+
+
+class Metadata(Protocol):
+    """What the checks read of 1C's ``$metadata`` (the OData connector's ``Metadata``
+    is one; the mappings know no connector): its entity sets, each with its fields
+    and tabular sections (``entity(name).tabular(section).type_of(field)``), and the
+    enums it publishes."""
+
+    enums: Mapping[str, Any]
+
+    def has_entity(self, set_name: str) -> bool: ...
+
+    def entity(self, set_name: str) -> Any: ...
 
 
 def check_against_erp(m: Mappings, meta: Metadata) -> list[ConfigProblem]:

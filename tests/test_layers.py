@@ -1,0 +1,45 @@
+"""The layers import downwards only: the store knows no engine, flow or connector; the
+flows, the identity resolution and the mapping files know no connector (they are pure,
+or take what they read from a connector as an argument); nothing of syncd's own imports
+the sandboxes or the demo except the commands that run them."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "syncd"
+
+# package -> the syncd packages it must not import
+NEVER = {
+    "store": ("syncd.engine", "syncd.flows", "syncd.connectors", "syncd.identity"),
+    "flows": ("syncd.connectors", "syncd.sandbox", "syncd.demo"),
+    "identity": ("syncd.engine", "syncd.flows", "syncd.connectors"),
+    "mappings": ("syncd.engine", "syncd.flows", "syncd.connectors"),
+    "engine": ("syncd.flows", "syncd.sandbox", "syncd.demo"),
+    "connectors": ("syncd.sandbox", "syncd.demo"),
+}
+
+
+def imports_of(path: Path) -> list[tuple[int, str]]:
+    """Every module ``path`` imports, at any depth (a deferred import counts too)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module))
+        elif isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(NEVER))
+def test_a_layer_imports_nothing_above_it(package):
+    wrong = [
+        f"{path.relative_to(PACKAGE.parent)}:{line}: {module}"
+        for path in sorted((PACKAGE / package).rglob("*.py"))
+        for line, module in imports_of(path)
+        if module.startswith(NEVER[package])
+    ]
+    assert wrong == []
