@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 import yaml
 from pydantic import (
+    BaseModel,
     Field,
     PrivateAttr,
     SecretStr,
@@ -233,9 +234,10 @@ class Settings(Strict):
         return ConfigProblem(self._file_label, line, column, dotted(key_path), message)
 
     def secret_values(self) -> list[str]:
-        """Every secret in clear, so log output can be scrubbed of them."""
-        secrets = (self.crm.api_key, self.erp.password, self.http.webhook_secret)
-        values = [s.get_secret_value() for s in secrets if s is not None]
+        """Every secret in clear, so log output can be scrubbed of them: each
+        ``SecretStr`` anywhere in the settings (a section declares a secret by its
+        type, and is redacted without being named here), and the store URL's password."""
+        values = [s.get_secret_value() for s in secrets_in(self)]
         # The store URL may embed a password, as written and percent-decoded.
         password = urlsplit(self.store.url).password if self.store.url else None
         values += [password, unquote(password)] if password else []
@@ -264,6 +266,21 @@ def config_path_from(path: str | Path | None, env: Mapping[str, str]) -> Path:
     if env.get("SYNCD_CONFIG"):
         return Path(env["SYNCD_CONFIG"]).expanduser()
     raise ConfigError("no configuration file: pass --config or set SYNCD_CONFIG")
+
+
+def secrets_in(value: Any) -> Iterator[SecretStr]:
+    """Every ``SecretStr`` within ``value``: a settings model, its sections, lists, maps."""
+    if isinstance(value, SecretStr):
+        yield value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from secrets_in(getattr(value, name))
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from secrets_in(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from secrets_in(item)
 
 
 def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:

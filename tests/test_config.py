@@ -12,6 +12,7 @@ from syncd.config import (
     ENV_VARS,
     ConfigError,
     ConfigProblem,
+    Settings,
     config_path_from,
     load_settings,
 )
@@ -590,3 +591,38 @@ def test_example_config_lists_every_key():
         "max_seconds",
         "jitter_seconds",
     }
+
+
+def secret_settings_declared(model: type, prefix: tuple = ()) -> set[str]:
+    """The dotted names of every setting typed SecretStr, read from the model classes."""
+    import typing
+
+    from pydantic import BaseModel
+
+    found = set()
+    for name, info in model.model_fields.items():
+        args = typing.get_args(info.annotation) or (info.annotation,)
+        if SecretStr in args:
+            found.add(".".join((*prefix, name)))
+        for arg in args:
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                found |= secret_settings_declared(arg, (*prefix, name))
+    return found
+
+
+def test_every_secret_setting_is_documented_as_one_and_scrubbed_from_logs(tmp_path):
+    """The settings typed SecretStr are the ones docs/configuration.md marks (secret), and
+    each one set is among the values logs are scrubbed of, found by walking the settings."""
+    documented = set()
+    for line in (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("| `SYNCD_") and "(secret)" in line:
+            documented.add(line.split("|")[2].split("`")[1])
+    declared = secret_settings_declared(Settings)
+    assert declared == documented == {"crm.api_key", "erp.password", "http.webhook_secret"}
+    env = {
+        "SYNCD_CRM_API_KEY": "s3cret-key-value",
+        "SYNCD_ERP_PASSWORD": "s3cret-pw-value",
+        "SYNCD_WEBHOOK_SECRET": "s3cret-hook-value",
+    }
+    settings = load_settings(write(tmp_path, "state_dir: .\n"), env)
+    assert set(settings.secret_values()) == set(env.values())
