@@ -43,3 +43,17 @@ def test_a_layer_imports_nothing_above_it(package):
         if module.startswith(NEVER[package])
     ]
     assert wrong == []
+
+
+@pytest.mark.parametrize("package", ["engine", "store", "identity", "mappings"])
+def test_each_package_s_front_door_opens_onto_what_it_names(package):
+    """``from syncd.<package> import X`` for every X of its ``__all__``: the object the
+    module that defines it holds, not a copy."""
+    import importlib
+
+    door = importlib.import_module(f"syncd.{package}")
+    assert door.__all__
+    for name in door.__all__:
+        found = getattr(door, name)
+        home = importlib.import_module(found.__module__)
+        assert getattr(home, name) is found, name
