@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa  # noqa: E402
 
-from syncd.demo.chaos import ChaosPlan, run_chaos  # noqa: E402
+from syncd_sandbox.demo.chaos import ChaosPlan, run_chaos  # noqa: E402
 
 ADMIN = os.environ.get(
     "SYNCD_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

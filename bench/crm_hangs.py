@@ -43,10 +43,10 @@ from syncd.engine.pipeline import build_pipeline  # noqa: E402
 from syncd.engine.retry import RetryPolicy  # noqa: E402
 from syncd.metrics import Metrics  # noqa: E402
 from syncd.model import Command  # noqa: E402
-from syncd.sandbox.crm_app import SandboxCrm  # noqa: E402
-from syncd.sandbox.crm_faults import Faults  # noqa: E402
 from syncd.store import Store, outbox  # noqa: E402
 from syncd.web import HttpServer  # noqa: E402
+from syncd_sandbox.crm_app import SandboxCrm  # noqa: E402
+from syncd_sandbox.crm_faults import Faults  # noqa: E402
 
 KEY = "bench-hangs-key-000000000"
 SINK_WORKERS = 2  # engine.sink_workers 4, shared by the CRM and the 1C sink

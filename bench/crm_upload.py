@@ -27,8 +27,8 @@ from syncd.engine.contracts import PartContext  # noqa: E402
 from syncd.engine.pipeline import build_pipeline  # noqa: E402
 from syncd.metrics import Metrics  # noqa: E402
 from syncd.model import Command  # noqa: E402
-from syncd.sandbox.crm_app import SandboxCrm  # noqa: E402
 from syncd.web import HttpServer  # noqa: E402
+from syncd_sandbox.crm_app import SandboxCrm  # noqa: E402
 
 KEY = "bench-key-0000000000"
 RPS = 10

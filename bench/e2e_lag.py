@@ -37,9 +37,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from syncd.demo.day import CRM_TO_ERP, ERP_TO_CRM, DayPlayer  # noqa: E402
-from syncd.demo.runner import Webhooks, latency_between, latency_metric  # noqa: E402
-from syncd.demo.world import World  # noqa: E402
+from syncd_sandbox.demo.day import CRM_TO_ERP, ERP_TO_CRM, DayPlayer  # noqa: E402
+from syncd_sandbox.demo.runner import Webhooks, latency_between, latency_metric  # noqa: E402
+from syncd_sandbox.demo.world import World  # noqa: E402
 
 SECRET = "bench-webhook-secret"
 

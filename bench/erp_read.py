@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from syncd.connectors.onec.odata import ODataClient  # noqa: E402
 from syncd.connectors.onec.values import eq  # noqa: E402
-from syncd.sandbox.erp_app import PREFIX, SandboxErp  # noqa: E402
 from syncd.web import HttpServer  # noqa: E402
+from syncd_sandbox.erp_app import PREFIX, SandboxErp  # noqa: E402
 
 ORDERS = "Document_ЗаказКлиента"
 

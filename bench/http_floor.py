@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 
 from syncd.connectors.http import counted_session  # noqa: E402
-from syncd.demo.chaos import _free_port  # noqa: E402
+from syncd_sandbox.demo.chaos import _free_port  # noqa: E402
 
 BOUNDS = {"SQLite": 8.0, "PostgreSQL": 10.0}
 SECRET = "floor-secret"

@@ -60,11 +60,11 @@ from prometheus_client.parser import text_string_to_metric_families  # noqa: E40
 
 from syncd.config import load_settings  # noqa: E402
 from syncd.config_errors import ConfigError  # noqa: E402
-from syncd.demo import soak, soak_report  # noqa: E402
-from syncd.demo.chaos import SECRET, Daemon, _free_port  # noqa: E402
-from syncd.demo.day import ORDERS, percentile  # noqa: E402
-from syncd.demo.runner import Webhooks  # noqa: E402
-from syncd.demo.world import World  # noqa: E402
+from syncd_sandbox.demo import soak, soak_report  # noqa: E402
+from syncd_sandbox.demo.chaos import SECRET, Daemon, _free_port  # noqa: E402
+from syncd_sandbox.demo.day import ORDERS, percentile  # noqa: E402
+from syncd_sandbox.demo.runner import Webhooks  # noqa: E402
+from syncd_sandbox.demo.world import World  # noqa: E402
 
 ADMIN = os.environ.get(
     "SYNCD_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -14,7 +14,7 @@ import pytest
 from syncd.config import ConfigError
 from syncd.connectors import pacing
 from syncd.model import Command
-from syncd.sandbox.crm_app import SandboxCrm
+from syncd_sandbox.crm_app import SandboxCrm
 from tests.support.crm import history_source
 from tests.support.daemon import parts_of
 from tests.support.serve import serving

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from syncd.demo.chaos import ChaosPlan, run_chaos
+from syncd_sandbox.demo.chaos import ChaosPlan, run_chaos
 
 pytestmark = pytest.mark.slow
 

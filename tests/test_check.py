@@ -20,9 +20,9 @@ from syncd.doctor.clock import ServerDate
 from syncd.doctor.result import Check
 from syncd.doctor.runner import run_all
 from syncd.doctor.scopes import required_scopes
-from syncd.sandbox.crm_faults import Faults
-from syncd.sandbox.crm_state import DEFAULT_SCOPES, KeyAccess
 from syncd.store import Store
+from syncd_sandbox.crm_faults import Faults
+from syncd_sandbox.crm_state import DEFAULT_SCOPES, KeyAccess
 from tests.support.daemon import ROOT, write_config
 from tests.support.e2e import CRM_KEY, both_sandboxes, e2e_env, order_config, unreachable_env
 from tests.support.erp import PASSWORD

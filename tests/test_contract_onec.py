@@ -22,7 +22,7 @@ from defusedxml import ElementTree
 from syncd.connectors.onec.atom import parse_feed
 from syncd.connectors.onec.changes import EntryReader
 from syncd.connectors.onec.metadata import Metadata
-from syncd.sandbox.erp_schema import EXCHANGE_PLAN
+from syncd_sandbox.erp_schema import EXCHANGE_PLAN
 from tests.support.erp import PASSWORD, USER, erp_sandbox
 from tests.support.recorded_erp import fixture
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import requests
 
-from syncd.sandbox.crm_app import SandboxCrm
+from syncd_sandbox.crm_app import SandboxCrm
 from tests.support.serve import serving
 
 FIXTURES = Path(__file__).parent / "fixtures" / "retailcrm"

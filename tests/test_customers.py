@@ -8,7 +8,7 @@ from syncd.engine.contracts import PartContext
 from syncd.engine.pipeline import build_pipeline
 from syncd.metrics import Metrics
 from syncd.model import Command
-from syncd.sandbox.crm_app import SandboxCrm
+from syncd_sandbox.crm_app import SandboxCrm
 from tests.support.daemon import write_config
 from tests.support.e2e import NO_ERP, order_config, unreachable_env
 from tests.support.serve import serving

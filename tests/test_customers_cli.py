@@ -8,8 +8,8 @@ import yaml
 
 from syncd.identity.keys import Record
 from syncd.identity.resolver import Resolver
-from syncd.sandbox.crm_app import SandboxCrm
 from syncd.store import Store
+from syncd_sandbox.crm_app import SandboxCrm
 from tests.support.daemon import syncd, write_config
 from tests.support.serve import serving
 

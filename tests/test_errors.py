@@ -12,7 +12,7 @@ from syncd.errors import PermanentError, SyncdError, TransientError
 
 # emulators and the demo stand in for the outside systems: their errors are 1C's and
 # the CRM's, not syncd's
-OUTSIDE = ("syncd.sandbox", "syncd.demo")
+OUTSIDE = ("syncd_sandbox", "syncd_sandbox.demo")
 # run by alembic only, inside a migration context
 NOT_IMPORTABLE = ("syncd.store.migrations.env",)
 

@@ -15,11 +15,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "syncd"
 # package -> the syncd packages it must not import
 NEVER = {
     "store": ("syncd.engine", "syncd.flows", "syncd.connectors", "syncd.identity"),
-    "flows": ("syncd.connectors", "syncd.sandbox", "syncd.demo"),
+    "flows": ("syncd.connectors", "syncd_sandbox", "syncd_sandbox.demo"),
     "identity": ("syncd.engine", "syncd.flows", "syncd.connectors"),
     "mappings": ("syncd.engine", "syncd.flows", "syncd.connectors"),
-    "engine": ("syncd.flows", "syncd.sandbox", "syncd.demo"),
-    "connectors": ("syncd.sandbox", "syncd.demo"),
+    "engine": ("syncd.flows", "syncd_sandbox", "syncd_sandbox.demo"),
+    "connectors": ("syncd_sandbox", "syncd_sandbox.demo"),
 }
 
 

@@ -12,8 +12,8 @@ from syncd.engine.sourcing import run_source
 from syncd.mappings.check import check_erp_values
 from syncd.mappings.load import load_mappings
 from syncd.mappings.observed import Observed
-from syncd.sandbox.erp_schema import metadata_xml
 from syncd.store import Store, leases
+from syncd_sandbox.erp_schema import metadata_xml
 from tests.support.daemon import ROOT, parts_of, syncd
 from tests.support.e2e import both_sandboxes, e2e_env, order_config
 from tests.test_mappings import copy_mappings, edit, line_of

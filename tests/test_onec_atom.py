@@ -10,10 +10,10 @@ from defusedxml import DTDForbidden, EntitiesForbidden
 from syncd.connectors.onec import atom
 from syncd.connectors.onec.atom import parse_feed
 from syncd.connectors.onec.metadata import Metadata
-from syncd.sandbox.erp_atom import atom_feed
-from syncd.sandbox.erp_business import Trade
-from syncd.sandbox.erp_schema import metadata_xml
-from syncd.sandbox.erp_state import ErpState
+from syncd_sandbox.erp_atom import atom_feed
+from syncd_sandbox.erp_business import Trade
+from syncd_sandbox.erp_schema import metadata_xml
+from syncd_sandbox.erp_state import ErpState
 
 FIXTURES = Path(__file__).parent / "fixtures" / "onec"
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from syncd.connectors.onec.changes import EntryReader
 from syncd.connectors.onec.edm import EMPTY_DATE, EMPTY_GUID, BadValue, typed
 from syncd.connectors.onec.metadata import Metadata
-from syncd.sandbox.erp_schema import metadata_xml
+from syncd_sandbox.erp_schema import metadata_xml
 
 ORDERS = "Document_ЗаказКлиента"
 REF = "8d1d7287-6240-11f1-9296-08002761f3c5"

@@ -6,8 +6,8 @@ import json
 from types import SimpleNamespace
 
 from syncd.engine.sourcing import run_source
-from syncd.sandbox.erp_schema import EXCHANGE_PLAN
 from syncd.store import inbox, leases
+from syncd_sandbox.erp_schema import EXCHANGE_PLAN
 from tests.support.erp import ORDERS, erp_parts, erp_sandbox, exchange_source
 
 PARTNERS = "Catalog_Партнеры"

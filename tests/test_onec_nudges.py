@@ -28,7 +28,7 @@ from syncd.connectors.onec.nudges import (
     named_objects,
     reread,
 )
-from syncd.sandbox.erp_schema import metadata_xml
+from syncd_sandbox.erp_schema import metadata_xml
 from tests.support.erp import ORDERS, STATES
 
 GUID = "8d1d7287-6e2b-4c5a-9f3e-2b7c1a0e5d44"

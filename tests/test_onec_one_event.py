@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 from syncd.backfill import ErpOrdersBackfill
-from syncd.sandbox.erp_schema import EXCHANGE_PLAN
+from syncd_sandbox.erp_schema import EXCHANGE_PLAN
 from tests.support.erp import erp_parts, erp_sandbox
 from tests.support.recorded_erp import NODE, PLAN, recorded_erp
 

@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from syncd.connectors.onec.errors import ErpUnavailable
-from syncd.sandbox.erp_faults import ErpFaults
+from syncd_sandbox.erp_faults import ErpFaults
 from tests.support.erp import ORDERS, erp_client, erp_sandbox
 
 

@@ -11,7 +11,7 @@ from lxml import etree
 from syncd.connectors.onec.errors import ErpAccessDenied, ErpUnavailable
 from syncd.connectors.onec.soap import ErpSoapClient, ErpSoapFault, ErpUnsafeXml
 from syncd.errors import PermanentError, TransientError
-from syncd.sandbox.erp_soap import Operation, SandboxSoapService, SoapFault
+from syncd_sandbox.erp_soap import Operation, SandboxSoapService, SoapFault
 from tests.support.serve import serving
 
 NS = "http://www.example.org/exchange"

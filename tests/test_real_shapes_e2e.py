@@ -27,7 +27,7 @@ ORDERS = json.loads((FIXTURES / "orders.json").read_text(encoding="utf-8"))["val
 
 
 def test_three_live_orders_in_real_packages_reach_the_crm_live_with_their_goods(tmp_path, db_url):
-    from syncd.sandbox.crm_app import SandboxCrm
+    from syncd_sandbox.crm_app import SandboxCrm
 
     crm = SandboxCrm([CRM_KEY], requests_per_second=None)
     with recorded_erp() as (erp, erp_url), serving(crm) as crm_url:

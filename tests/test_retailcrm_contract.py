@@ -15,7 +15,7 @@ from syncd.connectors.retailcrm.errors import (
     CrmValidationError,
 )
 from syncd.connectors.retailcrm.transport import CrmTransport
-from syncd.sandbox.crm_app import SandboxCrm
+from syncd_sandbox.crm_app import SandboxCrm
 from tests.support.serve import serving
 
 KEY, OTHER = "sandbox-key-syncd-000", "sandbox-key-other-111"
@@ -171,7 +171,7 @@ def test_customers_by_phone_upload_fix_and_combine_against_the_sandbox(sandbox):
 
 
 def test_injected_server_errors_and_html_pages_are_retried_through(sandbox):
-    from syncd.sandbox.crm_faults import Faults
+    from syncd_sandbox.crm_faults import Faults
 
     app, url = sandbox
     app.faults = Faults(server_error=0.3, unavailable=0.2, html=True, seed=3)
@@ -189,7 +189,7 @@ def test_injected_server_errors_and_html_pages_are_retried_through(sandbox):
 def test_a_slow_sandbox_past_the_read_timeout_is_a_retried_timeout(sandbox):
     import requests as http
 
-    from syncd.sandbox.crm_faults import Faults
+    from syncd_sandbox.crm_faults import Faults
 
     app, url = sandbox
     app.faults = Faults(timeout=1.0, timeout_seconds=0.5)

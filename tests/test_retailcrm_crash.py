@@ -7,8 +7,8 @@ import signal
 
 import pytest
 
-from syncd.sandbox.crm_app import SandboxCrm
 from syncd.store import Store
+from syncd_sandbox.crm_app import SandboxCrm
 from tests.support.crm import history_source
 from tests.support.daemon import outputs, syncd, write_config
 from tests.support.serve import serving

@@ -10,7 +10,7 @@ from syncd.engine.contracts import PartContext
 from syncd.engine.pipeline import build_pipeline
 from syncd.metrics import Metrics
 from syncd.model import Command
-from syncd.sandbox.crm_app import SandboxCrm
+from syncd_sandbox.crm_app import SandboxCrm
 from tests.support.crm import history_source
 from tests.support.daemon import write_config
 from tests.support.serve import serving

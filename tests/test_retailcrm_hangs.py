@@ -20,9 +20,9 @@ from syncd.engine.applying import ApplyRound, apply_claims, claim_for
 from syncd.engine.contracts import Sink
 from syncd.engine.retry import RetryPolicy
 from syncd.model import Command, Event
-from syncd.sandbox.crm_app import SandboxCrm
 from syncd.store import Store, inbox, outbox
 from syncd.store.schema import outbox as outbox_table
+from syncd_sandbox.crm_app import SandboxCrm
 from tests.conftest import wait_until
 from tests.support.daemon import parts_of
 from tests.support.serve import serving

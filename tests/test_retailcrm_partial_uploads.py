@@ -12,8 +12,8 @@ import pytest
 from syncd.engine.applying import apply_claims, claim_for
 from syncd.engine.retry import RetryPolicy
 from syncd.model import Command
-from syncd.sandbox.crm_app import SandboxCrm
 from syncd.store import Store, bindings, dead_letters, outbox
+from syncd_sandbox.crm_app import SandboxCrm
 from tests.support.daemon import parts_of
 from tests.support.serve import serving
 

@@ -8,7 +8,7 @@ import json
 import pytest
 import requests
 
-from syncd.sandbox.crm_app import SandboxCrm
+from syncd_sandbox.crm_app import SandboxCrm
 from tests.conftest import wait_until
 from tests.support.serve import serving
 
@@ -52,7 +52,7 @@ def test_the_history_of_one_order_by_id_or_external_id(crm):
 
 
 def test_an_object_is_found_by_its_external_id_as_it_changes_and_history_after_an_id():
-    from syncd.sandbox.crm_state import CrmState
+    from syncd_sandbox.crm_state import CrmState
 
     state = CrmState(sites=("main", "other"))
     main = state.create("order", {"externalId": "O-1"}, "main", KEY)

@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from syncd.demo import soak, soak_report
-from syncd.demo.soak_report import MB, Sample
+from syncd_sandbox.demo import soak, soak_report
+from syncd_sandbox.demo.soak_report import MB, Sample
 
 
 def samples_of(total: int, *, step: int = 100, rss=None, store=None, cpu_per_order=0.005):  # noqa: ANN001

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,19 @@ config_option = click.option(
     default=None,
     help="Configuration file (default: $SYNCD_CONFIG).",
 )
+
+
+SANDBOX_MISSING = (
+    "the sandboxes and the demo are not installed: they are not part of syncd's production "
+    "package. Install them with pip install 'syncd[sandbox]', or from a checkout: make run"
+)
+
+
+def sandbox_or_exit() -> None:
+    """Exit 2 saying how to get them when the sandboxes (syncd-sandbox) are not installed."""
+    if importlib.util.find_spec("syncd_sandbox") is None:
+        click.echo(f"syncd: {SANDBOX_MISSING}", err=True)
+        sys.exit(2)
 
 
 def settings_or_exit(config_path: str | None, *, code: int = 2) -> Settings:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from syncd.commands.common import settings_or_exit
+from syncd.commands.common import sandbox_or_exit, settings_or_exit
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"
 
@@ -41,7 +41,8 @@ def demo_command(
 ) -> None:
     """Play a day: site orders from 1C reach the CRM as "new", a manager agrees most and
     cancels a few, 1C posts the agreed ones for the warehouse, shipments reach the CRM."""
-    from syncd.demo.runner import Demo
+    sandbox_or_exit()
+    from syncd_sandbox.demo.runner import Demo
 
     settings = settings_or_exit(config_path)
     demo = Demo(settings, Path(config_path), webhooks=not no_webhooks, echo=click.echo)

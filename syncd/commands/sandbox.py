@@ -7,6 +7,8 @@ import threading
 
 import click
 
+from syncd.commands.common import sandbox_or_exit
+
 
 @click.group("sandbox")
 def sandbox_group() -> None:
@@ -91,10 +93,11 @@ def sandbox_crm(
     A manager's change: POST /sandbox/manager/orders/<id> with a JSON body,
     e.g. {"status": "client-confirmed"} (no key needed; sandbox only).
     """
+    sandbox_or_exit()
     from syncd.config_systems import known_zone
-    from syncd.sandbox.crm_app import SandboxCrm
-    from syncd.sandbox.crm_faults import Faults
     from syncd.web import HttpServer
+    from syncd_sandbox.crm_app import SandboxCrm
+    from syncd_sandbox.crm_faults import Faults
 
     try:
         known_zone(timezone)
@@ -174,11 +177,12 @@ def sandbox_erp(
     (no auth; sandbox only): POST /sandbox/user/orders (a new site order),
     POST /sandbox/user/orders/<Ref_Key>/ship | close | cancel | edit.
     """
-    from syncd.sandbox.erp_app import PREFIX, SandboxErp
-    from syncd.sandbox.erp_faults import ErpFaults
-    from syncd.sandbox.erp_routes import SOAP_NAME
-    from syncd.sandbox.erp_schema import EXCHANGE_PLAN
+    sandbox_or_exit()
     from syncd.web import HttpServer
+    from syncd_sandbox.erp_app import PREFIX, SandboxErp
+    from syncd_sandbox.erp_faults import ErpFaults
+    from syncd_sandbox.erp_routes import SOAP_NAME
+    from syncd_sandbox.erp_schema import EXCHANGE_PLAN
 
     app = SandboxErp(
         user=user,

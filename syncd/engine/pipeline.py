@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 
 from pydantic import ValidationError
 
@@ -21,9 +22,10 @@ from syncd.engine.contracts import Flow, Part, PartContext, Sink, Source
 
 _KINDS: dict[type[Part], dict[str, type[Part]]] = {Source: {}, Flow: {}, Sink: {}}
 
-# Modules whose import registers part kinds.
+# Modules whose import registers part kinds; an installed plugin adds its own through
+# the ``syncd.parts`` entry point group (syncd-sandbox: the feed_file source and the
+# directory sink of the demo and the tests), a config through ``plugins:``.
 PART_MODULES = (
-    "syncd.connectors.demo",
     "syncd.connectors.retailcrm.history_source",
     "syncd.connectors.retailcrm.sink",
     "syncd.connectors.onec.exchange_source",
@@ -49,9 +51,14 @@ def register(cls: type[Part]) -> type[Part]:
     raise TypeError(f"{cls.__name__} is not a Source, Flow or Sink")
 
 
+PART_ENTRY_POINTS = "syncd.parts"
+
+
 def kinds(base: type[Part]) -> dict[str, type[Part]]:
     for module in PART_MODULES:
         importlib.import_module(module)
+    for plugin in entry_points(group=PART_ENTRY_POINTS):
+        importlib.import_module(plugin.value)
     return dict(_KINDS[base])
 
 

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
-from syncd.sandbox.crm_app import SandboxCrm
-from syncd.sandbox.erp_schema import EXCHANGE_PLAN
+from syncd_sandbox.crm_app import SandboxCrm
+from syncd_sandbox.erp_schema import EXCHANGE_PLAN
 from tests.conftest import wait_until
 from tests.support.daemon import ROOT, syncd, write_config
 from tests.support.erp import ORDERS, STATES, erp_env, erp_sandbox

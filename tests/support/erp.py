@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from syncd.connectors.onec.odata import ODataClient
-from syncd.sandbox.erp_app import PREFIX, SandboxErp
-from syncd.sandbox.erp_schema import EXCHANGE_PLAN
+from syncd_sandbox.erp_app import PREFIX, SandboxErp
+from syncd_sandbox.erp_schema import EXCHANGE_PLAN
 from tests.support.daemon import parts_of
 from tests.support.serve import serving
 

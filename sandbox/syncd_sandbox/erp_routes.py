@@ -15,8 +15,8 @@ import random
 import re
 from typing import Any
 
-from syncd.sandbox.erp_query import ODataFault
-from syncd.sandbox.erp_schema import ObjectSchema
+from syncd_sandbox.erp_query import ODataFault
+from syncd_sandbox.erp_schema import ObjectSchema
 
 RESOURCE = re.compile(r"^(?P<set>[^()/]+)(?:\((?P<key>.*)\))?(?:/(?P<action>[^/]+))?$")
 KEY_PART = re.compile(
@@ -113,7 +113,7 @@ SOAP_NAME = "SyncdExchange"
 
 def soap_service(trade: Any, user: str | None, password: str | None) -> Any:
     """The integrator's web service ``/ws/SyncdExchange.1cws``, as many bases publish one."""
-    from syncd.sandbox.erp_soap import Operation, SandboxSoapService, SoapFault
+    from syncd_sandbox.erp_soap import Operation, SandboxSoapService, SoapFault
 
     def set_status(Ссылка: str | None, Статус: str | None) -> str:  # noqa: N803
         try:

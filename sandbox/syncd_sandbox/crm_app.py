@@ -32,11 +32,11 @@ import time
 from email.utils import formatdate
 from urllib.parse import parse_qsl
 
-from syncd.sandbox.crm_faults import Faults
-from syncd.sandbox.crm_faults import error_body as _error
-from syncd.sandbox.crm_references import reference_answer
-from syncd.sandbox.crm_state import GROUP_OF, CrmRefusal, CrmState, KeyAccess
-from syncd.sandbox.crm_uploads import PartialStatus, upload_answer
+from syncd_sandbox.crm_faults import Faults
+from syncd_sandbox.crm_faults import error_body as _error
+from syncd_sandbox.crm_references import reference_answer
+from syncd_sandbox.crm_state import GROUP_OF, CrmRefusal, CrmState, KeyAccess
+from syncd_sandbox.crm_uploads import PartialStatus, upload_answer
 
 PAGE_LIMITS = (20, 50, 100)
 MANAGER_PREFIX = "/sandbox/manager/"

@@ -44,7 +44,7 @@ def percentile(values: list[float], share: float) -> float | None:
 class DayPlayer:
     def __init__(
         self,
-        world,  # noqa: ANN001 - syncd.demo.world.World
+        world,  # noqa: ANN001 - syncd_sandbox.demo.world.World
         *,
         seed: int = 7,
         notify: Callable[[str, dict], None] | None = None,

@@ -11,7 +11,7 @@ the daemon as its own process and samples, every second, what is here:
 - ``SoakShop``: the chaos shop, looking only at what it still waits for, so that a
   tick costs the same at the 50,000th order as at the first, and noting when each
   order's whole life is done;
-- the report, pure functions of the samples, is ``syncd/demo/soak_report.py``.
+- the report, pure functions of the samples, is ``syncd_sandbox/demo/soak_report.py``.
 
 """
 
@@ -23,8 +23,8 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from syncd.demo.chaos import Shop
-from syncd.demo.day import Expectation
+from syncd_sandbox.demo.chaos import Shop
+from syncd_sandbox.demo.day import Expectation
 
 # -- the daemon's process, from /proc ----------------------------------------------------
 

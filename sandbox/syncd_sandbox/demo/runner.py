@@ -21,10 +21,10 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from syncd.config import Settings
-from syncd.demo.day import CRM_TO_ERP, ERP_TO_CRM, DayPlayer
-from syncd.demo.world import World
 from syncd.status import status_report
 from syncd.store import Store
+from syncd_sandbox.demo.day import CRM_TO_ERP, ERP_TO_CRM, DayPlayer
+from syncd_sandbox.demo.world import World
 
 # the metric's direction label -> the demo's name for it
 DIRECTIONS = {"erp_to_crm": ERP_TO_CRM, "crm_to_erp": CRM_TO_ERP}
@@ -93,7 +93,7 @@ class Demo:
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
-            cwd=Path(__file__).resolve().parents[2],
+            cwd=Path(__file__).resolve().parents[3],
         )
         self.player.expect_initial_orders()
 

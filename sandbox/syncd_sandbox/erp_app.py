@@ -29,13 +29,13 @@ from email.utils import formatdate
 from typing import Any
 from urllib.parse import quote, unquote
 
-from syncd.sandbox.erp_atom import atom_feed, entity_url
-from syncd.sandbox.erp_business import Trade
-from syncd.sandbox.erp_faults import ErpFaults
-from syncd.sandbox.erp_query import ODataFault, compile_filter, order_rows, select_fields
-from syncd.sandbox.erp_routes import parse_key, parse_resource, soap_service, user_action
-from syncd.sandbox.erp_schema import EXCHANGE_PLAN, SCHEMA, metadata_xml
-from syncd.sandbox.erp_state import ErpState
+from syncd_sandbox.erp_atom import atom_feed, entity_url
+from syncd_sandbox.erp_business import Trade
+from syncd_sandbox.erp_faults import ErpFaults
+from syncd_sandbox.erp_query import ODataFault, compile_filter, order_rows, select_fields
+from syncd_sandbox.erp_routes import parse_key, parse_resource, soap_service, user_action
+from syncd_sandbox.erp_schema import EXCHANGE_PLAN, SCHEMA, metadata_xml
+from syncd_sandbox.erp_state import ErpState
 
 PREFIX = "/odata/standard.odata/"
 HTML_PAGE = (

@@ -8,9 +8,9 @@ world.stop()
 
 from __future__ import annotations
 
-from syncd.sandbox.crm_app import SandboxCrm
-from syncd.sandbox.erp_app import PREFIX, SandboxErp
 from syncd.web import HttpServer
+from syncd_sandbox.crm_app import SandboxCrm
+from syncd_sandbox.erp_app import PREFIX, SandboxErp
 
 ERP_USER, ERP_PASSWORD = "Обмен", "demo-erp-password"
 CRM_KEY = "demo-crm-api-key-000000000000"

@@ -36,13 +36,13 @@ from pathlib import Path
 
 import yaml
 
-from syncd.demo.day import ORDERS, DayPlayer
-from syncd.demo.runner import Webhooks
-from syncd.demo.world import World
-from syncd.sandbox.crm_faults import Faults
-from syncd.sandbox.erp_faults import ErpFaults
+from syncd_sandbox.crm_faults import Faults
+from syncd_sandbox.demo.day import ORDERS, DayPlayer
+from syncd_sandbox.demo.runner import Webhooks
+from syncd_sandbox.demo.world import World
+from syncd_sandbox.erp_faults import ErpFaults
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SECRET = "chaos-webhook-secret"
 ARMED = ("erp.after_patch", "erp.after_post", "sink.after_apply", "flow.after_plan")
 

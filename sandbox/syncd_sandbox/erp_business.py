@@ -23,9 +23,9 @@ import random
 import uuid
 from typing import Any
 
-from syncd.sandbox.erp_query import ODataFault
-from syncd.sandbox.erp_schema import NAMESPACE
-from syncd.sandbox.erp_state import EMPTY_GUID, ErpState, ExchangePlan
+from syncd_sandbox.erp_query import ODataFault
+from syncd_sandbox.erp_schema import NAMESPACE
+from syncd_sandbox.erp_state import EMPTY_GUID, ErpState, ExchangePlan
 
 ORDERS = "Document_ЗаказКлиента"
 SALES = "Document_РеализацияТоваровУслуг"

@@ -6,7 +6,7 @@ real files.  The sandbox 1C and RetailCRM connectors take its place in the
 demo configuration when they arrive.
 """
 
-from syncd.connectors.demo.directory_sink import DirectorySink
-from syncd.connectors.demo.feed_source import FeedFileSource
+from syncd_sandbox.connectors.directory_sink import DirectorySink
+from syncd_sandbox.connectors.feed_source import FeedFileSource
 
 __all__ = ["DirectorySink", "FeedFileSource"]

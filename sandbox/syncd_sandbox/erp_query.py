@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from syncd.sandbox.erp_schema import NAMESPACE, ObjectSchema
+from syncd_sandbox.erp_schema import NAMESPACE, ObjectSchema
 
 TOKEN = re.compile(
     r"\s*(?:(?P<typed>(?:guid|datetime|datetimeoffset|time))'(?P<typed_value>[^']*)'"

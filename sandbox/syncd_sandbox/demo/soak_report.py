@@ -1,6 +1,6 @@
 """The soak's report: per 1,000 orders, the trends over the second half, and each
 figure beside the issue's bound — pure functions of the samples ``bench/soak.py``
-takes with ``syncd/demo/soak.py``.
+takes with ``syncd_sandbox/demo/soak.py``.
 
 Bytes are decimal: 1 KB = 1,000 bytes, 1 MB = 1,000,000 bytes.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from syncd.demo.day import percentile
+from syncd_sandbox.demo.day import percentile
 
 KB, MB = 1000, 1000 * 1000
 

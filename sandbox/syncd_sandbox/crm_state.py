@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from syncd.sandbox.crm_bodies import (
+from syncd_sandbox.crm_bodies import (
     customer_body,
     customer_from_order,
     nested_customer,
@@ -38,7 +38,7 @@ from syncd.sandbox.crm_bodies import (
     with_item_ids,
     with_payment_ids,
 )
-from syncd.sandbox.crm_changes import NOT_RECORDED, changes_between
+from syncd_sandbox.crm_changes import NOT_RECORDED, changes_between
 
 STATUS_GROUPS = {
     "new": ["new"],

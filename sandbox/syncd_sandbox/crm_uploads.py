@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 from typing import Literal
 
-from syncd.sandbox.crm_state import CrmRefusal, CrmState
+from syncd_sandbox.crm_state import CrmRefusal, CrmState
 
 UPLOAD_LIMIT = 50
 PartialStatus = Literal[200, 460]

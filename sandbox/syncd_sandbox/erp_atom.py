@@ -24,7 +24,7 @@ from __future__ import annotations
 from datetime import datetime
 from xml.sax.saxutils import escape, quoteattr
 
-from syncd.sandbox.erp_schema import NAMESPACE, SCHEMA
+from syncd_sandbox.erp_schema import NAMESPACE, SCHEMA
 
 NS = (
     'xmlns="http://www.w3.org/2005/Atom" '

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 
-from syncd.sandbox.crm_state import GROUP_OF, STATUS_GROUPS, CrmRefusal
+from syncd_sandbox.crm_state import GROUP_OF, STATUS_GROUPS, CrmRefusal
 
 STORES = [
     {

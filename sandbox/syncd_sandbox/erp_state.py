@@ -27,8 +27,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from syncd.sandbox.erp_query import ODataFault
-from syncd.sandbox.erp_schema import EXCHANGE_PLAN, PLAN_CONTENT, SCHEMA, ObjectSchema
+from syncd_sandbox.erp_query import ODataFault
+from syncd_sandbox.erp_schema import EXCHANGE_PLAN, PLAN_CONTENT, SCHEMA, ObjectSchema
 
 EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
 EMPTY_DATE = "0001-01-01T00:00:00"
