@@ -47,7 +47,7 @@ class RetentionSettings(BaseModel):
     # rows per delete transaction (each batch is its own short transaction)
     batch_rows: int = Field(500, ge=1, le=10000)
     # PostgreSQL: a table syncd churns whose dead rows (or dead TOAST chunks) exceed
-    # this share (and 200) is vacuumed, whether or not autovacuum runs; 0 leaves it
+    # this share (and 50) is vacuumed, whether or not autovacuum runs; 0 leaves it
     # all to autovacuum
     vacuum_dead_ratio: float = Field(0.1, ge=0, le=1)
     # PostgreSQL: how often the instance holding the inbox lease looks at the dead share

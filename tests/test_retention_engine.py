@@ -238,7 +238,7 @@ def test_on_postgresql_dead_toast_chunks_get_their_table_vacuumed(store):
     ref = ("identity", "customer", "1")
     with store.begin() as conn:
         bindings.remember(conn, {ref: {"figures": os.urandom(5000).hex()}})
-    for _ in range(60):  # 60 dead rows (under 200), ~300 dead chunks
+    for _ in range(30):  # 30 dead rows (under LEAST_DEAD_ROWS), over 100 dead chunks
         with store.begin() as conn:
             bindings.remember(conn, {ref: {"figures": os.urandom(5000).hex()}})
     if store.dialect == "sqlite":
