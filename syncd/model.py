@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 
 def canonical_json(value: Any) -> str:
@@ -77,6 +77,14 @@ class Event:
         return self.changed_at if self.changed_at is not None else self.observed_at
 
 
+class TypedAction(Protocol):
+    """A sink's action with its payload (``syncd.engine.actions.Action``)."""
+
+    name: ClassVar[str]
+
+    def payload(self) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class Command:
     """One write to make in an outside system, addressed by a key syncd controls.
@@ -120,23 +128,27 @@ class Command:
         target: str,
         entity: str,
         key: str,
-        payload: dict[str, Any],
         cause: Event,
         flow: str,
-        action: str = "upsert",
+        action: str | TypedAction = "upsert",
+        payload: dict[str, Any] | None = None,
         seq: int = 0,
         link_origin: bool = True,
     ) -> Command:
         """A command caused by ``cause``; its idempotency key derives from the event.
 
+        ``action``: a typed action (``syncd.engine.actions``; its name and payload), or
+        an action's name with its ``payload`` (a sink that declares no actions).
         ``link_origin=False``: the cause's id is not bound to the written object
         (a flow that keys the object by another id, which binds both already)."""
+        if not isinstance(action, str):
+            action, payload = action.name, action.payload()
         return cls(
             target=target,
             entity=entity,
             key=key,
             action=action,
-            payload=payload,
+            payload=payload if payload is not None else {},
             idempotency_key=f"{flow}:{cause.key}:{seq}",
             flow=flow,
             origin_system=cause.system,

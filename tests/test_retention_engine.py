@@ -11,7 +11,7 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from syncd import clock
 from syncd.config import load_settings
@@ -248,12 +248,59 @@ def test_on_postgresql_dead_toast_chunks_get_their_table_vacuumed(store):
         conn.exec_driver_sql("SELECT pg_stat_force_next_flush()")
     found = wait_until(lambda: retention.bloated_tables(store, 0.1), what="the statistics")
     assert found[0][0] == "bindings" and found[0][1] > 0.5
+    assert found[0][2] is True  # only the TOAST table is bloated: only it is vacuumed
     keeper = Housekeeping(store, Metrics())
     keeper.run_round(RetentionSettings(vacuum_dead_ratio=0.1), inbox_lease(store))
     assert vacuums(keeper.metrics, "bindings") == 1
     with store.begin() as conn:
         conn.exec_driver_sql("SELECT pg_stat_force_next_flush()")
     assert retention.bloated_tables(store, 0.1) == []
+    counts = text(
+        "SELECT h.vacuum_count, t.vacuum_count FROM pg_stat_user_tables h "
+        "JOIN pg_class c ON c.oid = h.relid JOIN pg_stat_all_tables t ON t.relid = "
+        "c.reltoastrelid WHERE h.relname = 'bindings' AND h.schemaname = current_schema()"
+    )
+
+    def vacuum_counts():  # noqa: ANN202
+        with store.read() as conn:
+            conn.exec_driver_sql("SELECT pg_stat_clear_snapshot()")
+            return tuple(conn.execute(counts).one())
+
+    assert wait_until(lambda: vacuum_counts()[1] >= 1, what="the TOAST table's vacuum")
+    assert vacuum_counts()[0] == 0  # the table itself (its rows, its indexes) left alone
+
+
+def test_a_table_s_statistics_are_refreshed_with_its_vacuum_at_most_every_ten_minutes(
+    store, monkeypatch
+):
+    """ANALYZE of a large table cost four times its vacuum on the main loop: vacuumed
+    every second or so under load, its statistics are refreshed every ten minutes."""
+    done = []
+    bloated = [("outbox", 0.3, False), ("bindings", 0.2, True)]
+    monkeypatch.setattr(retention, "bloated_tables", lambda store, ratio: bloated)
+
+    def vacuum(store, table, toast_only=False, analyze=False):  # noqa: ANN001, ANN202
+        done.append((table, toast_only, analyze))
+
+    monkeypatch.setattr(retention, "vacuum", vacuum)
+    now = [1000.0]
+    monkeypatch.setattr(housekeeping_module, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    keeper = Housekeeping(store, Metrics())
+    keeper._next_round_at = float("inf")
+    settings = RetentionSettings(every_seconds=3600, vacuum_check_seconds=1)
+    for step in (0, 1, 1, housekeeping_module.ANALYZE_EVERY_SECONDS):
+        now[0] += step
+        keeper.tick(settings, inbox_lease(store))
+    assert done == [
+        ("outbox", False, True),  # first: with its statistics
+        ("bindings", True, False),  # a TOAST table alone: no statistics of its own
+        ("outbox", False, False),
+        ("bindings", True, False),
+        ("outbox", False, False),
+        ("bindings", True, False),
+        ("outbox", False, True),  # ten minutes on
+        ("bindings", True, False),
+    ]
 
 
 def test_on_postgresql_a_bloated_table_is_vacuumed_between_rounds_every_check(store, monkeypatch):
@@ -312,7 +359,7 @@ def test_on_postgresql_every_bloated_table_is_vacuumed_at_one_look(store, monkey
             conn.exec_driver_sql("SELECT pg_stat_force_next_flush()")
     if store.dialect == "postgresql":
         wait_until(
-            lambda: {"inbox", "outbox"} <= {t for t, _ in retention.bloated_tables(store, 0.1)},
+            lambda: {"inbox", "outbox"} <= {t[0] for t in retention.bloated_tables(store, 0.1)},
             what="the statistics",
         )
     keeper = Housekeeping(store, Metrics())

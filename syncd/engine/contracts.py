@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from syncd.engine.actions import Action
 from syncd.model import Command, Event, Plan
 
 
@@ -267,6 +268,9 @@ class ProgressBook:
 
 class Sink(SystemPart):
     batch_size: ClassVar[int] = 50
+    # the actions it executes, by name (syncd.engine.actions): planning checks every
+    # command for it against them before storing it; empty: any action, unchecked
+    actions: ClassVar[dict[str, type[Action]]] = {}
 
     @abstractmethod
     def apply(self, commands: list[Command]) -> list[Result]:

@@ -7,7 +7,9 @@ event first, a batch per transaction.  For each batch:
    event is a snapshot of the object, so the newest one says it all — this
    is also why replaying the inbox cannot move an object backwards);
 2. every flow that accepts the event plans it (pure: a read-only view of the
-   store in, commands out); a flow that raises dead-letters the event;
+   store in, commands out), and each command is checked against its sink's
+   actions (``syncd.engine.actions``); a flow that raises, or a command that
+   is not one of its sink's actions, dead-letters the event;
 3. a command whose data equals what syncd already wrote (or queued) for the
    same object is dropped as ``unchanged``;
 4. commands, conflicts, dead letters and the events' outcomes are written in
@@ -21,7 +23,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from syncd.engine import failpoints
+from syncd.engine import actions, failpoints
 from syncd.engine.contracts import FlowContext
 from syncd.engine.pipeline import Pipeline
 from syncd.model import Command, Event, Outcome, Plan
@@ -200,6 +202,7 @@ def plan_pending(
             continue
         try:
             plans = [f.plan(ev, view) for f in pipeline.flows if f.accepts(ev)]
+            _check_actions(pipeline, plans)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             log.error("flow failed on %s: %s", ev.key, error, exc_info=True)
@@ -282,6 +285,16 @@ def _identify_ahead(view: StoreView, pipeline: Pipeline, events: list[Event]) ->
     except Exception as exc:
         log.warning("identifying the batch at once failed (%s); one event at a time", exc)
         view.identified.clear()
+
+
+def _check_actions(pipeline: Pipeline, plans: list[Plan]) -> None:
+    """Each command is one of its sink's actions, with that action's payload
+    (``actions.BadCommand`` names the action and the field otherwise)."""
+    for plan in plans:
+        for command in plan.commands:
+            sink = pipeline.sinks.get(command.target)
+            if sink is not None:
+                actions.check(command, sink.actions, command.target)
 
 
 def _merge(plans: list[Plan]) -> Plan:

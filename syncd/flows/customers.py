@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from syncd.connectors.retailcrm.actions import LinkOrCreate
 from syncd.engine.contracts import Flow, FlowContext
 from syncd.engine.pipeline import register
 from syncd.flows.mapped import MappedFlow
@@ -62,10 +63,9 @@ class CustomerSync(MappedFlow, Flow):
             target=self.target,
             entity="customer",
             key=external,
-            payload={"customer": customer, "match": match, "aliases": aliases},
             cause=event,
             flow=self.name,
-            action="link_or_create",
+            action=LinkOrCreate(customer=customer, match=match, aliases=aliases),
         )
         return Plan(Outcome.UPDATED, [command])
 

@@ -35,6 +35,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from syncd.connectors.onec.actions import CancelLines, SetStatus, Update
+from syncd.connectors.retailcrm.actions import Edit, LinkOrCreate, Upsert
+from syncd.engine.actions import Action
 from syncd.engine.contracts import Flow, FlowContext
 from syncd.engine.pipeline import register
 from syncd.flows import customer_figures as cf
@@ -150,7 +153,7 @@ class OrderSync(MappedFlow, Flow):
         facts[cf.RECORD] = cf.record(entry, identity)
         fields = cf.fields_of(self.mappings, figs)
         external, aliases = crm_customer(ctx, identity)
-        payload = {"customer": {"customFields": fields}, "match": {}, "aliases": aliases}
+        link = LinkOrCreate(customer={"customFields": fields}, match={}, aliases=aliases)
         plan.commands.append(  # an upsert: the customer may not be in the CRM yet
             Command.for_event(
                 target=self.options.crm_sink,
@@ -158,8 +161,7 @@ class OrderSync(MappedFlow, Flow):
                 key=external,
                 cause=event,
                 flow=self.name,
-                action="link_or_create",
-                payload=payload,
+                action=link,
                 seq=2,
             )
         )
@@ -261,7 +263,7 @@ class OrderSync(MappedFlow, Flow):
         facts["created"] = True
         facts["base"] = {"stage": stage, "fields": dict(erp.get("fields") or {})}
         facts["crm"] = {"status": status, "stage": stage, "fields": dict(erp.get("fields") or {})}
-        command = self._command(self.options.crm_sink, ref, "upsert", payload, event)
+        command = self._command(self.options.crm_sink, ref, Upsert.model_validate(payload), event)
         return Plan(Outcome.CREATED, [command], remember={("erp", "order", ref): facts})
 
     def _crm_edit(self, ref: str, facts: dict, decision: Decision, event: Event) -> list[Command]:
@@ -276,7 +278,7 @@ class OrderSync(MappedFlow, Flow):
                 crm["stage"] = self.mappings.statuses.crm.get(value)
             else:
                 crm.setdefault("fields", {})[name] = value
-        return [self._command(self.options.crm_sink, ref, "edit", payload, event)]
+        return [self._command(self.options.crm_sink, ref, Edit.model_validate(payload), event)]
 
     def _erp_write(self, ref: str, facts: dict, decision: Decision, event: Event) -> list[Command]:
         if not decision.erp and not decision.cancel_lines:
@@ -288,7 +290,7 @@ class OrderSync(MappedFlow, Flow):
         erp.setdefault("fields", {}).update(decision.erp_as_crm)
         if decision.erp_post:
             erp["stage"] = decision.base["stage"]
-        payload = {
+        write = {
             "set": self.mappings.orders.erp_set,
             "fields": fields,
             "expected_version": erp.get("version"),
@@ -296,16 +298,15 @@ class OrderSync(MappedFlow, Flow):
         }
         items = self.mappings.orders.items
         if decision.cancel_lines and items.cancelled:  # the sink flags the lines 1C holds then
-            payload["cancel_lines"] = {"section": items.section, "flag": items.cancelled}
-        action = "set_status" if decision.erp_post else "update"
-        return [self._command(self.options.erp_sink, ref, action, payload, event)]
+            write["cancel_lines"] = CancelLines(section=items.section, flag=items.cancelled)
+        action = SetStatus(**write) if decision.erp_post else Update(**write)
+        return [self._command(self.options.erp_sink, ref, action, event)]
 
-    def _command(self, target: str, ref: str, action: str, payload: dict, event: Event) -> Command:
+    def _command(self, target: str, ref: str, action: Action, event: Event) -> Command:
         return Command.for_event(
             target=target,
             entity="order",
             key=ref,
-            payload=payload,
             cause=event,
             flow=self.name,
             action=action,

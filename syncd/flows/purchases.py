@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from syncd.connectors.retailcrm.actions import LinkOrCreate, Upsert
 from syncd.engine.contracts import Flow, FlowContext
 from syncd.engine.pipeline import register
 from syncd.flows import customer_figures as cf
@@ -117,8 +118,7 @@ class PurchaseHistory(MappedFlow, Flow):
                 key=external,
                 cause=event,
                 flow=self.name,
-                action="link_or_create",
-                payload={"customer": customer, "match": match, "aliases": aliases},
+                action=LinkOrCreate(customer=customer, match=match, aliases=aliases),
             )
         ]
         if receipt.get("operation") != "return":
@@ -130,7 +130,7 @@ class PurchaseHistory(MappedFlow, Flow):
                     flow=self.name,
                     seq=1,
                     key=f"pos-{receipt.get('group')}-{receipt.get('receipt_id')}",
-                    payload=self.crm_order(receipt, external),
+                    action=Upsert.model_validate(self.crm_order(receipt, external)),
                 )
             )
         return Plan(Outcome.UPDATED, commands, remember={**remember, ref: figs})

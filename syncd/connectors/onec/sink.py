@@ -1,7 +1,7 @@
 """The 1C sink: applies syncd's commands to 1C, verified, never blindly.
 
-Actions (``Command.action``), the object addressed by its ``Ref_Key``
-(``Command.key``) and the payload naming the set and the fields:
+Actions (``Command.action``, typed in ``actions``), the object addressed by
+its ``Ref_Key`` (``Command.key``) and the payload naming the set and the fields:
 
 - ``update`` — ``{"set", "fields", "expected_version", "post"}``: compare
   ``DataVersion``, PATCH, post if asked, re-read and verify (see ``writes``);
@@ -30,17 +30,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from syncd.connectors.onec.actions import ACTIONS, Create, MarkDeleted, SetStatus, Update
 from syncd.connectors.onec.changes import EntryReader
 from syncd.connectors.onec.connection import erp_client_for, erp_soap_for, erp_zone
 from syncd.connectors.onec.errors import ErpError
 from syncd.connectors.onec.writes import ErpWriter, ObjectChanged, Steps
 from syncd.engine import failpoints
+from syncd.engine.actions import BadCommand
 from syncd.engine.contracts import Result, Sink
 from syncd.engine.pipeline import register
 from syncd.errors import ClaimLost, PermanentError
 from syncd.model import Command
-
-ORDERS = "Document_ЗаказКлиента"
 
 
 class ErpSinkOptions(BaseModel):
@@ -57,6 +57,7 @@ class ErpSink(Sink):
     kind = "erp"
     Options = ErpSinkOptions
     batch_size = 10
+    actions = ACTIONS
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -75,34 +76,35 @@ class ErpSink(Sink):
             return list(pool.map(self._one, commands))
 
     def _one(self, cmd: Command) -> Result:
-        payload = cmd.payload or {}
-        set_name = payload.get("set", ORDERS)
         try:
-            if cmd.action in ("update", "set_status"):
-                post = payload.get("post", cmd.action == "set_status")
-                if cmd.action == "set_status" and self.soap is not None:
-                    return self._status_by_soap(cmd, payload)
+            action = self._action(cmd)
+        except BadCommand as exc:
+            return Result.failed(cmd, f"{cmd.object_key}: {exc}", permanent=True)
+        set_name = action.set
+        try:
+            if isinstance(action, SetStatus) and self.soap is not None:
+                return self._status_by_soap(cmd, action)
+            if isinstance(action, Update):  # set_status too
+                lines = action.cancel_lines
                 after = self.writer.update(
                     set_name,
                     cmd.key,
-                    payload.get("fields") or {},
-                    expected_version=payload.get("expected_version"),
-                    post=post,
+                    action.fields,
+                    expected_version=action.expected_version,
+                    post=action.post,
                     steps=Steps(cmd.progress, lambda noted: self.note_progress(cmd, noted)),
-                    cancel_lines=_cancel_lines(payload),
+                    cancel_lines=(lines.section, lines.flag) if lines else None,
                 )
                 return Result.applied(cmd, version=after.get("DataVersion"))
-            if cmd.action == "create":
-                row = self.writer.create(set_name, payload.get("fields") or {})
-                if payload.get("post"):
+            if isinstance(action, Create):
+                row = self.writer.create(set_name, action.fields)
+                if action.post:
                     self.writer.update(
                         set_name, row["Ref_Key"], {}, expected_version=None, post=True
                     )
                 return Result.applied(cmd, str(row["Ref_Key"]))
-            if cmd.action == "mark_deleted":
-                self.writer.mark_deleted(set_name, cmd.key)
-                return Result.applied(cmd)
-            return Result.failed(cmd, f"the erp sink has no action {cmd.action!r}", permanent=True)
+            self.writer.mark_deleted(set_name, cmd.key)  # the one action left: MarkDeleted
+            return Result.applied(cmd)
         except ObjectChanged as changed:
             reader = EntryReader(
                 self.system, self.name, {set_name: cmd.entity}, self.client.metadata()
@@ -120,12 +122,18 @@ class ErpSink(Sink):
         except ErpError as exc:
             return Result.failed(cmd, f"{cmd.object_key}: {exc}")
 
-    def _status_by_soap(self, cmd: Command, payload: dict) -> Result:
-        status = (payload.get("fields") or {}).get("Статус")
+    def _action(self, cmd: Command) -> Update | Create | MarkDeleted:
+        """The command as one of this sink's actions (``BadCommand`` if it is none)."""
+        action = ACTIONS.get(cmd.action)
+        if action is None:
+            raise BadCommand(f"the erp sink has no action {cmd.action!r}")
+        return action.of(cmd)
+
+    def _status_by_soap(self, cmd: Command, action: SetStatus) -> Result:
+        status = action.fields.get("Статус")
         if not status:
             return Result.failed(cmd, "set_status without fields.Статус", permanent=True)
-        set_name = payload.get("set", ORDERS)
-        expected = payload.get("expected_version")
+        set_name, expected = action.set, action.expected_version
         current = self.writer.read(set_name, cmd.key)
         if current.get("Статус") == status and current.get("Согласован") is not False:
             return Result.applied(cmd, version=current.get("DataVersion"))  # done before
@@ -146,14 +154,3 @@ class ErpSink(Sink):
             )
         return Result.applied(cmd, version=after.get("DataVersion"))
 
-
-def _cancel_lines(payload: dict) -> tuple[str, str] | None:
-    """The payload's ``cancel_lines`` as (section, flag); ValueError when malformed."""
-    wanted = payload.get("cancel_lines")
-    if wanted is None:
-        return None
-    if not isinstance(wanted, dict) or not all(
-        isinstance(wanted.get(k), str) and wanted[k] for k in ("section", "flag")
-    ):
-        raise ValueError(f"cancel_lines must name a section and a flag, not {wanted!r}")
-    return wanted["section"], wanted["flag"]

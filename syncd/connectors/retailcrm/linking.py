@@ -24,9 +24,11 @@ import threading
 
 import requests
 
+from syncd.connectors.retailcrm.actions import LinkOrCreate, Match
 from syncd.connectors.retailcrm.errors import CrmError
 from syncd.connectors.retailcrm.writes import CrmWrites, guarded
 from syncd.connectors.rounds import DeadlinePassed, Unit
+from syncd.engine.actions import BadCommand
 from syncd.engine.contracts import Result
 from syncd.errors import PermanentError
 from syncd.mappings.transforms import phone_e164
@@ -42,8 +44,15 @@ class CustomerLinks:
         self._lock = threading.Lock()
 
     def apply(self, commands: list[Command]) -> list[Result]:
+        links, results = {}, []
+        for c in commands:
+            try:
+                links[id(c)] = LinkOrCreate.of(c)
+            except BadCommand as exc:
+                results.append(Result.failed(c, f"{c.object_key}: {exc}", permanent=True))
+        commands = [c for c in commands if id(c) in links]
         wanted = [c.key for c in commands]
-        wanted += [a for c in commands for a in c.payload.get("aliases") or []]
+        wanted += [a for c in commands for a in links[id(c)].aliases]
         try:
             bound = {
                 str(c.get("externalId")): c
@@ -51,21 +60,22 @@ class CustomerLinks:
             }
         except CrmError as exc:
             permanent = isinstance(exc, PermanentError)
-            return [Result.failed(c, str(exc), permanent=permanent) for c in commands]
+            return results + [Result.failed(c, str(exc), permanent=permanent) for c in commands]
         except (requests.RequestException, DeadlinePassed) as exc:  # the links alone wait
             error = f"looking up the customers bound to these partners: {type(exc).__name__}"
-            return [Result.failed(c, error) for c in commands]
+            return results + [Result.failed(c, error) for c in commands]
         units = [
-            Unit([cmd], lambda cmd=cmd: self._link(cmd, bound), partial=True) for cmd in commands
+            Unit([cmd], lambda cmd=cmd: self._link(cmd, links[id(cmd)], bound), partial=True)
+            for cmd in commands
         ]
-        results = self.round.run(units)
+        results += self.round.run(units)
         new = [
             Command(
                 c.target,
                 c.entity,
                 c.key,
                 "upsert",
-                c.payload["customer"],
+                links[id(c)].customer,
                 c.idempotency_key,
                 id=c.id,
                 attempts=c.attempts,
@@ -76,14 +86,14 @@ class CustomerLinks:
         ]
         return results + self.writes.upserts("customer", new)
 
-    def _link(self, cmd: Command, bound: dict[str, dict]) -> list[Result]:
+    def _link(self, cmd: Command, link: LinkOrCreate, bound: dict[str, dict]) -> list[Result]:
         """This partner's customer edited (or fixed and edited); [] when it is new."""
-        customer, match = cmd.payload["customer"], cmd.payload.get("match") or {}
-        aliases = [bound[a] for a in cmd.payload.get("aliases") or [] if a in bound]
+        customer = link.customer
+        aliases = [bound[a] for a in link.aliases if a in bound]
         # the same person under another externalId (e.g. syncd-<id> before its 1C
         # partner was known) is renamed, not duplicated
         found = bound.get(cmd.key) or (aliases[0] if aliases else None)
-        found = found or self._same_person(match)
+        found = found or self._same_person(link.match)
         if found is None:
             with self._lock:
                 self._new.append(cmd)
@@ -103,18 +113,18 @@ class CustomerLinks:
 
         return [guarded(cmd, link)]
 
-    def _same_person(self, match: dict) -> dict | None:
+    def _same_person(self, match: Match) -> dict | None:
         """A CRM customer not bound to another 1C partner, with one of these phones
         (compared in E.164) or this e-mail."""
-        for number in match.get("phones") or []:
+        for number in match.phones:
             digits = number.lstrip("+")
             for candidate in self.client.customers_by_phone(digits):
                 phones = [phone_e164(p.get("number")) for p in candidate.get("phones") or []]
                 if number in phones and not candidate.get("externalId"):
                     return candidate
-        if match.get("email"):
-            for candidate in self.client.customers_by_email(match["email"]):
-                same = str(candidate.get("email", "")).lower() == match["email"]
+        if match.email:
+            for candidate in self.client.customers_by_email(match.email):
+                same = str(candidate.get("email", "")).lower() == match.email
                 if same and not candidate.get("externalId"):
                     return candidate
         return None

@@ -1,7 +1,7 @@
 """The CRM sink: applies syncd's commands to RetailCRM, idempotently, and never stuck.
 
-Actions (``Command.action``), each addressed by the externalId syncd controls
-(``Command.key``):
+Actions (``Command.action``, typed in ``actions``), each addressed by the
+externalId syncd controls (``Command.key``):
 
 - ``upsert`` — orders/customers go through ``*/upload`` in batches of 50 (the
   API's limit).  Every item ends one of three ways, whichever form the answer
@@ -37,6 +37,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from syncd.connectors.retailcrm.actions import ACTIONS
 from syncd.connectors.retailcrm.client import client_for
 from syncd.connectors.retailcrm.late_writes import LateWrites
 from syncd.connectors.retailcrm.linking import CustomerLinks
@@ -63,6 +64,7 @@ class CrmSink(Sink):
     kind = "retailcrm"
     Options = CrmSinkOptions
     batch_size = 50
+    actions = ACTIONS
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

@@ -26,10 +26,12 @@ from typing import Any
 
 import requests
 
+from syncd.connectors.retailcrm.actions import Edit, FixExternalId
 from syncd.connectors.retailcrm.client import UPLOAD_LIMIT, CrmClient, chunks
 from syncd.connectors.retailcrm.errors import CrmError, CrmNotFound
 from syncd.connectors.retailcrm.late_writes import LateWrites, Verdict
 from syncd.connectors.rounds import DeadlinePassed, SinkRound, Unit, writes_sent
+from syncd.engine.actions import BadCommand
 from syncd.engine.contracts import Result
 from syncd.errors import PermanentError
 from syncd.model import Command
@@ -171,19 +173,23 @@ class CrmWrites:
         return guarded(cmd, lambda: self._one(cmd))
 
     def _one(self, cmd: Command) -> Result:
-        if cmd.action == "edit" and cmd.entity in ("order", "customer"):
+        if cmd.entity not in ("order", "customer") or cmd.action not in ("edit", "fix_external_id"):
+            return Result.failed(
+                cmd, f"the CRM sink cannot {cmd.action} a {cmd.entity}", permanent=True
+            )
+        try:
+            action = (Edit if cmd.action == "edit" else FixExternalId).of(cmd)
+        except BadCommand as exc:
+            return Result.failed(cmd, f"{cmd.object_key}: {exc}", permanent=True)
+        if isinstance(action, Edit):
             return self.edit(cmd.entity, cmd, cmd.payload)
-        if cmd.action == "fix_external_id" and cmd.entity in ("order", "customer"):
-            # harmless to repeat: the same pair again changes nothing
-            pair = [{"id": cmd.payload["id"], "externalId": cmd.key}]
-            if cmd.entity == "order":
-                self.client.fix_order_external_ids(pair)
-            else:
-                self.client.fix_customer_external_ids(pair)
-            return Result.applied(cmd, _text(cmd.payload["id"]))
-        return Result.failed(
-            cmd, f"the CRM sink cannot {cmd.action} a {cmd.entity}", permanent=True
-        )
+        # harmless to repeat: the same pair again changes nothing
+        pair = [{"id": action.id, "externalId": cmd.key}]
+        if cmd.entity == "order":
+            self.client.fix_order_external_ids(pair)
+        else:
+            self.client.fix_customer_external_ids(pair)
+        return Result.applied(cmd, _text(action.id))
 
     def edit(self, entity: str, cmd: Command, changes: dict, current: dict | None = None) -> Result:
         """``changes`` to the object addressed by ``cmd.key`` (its externalId); a retry
