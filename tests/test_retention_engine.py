@@ -219,7 +219,8 @@ def test_on_postgresql_a_round_vacuums_a_table_autovacuum_left_bloated(store, ca
         assert vacuums(keeper.metrics, "outbox") == 0
         return
     wait_until(lambda: retention.bloated_tables(store, 0.1), what="the statistics")
-    assert retention.bloated_tables(store, 0.1)[0][0] == "outbox"
+    # (the leases, a few rows renewed every second, may be over the share too)
+    assert "outbox" in [t[0] for t in retention.bloated_tables(store, 0.1)]
     assert retention.bloated_tables(store, 0) == []  # 0: left to autovacuum
     with caplog.at_level(logging.INFO, logger="syncd.engine.housekeeping"):
         keeper.run_round(settings, inbox_lease(store))
@@ -236,6 +237,8 @@ def test_on_postgresql_dead_toast_chunks_get_their_table_vacuumed(store):
     """A frequent buyer's figures (facts over ~2 KB) live in the TOAST table: every update
     leaves the old chunks dead there while few of the table's own rows are dead."""
     ref = ("identity", "customer", "1")
+    if store.dialect == "postgresql":
+        retention.vacuum(store, "bindings")  # what earlier tests left dead is not this test's
     with store.begin() as conn:
         bindings.remember(conn, {ref: {"figures": os.urandom(5000).hex()}})
     for _ in range(30):  # 30 dead rows (under LEAST_DEAD_ROWS), over 100 dead chunks
@@ -246,9 +249,12 @@ def test_on_postgresql_dead_toast_chunks_get_their_table_vacuumed(store):
         return
     with store.begin() as conn:
         conn.exec_driver_sql("SELECT pg_stat_force_next_flush()")
-    found = wait_until(lambda: retention.bloated_tables(store, 0.1), what="the statistics")
-    assert found[0][0] == "bindings" and found[0][1] > 0.5
-    assert found[0][2] is True  # only the TOAST table is bloated: only it is vacuumed
+    found = wait_until(
+        lambda: [t for t in retention.bloated_tables(store, 0.1) if t[0] == "bindings"],
+        what="the statistics",
+    )
+    (_, share, toast_only), = found
+    assert share > 0.5 and toast_only  # only the TOAST table is bloated: only it is vacuumed
     counts = text(
         "SELECT h.vacuum_count, t.vacuum_count FROM pg_stat_user_tables h "
         "JOIN pg_class c ON c.oid = h.relid JOIN pg_stat_all_tables t ON t.relid = "
