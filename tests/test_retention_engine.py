@@ -234,16 +234,17 @@ def test_on_postgresql_a_round_vacuums_a_table_autovacuum_left_bloated(store, ca
 
 
 def test_on_postgresql_dead_toast_chunks_get_their_table_vacuumed(store):
-    """A frequent buyer's figures (facts over ~2 KB) live in the TOAST table: every update
-    leaves the old chunks dead there while few of the table's own rows are dead."""
+    """Facts too big for their row (over ~8 KB even compressed) live in the TOAST table:
+    every update leaves the old chunks dead there while few of the table's own rows are."""
     ref = ("identity", "customer", "1")
     if store.dialect == "postgresql":
         retention.vacuum(store, "bindings")  # what earlier tests left dead is not this test's
+    # 20 KB that do not compress: too big for the row even with the facts kept inline
     with store.begin() as conn:
-        bindings.remember(conn, {ref: {"figures": os.urandom(5000).hex()}})
+        bindings.remember(conn, {ref: {"figures": os.urandom(10000).hex()}})
     for _ in range(30):  # 30 dead rows (under LEAST_DEAD_ROWS), over 100 dead chunks
         with store.begin() as conn:
-            bindings.remember(conn, {ref: {"figures": os.urandom(5000).hex()}})
+            bindings.remember(conn, {ref: {"figures": os.urandom(10000).hex()}})
     if store.dialect == "sqlite":
         assert retention.bloated_tables(store, 0.1) == []
         return

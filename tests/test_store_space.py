@@ -9,7 +9,7 @@ import os
 from sqlalchemy import create_engine, text
 
 from syncd.model import Event
-from syncd.store import Store, inbox, retention
+from syncd.store import Store, bindings, inbox, retention
 from syncd.store.db import INCREMENTAL
 from syncd.store.schema import inbox as inbox_table
 
@@ -118,3 +118,48 @@ def test_postgresql_vacuums_the_churning_tables_early_and_leaves_room_for_update
         } <= set(options), table
     assert "fillfactor=85" in found["bindings"] and "fillfactor=85" in found["outbox"]
     assert not any(o.startswith("fillfactor") for o in found["inbox"])
+
+
+def test_a_frequent_buyer_s_figures_stay_in_their_row_on_postgresql(store):
+    """Figures of ~8 KB (purchases and the folded totals) are compressed in the row
+    (migration 0008), not moved to the TOAST table, whose few chunks every order would
+    rewrite: 40 updates of them write no TOAST chunk."""
+    entries = {  # what a frequent buyer's figures hold, with ids that do not compress
+        os.urandom(16).hex(): {"at": f"2026-11-{1 + i % 28:02d}T10:00:00", "total": 1990.0 + i,
+                               "stage": "complete", "order": os.urandom(16).hex()}
+        for i in range(60)
+    }  # fmt: skip
+    figures = {"entries": entries, "settled": {"orders": 120, "ltv": 250000.0}}
+    ref = ("identity", "customer", "frequent")
+    assert len(json.dumps(figures)) > 8000  # ~4 KB compressed: over the 2 KB out-of-row limit
+    if store.dialect != "postgresql":
+        return
+    toast_rows = text(
+        "SELECT coalesce(t.n_tup_ins, 0) + coalesce(t.n_tup_upd, 0) FROM pg_class c "
+        "LEFT JOIN pg_stat_all_tables t ON t.relid = c.reltoastrelid "
+        "WHERE c.oid = to_regclass('bindings')"
+    )
+    storage = text(
+        "SELECT attstorage FROM pg_attribute WHERE attrelid = to_regclass('bindings') "
+        "AND attname = 'facts'"
+    )
+    with store.begin() as conn:
+        bindings.remember(conn, {ref: figures})
+        conn.exec_driver_sql("SELECT pg_stat_force_next_flush()")
+    with store.read() as conn:
+        assert conn.execute(storage).scalar_one() == "m"  # MAIN: compressed, in the row
+        conn.exec_driver_sql("SELECT pg_stat_clear_snapshot()")
+        before = conn.execute(toast_rows).scalar_one()
+    for _ in range(40):
+        figures["settled"]["orders"] += 1
+        with store.begin() as conn:
+            bindings.remember(conn, {ref: figures})
+            conn.exec_driver_sql("SELECT pg_stat_force_next_flush()")
+    with store.read() as conn:
+        conn.exec_driver_sql("SELECT pg_stat_clear_snapshot()")
+        assert conn.execute(toast_rows).scalar_one() == before
+        stored = conn.execute(
+            text("SELECT octet_length(facts), pg_column_size(facts) FROM bindings "
+                 "WHERE external_id = 'frequent'")
+        ).one()  # fmt: skip
+    assert stored[1] < stored[0]  # compressed where it lies
