@@ -59,13 +59,18 @@ def table(*actions: type[Action]) -> dict[str, type[Action]]:
     return {a.name: a for a in actions}
 
 
-def check(command: Any, actions: dict[str, type[Action]], sink: str) -> None:
-    """Raise ``BadCommand`` unless ``command`` is one of the sink's actions
-    (a sink that declares none takes any)."""
-    if not actions:
-        return
+def read(command: Any, actions: dict[str, type[Action]], sink: str) -> Any:
+    """``command`` as one of the sink's actions (what the sink dispatches on);
+    ``BadCommand`` when it is none of them or its payload is not that action's."""
     model = actions.get(command.action)
     if model is None:
         known = ", ".join(sorted(actions))
         raise BadCommand(f"sink {sink!r} has no action {command.action!r} (it has: {known})")
-    model.of(command)
+    return model.of(command)
+
+
+def check(command: Any, actions: dict[str, type[Action]], sink: str) -> None:
+    """Raise ``BadCommand`` unless ``command`` is one of the sink's actions
+    (a sink that declares none takes any)."""
+    if actions:
+        read(command, actions, sink)

@@ -213,11 +213,10 @@ class Housekeeping:
 
     def _finish(self, r: Round) -> None:
         self.round = None
-        if sum(r.pruned.values()):
-            self._next_vacuum_look_at = 0.0  # the deleted rows are dead rows: look now
         memory.give_back()  # what the round's batches (and the loop since) freed
         if not sum(r.pruned.values()):
             return
+        self._next_vacuum_look_at = 0.0  # the deleted rows are dead rows: look now
         size = self.measure()
         counts = {table: r.pruned[table] for table in TABLES}
         log.info(

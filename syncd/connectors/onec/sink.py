@@ -30,13 +30,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from syncd.connectors.onec.actions import ACTIONS, Create, MarkDeleted, SetStatus, Update
+from syncd.connectors.onec.actions import ACTIONS, Create, SetStatus, Update
 from syncd.connectors.onec.changes import EntryReader
 from syncd.connectors.onec.connection import erp_client_for, erp_soap_for, erp_zone
 from syncd.connectors.onec.errors import ErpError
 from syncd.connectors.onec.writes import ErpWriter, ObjectChanged, Steps
 from syncd.engine import failpoints
-from syncd.engine.actions import BadCommand
+from syncd.engine.actions import BadCommand, read
 from syncd.engine.contracts import Result, Sink
 from syncd.engine.pipeline import register
 from syncd.errors import ClaimLost, PermanentError
@@ -77,7 +77,7 @@ class ErpSink(Sink):
 
     def _one(self, cmd: Command) -> Result:
         try:
-            action = self._action(cmd)
+            action = read(cmd, ACTIONS, self.name)
         except BadCommand as exc:
             return Result.failed(cmd, f"{cmd.object_key}: {exc}", permanent=True)
         set_name = action.set
@@ -121,13 +121,6 @@ class ErpSink(Sink):
             return Result.failed(cmd, f"{cmd.object_key}: bad command: {exc}", permanent=True)
         except ErpError as exc:
             return Result.failed(cmd, f"{cmd.object_key}: {exc}")
-
-    def _action(self, cmd: Command) -> Update | Create | MarkDeleted:
-        """The command as one of this sink's actions (``BadCommand`` if it is none)."""
-        action = ACTIONS.get(cmd.action)
-        if action is None:
-            raise BadCommand(f"the erp sink has no action {cmd.action!r}")
-        return action.of(cmd)
 
     def _status_by_soap(self, cmd: Command, action: SetStatus) -> Result:
         status = action.fields.get("Статус")

@@ -26,7 +26,7 @@ from typing import Any
 
 import requests
 
-from syncd.connectors.retailcrm.actions import Edit, FixExternalId
+from syncd.connectors.retailcrm.actions import ACTIONS, Edit
 from syncd.connectors.retailcrm.client import UPLOAD_LIMIT, CrmClient, chunks
 from syncd.connectors.retailcrm.errors import CrmError, CrmNotFound
 from syncd.connectors.retailcrm.late_writes import LateWrites, Verdict
@@ -178,7 +178,7 @@ class CrmWrites:
                 cmd, f"the CRM sink cannot {cmd.action} a {cmd.entity}", permanent=True
             )
         try:
-            action = (Edit if cmd.action == "edit" else FixExternalId).of(cmd)
+            action = ACTIONS[cmd.action].of(cmd)
         except BadCommand as exc:
             return Result.failed(cmd, f"{cmd.object_key}: {exc}", permanent=True)
         if isinstance(action, Edit):
