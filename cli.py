@@ -10,6 +10,7 @@ import click
 from syncd import __version__
 from syncd.commands.admin import check_config, db_group, inbox_group
 from syncd.commands.backfill import backfill_group
+from syncd.commands.bindings import bindings_group
 from syncd.commands.check import check_command
 from syncd.commands.conflicts import conflicts_group
 from syncd.commands.customers import customers_group
@@ -38,6 +39,7 @@ for command in (
     sandbox_group,
     mappings_group,
     conflicts_group,
+    bindings_group,
     demo_command,
     customers_group,
     backfill_group,

@@ -95,3 +95,23 @@ def test_metrics_expose_every_documented_name(tmp_path, store, db_url):
     assert "# TYPE syncd_http_requests_total counter" in body
     assert 'syncd_records_total{outcome="created",stream="feed"} 1.0' in body
     assert 'syncd_apply_latency_seconds_count{direction="demo_to_files"} 1.0' in body
+
+
+def test_bindings_show_prints_an_objects_ids_and_its_facts_unpacked(tmp_path, store, db_url):
+    from syncd.store import bindings
+
+    config = write_config(tmp_path, db_url)
+    facts = {"base": {"fields": {"number": "ЗК-7"}, "stage": "agreed"}, "created": True}
+    with store.begin() as conn:
+        bindings.remember(conn, {("erp", "order", "R-7"): facts})
+        bindings.record_write(
+            conn, ("crm", "order", "R-7"), "f" * 32, origin=("erp", "order", "R-7"), remote_id="77"
+        )
+
+    shown = run("bindings", "show", "crm", "order", "R-7", "-c", str(config))
+    assert shown.exit_code == 0, shown.output
+    rows = {(r["system"], r["entity"]): r for r in json.loads(shown.stdout)}
+    assert rows[("erp", "order")]["facts"] == facts
+    assert rows[("crm", "order")]["remote_id"] == "77"
+    missing = run("bindings", "show", "crm", "order", "R-8", "-c", str(config))
+    assert missing.exit_code == 1 and "no binding crm order R-8" in missing.output

@@ -16,6 +16,7 @@ from syncd.model import Command, Event
 from syncd.store import Store, bindings
 from syncd.store import inbox as inbox_store
 from syncd.store import outbox as outbox_store
+from syncd.store.schema import bindings as bindings_table
 from syncd.store.schema import inbox, inbox_seen, metadata, outbox
 from tests.support.databases import create_pg_database, drop_pg_database
 
@@ -115,3 +116,33 @@ def test_0007_keys_the_kept_versions_by_digest_and_a_repeat_is_still_dropped(tmp
             assert conn.execute(text("SELECT count(*) FROM inbox_seen")).scalar() == 0
         store.upgrade()
         assert store.current_revision() == store.head_revision()
+
+
+FACTS = select(bindings_table.c.external_id, bindings_table.c.facts)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_0009_packs_the_facts_stored_before_and_unpacks_them_going_back(tmp_path, backend):
+    figures = {"base": {"fields": {"number": "ЗК-1"}, "stage": "agreed"}, "created": True}
+    as_json = bindings.facts_text(figures)
+    with unmigrated_store(tmp_path, backend) as store:
+        store.upgrade("0008")
+        row = {"system": "erp", "entity": "order", "updated_at": 1.0}
+        with store.begin() as conn:  # as syncd before 0009 wrote them: JSON
+            conn.execute(
+                bindings_table.insert(),
+                [
+                    {**row, "link": "l1", "external_id": "A", "facts": as_json},
+                    {**row, "link": "l2", "external_id": "B", "facts": None},
+                ],
+            )
+        store.upgrade()
+        with store.read() as conn:
+            stored = dict(conn.execute(FACTS).all())
+            assert bindings.get(conn, "erp", "order", "A").facts == figures
+        assert stored["A"].startswith("z1:") and stored["B"] is None
+        with store.engine.begin() as conn:
+            command.downgrade(store._alembic_config(conn), "0008")
+        with store.read() as conn:
+            stored = dict(conn.execute(FACTS).all())
+        assert stored == {"A": as_json, "B": None}

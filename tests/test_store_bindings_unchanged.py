@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event, select
 
-from syncd.store import bindings
+from syncd.store import bindings, facts_codec
 from syncd.store.schema import bindings as bindings_table
 
 ORDER = ("erp", "order", "R1")
@@ -52,7 +52,7 @@ def test_remembering_the_same_facts_again_updates_nothing(store):
     assert updates == []
     row = row_of(store, ORDER)
     assert row.updated_at == 1000.0
-    assert bindings.facts_text(facts) == row.facts
+    assert bindings.facts_text(facts) == facts_codec.unpack(row.facts)
 
 
 def test_changed_facts_are_written_and_only_theirs(store):

@@ -7,7 +7,8 @@ echo; ``version_seen`` is the version syncd's own last write produced there
 (1C's ``DataVersion`` after the write), so that version coming back is an
 echo too.  ``facts`` is what a flow chose to remember about the object — the
 last state seen on each side and the state both were last brought to — kept
-as JSON and written by planning (``Plan.remember``).
+as JSON (deflated: ``syncd/store/facts_codec.py``) and written by planning
+(``Plan.remember``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from syncd.store import facts_codec
 from syncd.store.schema import bindings
 from syncd.store.sql import chunks, insert_ignoring_duplicates, upsert
 
@@ -49,7 +51,7 @@ def _binding(row) -> Binding:  # noqa: ANN001
         row.remote_id,
         row.version_seen,
         row.written_at,
-        json.loads(row.facts) if row.facts else None,
+        json.loads(facts_codec.unpack(row.facts)) if row.facts else None,
     )
 
 
@@ -216,7 +218,7 @@ def remember(conn: Connection, facts: dict[Ref, dict], now: float | None = None)
     known = get_many(conn, texts)
     changed = [ref for ref in texts if ref in known and facts_text(known[ref].facts) != texts[ref]]
     fresh = [
-        _row(ref, uuid.uuid4().hex, now) | {"facts": texts[ref]}
+        _row(ref, uuid.uuid4().hex, now) | {"facts": _stored(texts[ref])}
         for ref in texts
         if ref not in known
     ]
@@ -232,7 +234,12 @@ def remember(conn: Connection, facts: dict[Ref, dict], now: float | None = None)
         conn.execute(
             update(bindings).where(_same_ref()).values(facts=bindparam("b_value"), updated_at=now),
             [
-                {"b_system": r[0], "b_entity": r[1], "b_external_id": r[2], "b_value": texts[r]}
+                {
+                    "b_system": r[0],
+                    "b_entity": r[1],
+                    "b_external_id": r[2],
+                    "b_value": _stored(texts[r]),
+                }
                 for r in changed
             ],
         )
@@ -242,9 +249,11 @@ def facts_text(value: dict | None) -> str | None:
     """Facts as stored: JSON with sorted keys, so equal facts are equal text."""
     if value is None:
         return None
-    return json.dumps(
-        value, ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":")
-    )
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def _stored(text: str | None) -> str | None:
+    return facts_codec.pack(text) if text else text
 
 
 def _row(ref: Ref, link: str, now: float) -> dict:
