@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from syncd.flows.order_rules import reconcile
+from syncd.flows.order_state import OrderState
 from syncd.mappings.load import load_mappings
 from syncd.mappings.model import FieldMap
 
@@ -17,13 +18,15 @@ def decide(base_stage, erp_stage, crm_stage, base_fields=None, erp_fields=None, 
         "erp": {"stage": erp_stage, "fields": erp_fields or {}},
         "crm": {"stage": crm_stage, "fields": crm_fields or {}},
     }
-    return reconcile(facts, MAPPINGS.orders, MAPPINGS.statuses, lambda fm, v: v)
+    return reconcile(
+        OrderState.from_stored(facts), MAPPINGS.orders, MAPPINGS.statuses, lambda fm, v: v
+    )
 
 
 def test_agreed_in_the_crm_sets_the_1c_status_and_posts():
     d = decide("new", "new", "agreed")
     assert d.erp == {"Статус": "КОбеспечению"} and d.erp_post and d.crm == {}
-    assert d.base["stage"] == "agreed"
+    assert d.base.stage == "agreed"
 
 
 def test_shipped_in_1c_moves_the_crm_status_along_the_map():
@@ -34,22 +37,22 @@ def test_shipped_in_1c_moves_the_crm_status_along_the_map():
 def test_a_late_event_with_an_older_stage_moves_nothing_back():
     # the CRM still shows "new" in a late or replayed event; 1C and the base are at shipped
     late_crm = decide("shipped", "shipped", "new")
-    assert late_crm.erp == {} and late_crm.base["stage"] == "shipped"
+    assert late_crm.erp == {} and late_crm.base.stage == "shipped"
     assert late_crm.crm == {"status": "send-to-delivery"}  # the CRM is brought forward again
     late_erp = decide("shipped", "agreed", "shipped")
-    assert late_erp.erp == {} and late_erp.crm == {} and late_erp.base["stage"] == "shipped"
+    assert late_erp.erp == {} and late_erp.crm == {} and late_erp.base.stage == "shipped"
 
 
 def test_both_moved_forward_in_one_cycle_the_further_stage_wins():
     d = decide("agreed", "shipped", "assembling")
-    assert d.base["stage"] == "shipped" and d.crm == {"status": "send-to-delivery"}
+    assert d.base.stage == "shipped" and d.crm == {"status": "send-to-delivery"}
     assert d.erp == {} and d.conflicts == []
 
 
 def test_cancelled_in_the_crm_while_1c_shipped_is_a_conflict():
     d = decide("agreed", "shipped", "cancelled")
     assert d.conflicts and "cancelled" in d.conflicts[0]
-    assert d.crm == {} and d.erp == {} and d.base["stage"] == "agreed"
+    assert d.crm == {} and d.erp == {} and d.base.stage == "agreed"
 
 
 def test_cancelled_in_the_crm_cancels_every_line_in_1c():
@@ -59,7 +62,7 @@ def test_cancelled_in_the_crm_cancels_every_line_in_1c():
 
 def test_an_ended_order_stays_ended():
     d = decide("cancelled", "complete", "cancelled")
-    assert d.erp == {} and d.crm == {} and d.base["stage"] == "cancelled"
+    assert d.erp == {} and d.crm == {} and d.base.stage == "cancelled"
 
 
 def test_a_field_changed_on_both_sides_follows_its_owner():
@@ -87,9 +90,9 @@ def test_a_field_with_no_owner_named_is_1c_s_when_both_sides_changed_it():
         "erp": {"stage": "new", "fields": {"managerComment": "from 1C"}},
         "crm": {"stage": "new", "fields": {"managerComment": "from CRM"}},
     }
-    d = reconcile(facts, orders, MAPPINGS.statuses, lambda fm, v: v)
+    d = reconcile(OrderState.from_stored(facts), orders, MAPPINGS.statuses, lambda fm, v: v)
     assert d.crm == {"managerComment": "from 1C"} and d.erp == {} and d.conflicts == []
-    assert d.base["fields"]["managerComment"] == "from 1C"
+    assert d.base.fields["managerComment"] == "from 1C"
 
 
 def test_a_field_changed_on_both_sides_without_an_owner_is_a_conflict():
@@ -101,7 +104,7 @@ def test_a_field_changed_on_both_sides_without_an_owner_is_a_conflict():
         "erp": {"stage": "new", "fields": {"managerComment": "b"}},
         "crm": {"stage": "new", "fields": {"managerComment": "c"}},
     }
-    d = reconcile(facts, orders, MAPPINGS.statuses, lambda fm, v: v)
+    d = reconcile(OrderState.from_stored(facts), orders, MAPPINGS.statuses, lambda fm, v: v)
     assert d.conflicts and "Комментарий" in d.conflicts[0] and d.erp == {} and d.crm == {}
 
 

@@ -28,10 +28,12 @@ def test_the_production_wheel_holds_no_sandbox_demo_or_test_connector(tmp_path):
     emulators = ("syncd_sandbox/", "syncd/sandbox/", "syncd/demo/", "syncd/connectors/demo/")
     outside = [n for n in names if n.startswith(emulators)]
     assert outside == []
-    extras = zipfile.ZipFile(wheel).read(
-        next(n for n in names if n.endswith(".dist-info/METADATA"))
-    ).decode()
-    assert "Requires-Dist: syncd-sandbox==0.1.0; extra == \"sandbox\"" in extras
+    extras = (
+        zipfile.ZipFile(wheel)
+        .read(next(n for n in names if n.endswith(".dist-info/METADATA")))
+        .decode()
+    )
+    assert 'Requires-Dist: syncd-sandbox==0.1.0; extra == "sandbox"' in extras
 
 
 @pytest.mark.parametrize("command", [["sandbox", "crm"], ["sandbox", "erp"], ["demo"]])

@@ -35,9 +35,11 @@ def test_three_live_orders_in_real_packages_reach_the_crm_live_with_their_goods(
         daemon = start_daemon(config, env=e2e_env(erp_url, crm_url))
         try:
             created = wait_until(
-                lambda: (found := [crm_order(crm, o["Ref_Key"]) for o in ORDERS])
-                and all(found)
-                and found,
+                lambda: (
+                    (found := [crm_order(crm, o["Ref_Key"]) for o in ORDERS])
+                    and all(found)
+                    and found
+                ),
                 what="the three orders in the CRM",
             )
             wait_until(lambda: 1 in erp.confirmed, what="the package confirmed")

@@ -254,7 +254,7 @@ def test_on_postgresql_dead_toast_chunks_get_their_table_vacuumed(store):
         lambda: [t for t in retention.bloated_tables(store, 0.1) if t[0] == "bindings"],
         what="the statistics",
     )
-    (_, share, toast_only), = found
+    ((_, share, toast_only),) = found
     assert share > 0.5 and toast_only  # only the TOAST table is bloated: only it is vacuumed
     counts = text(
         "SELECT h.vacuum_count, t.vacuum_count FROM pg_stat_user_tables h "

@@ -10,9 +10,7 @@ def test_every_sqlite_connection_shares_one_memory_budget(tmp_path):
     store = Store.open(f"sqlite:///{tmp_path / 'syncd.db'}")
     try:
         # sink workers, sources, the planner: each its own connection
-        opened = [
-            store.engine.connect().execution_options(syncd_readonly=True) for _ in range(8)
-        ]
+        opened = [store.engine.connect().execution_options(syncd_readonly=True) for _ in range(8)]
         limits = {c.exec_driver_sql("PRAGMA soft_heap_limit").scalar_one() for c in opened}
         for c in opened:
             c.close()

@@ -172,8 +172,8 @@ def preview(config_path: str | None, order: str) -> None:
     )
     mapper = OrderMapper(mappings, zones)
     side = mapper.erp_side(data)
-    side["stage"] = mapper.erp_stage(side)
-    wanted = mapper.crm_order(side, mapper.crm_status_for(side["stage"] or "new"))
+    side.stage = mapper.erp_stage(side)
+    wanted = mapper.crm_order(side, mapper.crm_status_for(side.stage or "new"))
     try:
         crm = client_for(context, 5.0, "syncd mappings preview")
         current = crm.get_order(str(data["Ref_Key"]).lower())

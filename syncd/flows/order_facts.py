@@ -51,7 +51,7 @@ def pack(facts: dict) -> dict:
 def unpack(facts: dict) -> dict:
     """The facts as flows read them (a new dict when anything was packed)."""
     base = (facts.get("base") or {}).get("fields")
-    if not any(isinstance(facts.get(n), dict) and DELTA in facts[n] for n in SIDES):
+    if not any(DELTA in (side if isinstance(side := facts.get(n), dict) else ()) for n in SIDES):
         return facts
     unpacked = dict(facts)
     for name in SIDES:

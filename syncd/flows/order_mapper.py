@@ -9,8 +9,8 @@ flow uses it; ``syncd mappings preview`` uses it to show what would be
 written.
 
     mapper = OrderMapper(load_mappings(folder), zones)
-    erp = mapper.erp_side(order_from_1c); erp["stage"] = mapper.erp_stage(erp)
-    payload = mapper.crm_order(erp, mapper.crm_status_for(erp["stage"]))
+    erp = mapper.erp_side(order_from_1c); erp.stage = mapper.erp_stage(erp)
+    order = mapper.crm_order(erp, mapper.crm_status_for(erp.stage))  # the CRM order's JSON
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import binascii
 from typing import Any
 
 from syncd.flows.order_rules import rank
+from syncd.flows.order_state import CrmSide, ErpSide
 from syncd.mappings.load import Mappings
 from syncd.mappings.transforms import Zones, get_path, set_path, to_crm
 from syncd.model import Event
@@ -48,7 +49,7 @@ class OrderMapper:
         """The order's partner (its 1C ref), as ``erp_side`` reads it."""
         return _reference(data.get(self.mappings.orders.customer_field))
 
-    def erp_side(self, data: dict) -> dict:
+    def erp_side(self, data: dict) -> ErpSide:
         orders = self.mappings.orders
         fields = {
             fm.crm: _blank(to_crm(data.get(fm.erp), fm.transform, self.zones))
@@ -56,68 +57,68 @@ class OrderMapper:
             if fm.direction in ("erp_to_crm", "both")
         }
         lines = data.get(orders.items.section) or []
-        return {
-            "version": data.get("DataVersion"),
-            "status": data.get("Статус"),
-            "posted": data.get("Posted") is True,
-            "agreed": data.get(orders.agreed_field) if orders.agreed_field else None,
-            "fields": fields,
-            "lines": lines,
-            "all_cancelled": bool(lines) and all(self.line_cancelled(line) for line in lines),
-            "customer": self.erp_partner(data),
-            "total": data.get(orders.total_field) or 0.0,
-            "date": data.get("Date") or "",
-        }
+        return ErpSide(
+            version=data.get("DataVersion"),
+            status=data.get("Статус"),
+            posted=data.get("Posted") is True,
+            agreed=data.get(orders.agreed_field) if orders.agreed_field else None,
+            fields=fields,
+            lines=lines,
+            all_cancelled=bool(lines) and all(self.line_cancelled(line) for line in lines),
+            customer=self.erp_partner(data),
+            total=data.get(orders.total_field) or 0.0,
+            date=data.get("Date") or "",
+        )
 
     def line_cancelled(self, line: dict) -> bool:
         """A goods line 1C cancelled (``Отменено`` is typed: only ``True`` counts)."""
         cancelled = self.mappings.orders.items.cancelled
         return bool(cancelled) and line.get(cancelled) is True
 
-    def erp_stage(self, erp: dict) -> str | None:
+    def erp_stage(self, erp: ErpSide) -> str | None:
         statuses = self.mappings.statuses
-        if erp.get("all_cancelled") and statuses.erp_cancelled_stage:
+        if erp.all_cancelled and statuses.erp_cancelled_stage:
             return statuses.erp_cancelled_stage
-        by_status = statuses.erp_statuses.get(erp.get("status") or "")
+        by_status = statuses.erp_statuses.get(erp.status or "")
         new = statuses.new_order_stage
-        if erp.get("agreed") is False and rank(statuses, by_status) > rank(statuses, new):
+        if erp.agreed is False and rank(statuses, by_status) > rank(statuses, new):
             # written in that status but not posted: 1C does not count it agreed (the
             # warehouse sees nothing), so neither does syncd — the agreement is still owed
             by_status = new
-        stages = [statuses.erp_states.get(erp.get("state") or ""), by_status]
+        stages = [statuses.erp_states.get(erp.state or ""), by_status]
         known = [s for s in stages if s]
         return max(known, key=lambda s: rank(statuses, s)) if known else None
 
-    def crm_side(self, order: dict) -> dict:
+    def crm_side(self, order: dict) -> CrmSide:
         status = order.get("status")
-        return {
-            "id": order.get("id"),
-            "status": status,
-            "stage": self.mappings.statuses.crm.get(str(status)),
-            "fields": {
-                fm.crm: _blank(get_path(order, fm.crm)) for fm in self.mappings.orders.fields
-            },
-        }
+        return CrmSide(
+            id=order.get("id"),
+            status=status,
+            stage=self.mappings.statuses.crm.get(str(status)),
+            fields={fm.crm: _blank(get_path(order, fm.crm)) for fm in self.mappings.orders.fields},
+        )
 
-    def crm_order(self, erp: dict, status: str) -> dict:
+    def crm_order(self, erp: ErpSide, status: str, customer: str | None = None) -> dict:
+        """The CRM order to create (its JSON); ``customer``: the CRM customer's
+        externalId, else the 1C partner's ref."""
         orders, items = self.mappings.orders, self.mappings.orders.items
         order: dict[str, Any] = {"status": status}
-        for name, value in (erp.get("fields") or {}).items():
+        for name, value in (erp.fields or {}).items():
             if value not in (None, ""):
                 set_path(order, name, value)
         if orders.order_method:
             order["orderMethod"] = orders.order_method
         if orders.order_type:
             order["orderType"] = orders.order_type
-        if erp.get("customer"):
-            order["customer"] = {"externalId": str(erp["customer"]).lower()}
+        if customer or erp.customer:
+            order["customer"] = {"externalId": customer or str(erp.customer).lower()}
         order["items"] = [
             {
                 "offer": {"externalId": str(line.get(items.offer) or "").lower()},
                 "quantity": line.get(items.quantity) or 0.0,
                 "initialPrice": round(line.get(items.price) or 0.0, 2),
             }
-            for line in erp.get("lines") or []
+            for line in erp.lines or []
             if not self.line_cancelled(line)
         ]
         return order

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from syncd.flows.order_state import Base, OrderState
 from syncd.mappings.model import OrdersMapping, StatusesMapping
 
 
@@ -37,7 +38,7 @@ class Decision:
     erp_post: bool = False
     cancel_lines: bool = False
     conflicts: list[str] = field(default_factory=list)
-    base: dict = field(default_factory=dict)
+    base: Base = field(default_factory=Base)  # what both sides are brought to
 
 
 def rank(statuses: StatusesMapping, stage: str | None) -> int:
@@ -61,27 +62,28 @@ def _moved(statuses: StatusesMapping, stage: str | None, base: str | None) -> bo
 
 
 def reconcile(
-    facts: dict, orders: OrdersMapping, statuses: StatusesMapping, to_erp: Callable
+    state: OrderState, orders: OrdersMapping, statuses: StatusesMapping, to_erp: Callable
 ) -> Decision:
     """``to_erp(field_map, crm_value)`` gives the value to write in 1C."""
-    erp, crm = facts.get("erp") or {}, facts.get("crm") or {}
-    base = facts.get("base") or {}
-    decision = Decision(base={"stage": base.get("stage"), "fields": dict(base.get("fields") or {})})
-    take = facts.get("take")  # an operator resolved a conflict: that side's state wins
-    _stage(decision, erp.get("stage"), crm.get("stage"), statuses, take)
-    _fields(decision, erp.get("fields") or {}, crm.get("fields") or {}, orders, to_erp, take)
+    erp, crm, base = state.erp, state.crm, state.base or Base()
+    decision = Decision(base=Base(stage=base.stage, fields=dict(base.fields), extra=base.extra))
+    take = state.take  # an operator resolved a conflict: that side's state wins
+    e_stage, c_stage = (erp.stage if erp else None), (crm.stage if crm else None)
+    _stage(decision, e_stage, c_stage, statuses, take)
+    e_fields, c_fields = (erp and erp.fields) or {}, (crm and crm.fields) or {}
+    _fields(decision, e_fields, c_fields, orders, to_erp, take)
     return decision
 
 
 def _stage(
     decision: Decision, e: str | None, c: str | None, statuses: StatusesMapping, take: str | None
 ) -> None:
-    b = decision.base["stage"]
+    b = decision.base.stage
     e_moved, c_moved = _moved(statuses, e, b), _moved(statuses, c, b)
     winner = None
     if take in ("erp", "crm") and e != c:
         winner = e if take == "erp" else c
-        decision.base["stage"] = winner
+        decision.base.stage = winner
         if take == "erp" and winner in statuses.crm_write:
             decision.crm["status"] = statuses.crm_write[winner]
         elif take == "crm" and winner in statuses.erp_write:
@@ -101,7 +103,7 @@ def _stage(
     target = winner or b
     if target is None:
         return
-    decision.base["stage"] = target
+    decision.base.stage = target
     # an order that ended on a side (a terminal or the last stage) is never written there
     crm_open = c is not None and c != target and not _ended(statuses, c)
     crm_behind = crm_open and rank(statuses, c) < rank(statuses, target)
@@ -125,7 +127,7 @@ def _fields(
     to_erp: Callable,
     take: str | None = None,
 ) -> None:
-    base = decision.base["fields"]
+    base = decision.base.fields
     for fm in orders.fields:
         name = fm.crm
         if name not in erp and name not in crm:

@@ -9,7 +9,8 @@ One flow kind, ``order_sync``, configured once per source system:
   updates what syncd knows of the order in the CRM; orders born in the CRM
   are not this flow's business;
 - then ``order_rules.reconcile`` decides what to write on each side, and the
-  facts are remembered (``Plan.remember``) for the next event;
+  order's state (``order_state.OrderState``: each side's last state and the
+  base) is remembered (``Plan.remember``) for the next event;
 - an order whose stage moved (or, completed, whose total or date changed)
   counts again for its customer's figures (``customer_figures``); its facts
   record what it counts for, so it never counts twice;
@@ -30,7 +31,6 @@ wrote is dropped by planning (the bindings' fingerprints).
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,6 +45,7 @@ from syncd.flows import figures, order_facts
 from syncd.flows.mapped import MappedFlow
 from syncd.flows.order_mapper import OrderMapper, newer_version
 from syncd.flows.order_rules import Decision, reconcile
+from syncd.flows.order_state import Base, Counted, CrmSide, OrderState
 from syncd.flows.purchases import crm_customer
 from syncd.identity.keys import Record
 from syncd.mappings.transforms import set_path, to_erp
@@ -85,8 +86,14 @@ class OrderSync(MappedFlow, Flow):
             ref, data = self.mapper.erp_ref(event)
         partner = self.mapper.erp_partner(data) if data else None
         if partner is None and ref:
-            partner = ((ctx.facts("erp", "order", ref) or {}).get("erp") or {}).get("customer")
+            partner = self._state(ctx, ref).erp_side().customer
         return [Record("erp", str(partner).lower())] if partner else []
+
+    @staticmethod
+    def _state(ctx: FlowContext, ref: str) -> OrderState:
+        """What syncd remembers of the order (stored, a side's fields equal to the
+        base's are left out: ``order_facts``)."""
+        return OrderState.from_stored(order_facts.unpack(ctx.facts("erp", "order", ref) or {}))
 
     def plan(self, event: Event, ctx: FlowContext) -> Plan:
         if event.system == "crm":
@@ -97,39 +104,42 @@ class OrderSync(MappedFlow, Flow):
             ref = self.mapper.erp_ref(event)[0]
             if ref is None:
                 return Plan(Outcome.UNCHANGED, note="not an order")
-        # ours to change; stored, a side's fields equal to the base's are left out
-        facts = copy.deepcopy(order_facts.unpack(ctx.facts("erp", "order", ref) or {}))
+        state = self._state(ctx, ref)  # a copy of its own: the flow changes it
         # a change on the other side in the same cycle is decided together with this one
-        for other in self._pending_elsewhere(ref, facts, event, ctx):
-            self._take(facts, other)
-        if not self._take(facts, event) and not facts.get("take"):
+        for other in self._pending_elsewhere(ref, state, event, ctx):
+            self._take(state, other)
+        if not self._take(state, event) and state.take is None:
             return Plan(Outcome.UNCHANGED, note="older than what syncd has seen of that side")
         own = ctx.binding("erp", "order", ref) if event.system == "erp" else None
-        echo = own is not None and own.version_seen == event.version and not facts.get("take")
-        stage_before = (facts.get("base") or {}).get("stage")
-        plan = self._decide(ref, facts, event, ctx, echo=echo)
-        if not echo and facts.get("created") and self._figures_move(facts, stage_before):
-            self._customer_figures(plan, ref, facts, event, ctx)
-        stored = ("erp", "order", ref)
-        if stored in plan.remember:
-            plan.remember[stored] = order_facts.pack(plan.remember[stored])
+        echo = own is not None and own.version_seen == event.version and state.take is None
+        stage_before = state.base_stage
+        plan = self._decide(ref, state, event, ctx, echo=echo)
+        if not echo and state.created and self._figures_move(state, stage_before):
+            self._customer_figures(plan, ref, state, event, ctx)
+        plan.remember[("erp", "order", ref)] = order_facts.pack(state.stored())
         return plan
 
-    def _figures_move(self, facts: dict, stage_before: str | None) -> bool:
+    def _entry(self, state: OrderState) -> dict[str, Any]:
+        """What the order counts as in its customer's figures now."""
+        erp = state.erp_side()
+        return figures.online_entry(state.base_stage, erp.total or 0, str(erp.date or ""))
+
+    def _figures_move(self, state: OrderState, stage_before: str | None) -> bool:
         """Does the order count differently for its customer now?  Its stage moved, or
         a completed order's total or date changed since it last counted."""
-        stage = facts["base"].get("stage")
+        stage = state.base_stage
         if stage != stage_before:
             return True
-        counted = (facts.get(cf.RECORD) or {}).get("stage")
-        if counted != stage or stage not in cf.rules_of(self.mappings).completed:
+        counted = state.counted
+        if counted is None or counted.stage != stage:
             return False
-        erp = facts.get("erp") or {}
-        now = figures.online_entry(stage, erp.get("total") or 0, str(erp.get("date") or ""))
-        return any(facts[cf.RECORD].get(k) != now[k] for k in ("total", "at"))
+        if stage not in cf.rules_of(self.mappings).completed:
+            return False
+        now = self._entry(state)
+        return (counted.total, counted.at) != (now["total"], now["at"])
 
     def _customer_figures(
-        self, plan: Plan, ref: str, facts: dict, event: Event, ctx: FlowContext
+        self, plan: Plan, ref: str, state: OrderState, event: Event, ctx: FlowContext
     ) -> None:
         """The order's customer's figures change with it: count it again, write them.
 
@@ -137,20 +147,18 @@ class OrderSync(MappedFlow, Flow):
         an order folded into the customer's ``settled`` totals is taken out of them
         by that record before it counts again, so it never counts twice.
         """
-        erp = facts.get("erp") or {}
-        identity = self._identity(ctx, erp.get("customer"))
+        identity = self._identity(ctx, state.erp_side().customer)
         if identity is None:
             return
         key = cf.customer_ref(identity)
         figs = ctx.facts(*key) or {}
         if figures.is_legacy(figs):
             plan.remember.update(cf.legacy_records(ctx, identity, figs, own=ref))
-        entry = figures.online_entry(
-            facts["base"]["stage"], erp.get("total") or 0, str(erp.get("date") or "")
-        )
-        was = cf.counted_before(facts, identity)
+        entry = self._entry(state)
+        counted = state.counted
+        was = counted.entry() if counted is not None and counted.customer == identity else None
         figs = figures.count(figs, "online", ref, entry, was, cf.rules_of(self.mappings))
-        facts[cf.RECORD] = cf.record(entry, identity)
+        state.counted = Counted.from_stored(cf.record(entry, identity))
         fields = cf.fields_of(self.mappings, figs)
         external, aliases = crm_customer(ctx, identity)
         link = LinkOrCreate(customer={"customFields": fields}, match={}, aliases=aliases)
@@ -180,9 +188,9 @@ class OrderSync(MappedFlow, Flow):
         return crm_customer(ctx, identity)[0]
 
     def _pending_elsewhere(
-        self, ref: str, facts: dict, event: Event, ctx: FlowContext
+        self, ref: str, state: OrderState, event: Event, ctx: FlowContext
     ) -> list[Event]:
-        crm_id = (facts.get("crm") or {}).get("id")
+        crm_id = state.crm.id if state.crm is not None else None
         if crm_id is None:  # created by syncd: the CRM's id came back with the write
             written = ctx.binding("crm", "order", ref)
             crm_id = written.remote_id if written is not None else None
@@ -192,50 +200,51 @@ class OrderSync(MappedFlow, Flow):
         found = [ctx.pending(*r) for r in refs if r[0] != event.system]
         return [e for e in found if e is not None and e.id != event.id]
 
-    def _take(self, facts: dict, event: Event) -> bool:
-        """Fold one event into the facts; False when it is not newer than what they hold."""
+    def _take(self, state: OrderState, event: Event) -> bool:
+        """Fold one event into the state; False when it is not newer than what it holds."""
         if event.system == "crm":
-            crm = facts.get("crm") or {}
-            seen = crm.get("history_id")
-            if (seen is not None and _int(event.version) < int(seen)) or _folded(crm, event):
+            crm = state.crm_side()
+            seen = crm.history_id
+            if (seen is not None and _int(event.version) < int(seen)) or _folded(crm.event, event):
                 return False
-            side = self.mapper.crm_side(event.payload)
-            facts["crm"] = {**side, "history_id": _int(event.version), "event": event.id}
+            state.crm = self.mapper.crm_side(event.payload)
+            state.crm.history_id, state.crm.event = _int(event.version), event.id
             return True
         _, data = self.mapper.erp_ref(event)
-        erp = dict(facts.get("erp") or {})
+        erp = state.erp_side()
         if event.payload.get("set") == self.mappings.orders.state_set:
-            if _folded(erp, event, "state_event"):
+            if _folded(erp.state_event, event):
                 return False
-            erp["state"] = (data or {}).get("Состояние")
-            erp["state_event"] = event.id
+            erp.state = (data or {}).get("Состояние")
+            erp.state_event = event.id
         elif data is None:
             return False  # deleted in 1C: nothing to bring over
-        elif _folded(erp, event) or not newer_version(data.get("DataVersion"), erp.get("version")):
+        elif _folded(erp.event, event) or not newer_version(data.get("DataVersion"), erp.version):
             return False
         else:
-            erp.update(self.mapper.erp_side(data))
-            erp["event"] = event.id
-        erp["stage"] = self.mapper.erp_stage(erp)
-        facts["erp"] = erp
+            erp.take(self.mapper.erp_side(data))
+            erp.event = event.id
+        erp.stage = self.mapper.erp_stage(erp)
         return True
 
     # -- deciding ----------------------------------------------------------------
-    def _decide(self, ref: str, facts: dict, event: Event, ctx: FlowContext, *, echo: bool) -> Plan:
+    def _decide(
+        self, ref: str, state: OrderState, event: Event, ctx: FlowContext, *, echo: bool
+    ) -> Plan:
+        """What to write for the order now (the caller remembers ``state`` after)."""
         if echo:
-            remember = {("erp", "order", ref): facts}
-            return Plan(Outcome.SKIPPED_ECHO, note="syncd's own 1C write", remember=remember)
-        if not facts.get("created"):
-            return self._create(ref, facts, event, ctx)
-        decision = reconcile(facts, self.mappings.orders, self.mappings.statuses, self._to_erp)
-        facts["base"] = decision.base
-        commands = self._crm_edit(ref, facts, decision, event) + self._erp_write(
-            ref, facts, decision, event
+            return Plan(Outcome.SKIPPED_ECHO, note="syncd's own 1C write")
+        if not state.created:
+            return self._create(ref, state, event, ctx)
+        decision = reconcile(state, self.mappings.orders, self.mappings.statuses, self._to_erp)
+        state.base = decision.base
+        commands = self._crm_edit(ref, state, decision, event) + self._erp_write(
+            ref, state, decision, event
         )
-        facts.pop("take", None)  # an operator's choice counts once
+        state.take = None  # an operator's choice counts once
         sides = {
-            "erp": facts.get("erp"),
-            "crm": facts.get("crm"),
+            "erp": state.erp.stored() if state.erp is not None else None,
+            "crm": state.crm.stored() if state.crm is not None else None,
             "facts_ref": ["erp", "order", ref],
         }
         conflicts = [
@@ -244,62 +253,63 @@ class OrderSync(MappedFlow, Flow):
         outcome = (
             Outcome.CONFLICT if conflicts else (Outcome.UPDATED if commands else Outcome.UNCHANGED)
         )
-        return Plan(outcome, commands, conflicts, remember={("erp", "order", ref): facts})
+        return Plan(outcome, commands, conflicts)
 
-    def _create(self, ref: str, facts: dict, event: Event, ctx: FlowContext) -> Plan:
-        erp = facts.get("erp")
-        if not erp or erp.get("version") is None:
-            return Plan(
-                Outcome.UNCHANGED,
-                note="waiting for the order itself",
-                remember={("erp", "order", ref): facts},
-            )
-        stage = erp.get("stage") or self.mappings.statuses.new_order_stage
+    def _create(self, ref: str, state: OrderState, event: Event, ctx: FlowContext) -> Plan:
+        erp = state.erp
+        if erp is None or erp.version is None:
+            return Plan(Outcome.UNCHANGED, note="waiting for the order itself")
+        stage = erp.stage or self.mappings.statuses.new_order_stage
         status = self.mapper.crm_status_for(stage)
-        payload = self.mapper.crm_order(erp, status)
-        customer = self._customer_external(ctx, erp.get("customer"))
-        if customer:
-            payload["customer"] = {"externalId": customer}
-        facts["created"] = True
-        facts["base"] = {"stage": stage, "fields": dict(erp.get("fields") or {})}
-        facts["crm"] = {"status": status, "stage": stage, "fields": dict(erp.get("fields") or {})}
-        command = self._command(self.options.crm_sink, ref, Upsert.model_validate(payload), event)
-        return Plan(Outcome.CREATED, [command], remember={("erp", "order", ref): facts})
+        customer = self._customer_external(ctx, erp.customer)
+        order = self.mapper.crm_order(erp, status, customer=customer)
+        state.created = True
+        state.base = Base(stage=stage, fields=dict(erp.fields or {}))
+        state.crm = CrmSide(status=status, stage=stage, fields=dict(erp.fields or {}))
+        command = self._command(self.options.crm_sink, ref, Upsert.model_validate(order), event)
+        return Plan(Outcome.CREATED, [command])
 
-    def _crm_edit(self, ref: str, facts: dict, decision: Decision, event: Event) -> list[Command]:
+    def _crm_edit(
+        self, ref: str, state: OrderState, decision: Decision, event: Event
+    ) -> list[Command]:
         if not decision.crm:
             return []
-        crm = facts.setdefault("crm", {})
-        payload: dict[str, Any] = {}
+        crm = state.crm_side()
+        edit: dict[str, Any] = {}
         for name, value in decision.crm.items():
-            set_path(payload, name, value)
+            set_path(edit, name, value)
             if name == "status":
-                crm["status"] = value
-                crm["stage"] = self.mappings.statuses.crm.get(value)
+                crm.status = value
+                crm.stage = self.mappings.statuses.crm.get(value)
             else:
-                crm.setdefault("fields", {})[name] = value
-        return [self._command(self.options.crm_sink, ref, Edit.model_validate(payload), event)]
+                crm.fields = {**(crm.fields or {}), name: value}
+        return [self._command(self.options.crm_sink, ref, Edit.model_validate(edit), event)]
 
-    def _erp_write(self, ref: str, facts: dict, decision: Decision, event: Event) -> list[Command]:
+    def _erp_write(
+        self, ref: str, state: OrderState, decision: Decision, event: Event
+    ) -> list[Command]:
         if not decision.erp and not decision.cancel_lines:
             return []
-        erp = facts.get("erp") or {}
-        fields = dict(decision.erp)
+        erp = state.erp_side()
         # what 1C will show once the write is in: until its echo comes back, the
         # next events must not read the old 1C values as fresh 1C changes
-        erp.setdefault("fields", {}).update(decision.erp_as_crm)
+        erp.fields = {**(erp.fields or {}), **decision.erp_as_crm}
         if decision.erp_post:
-            erp["stage"] = decision.base["stage"]
-        write = {
-            "set": self.mappings.orders.erp_set,
-            "fields": fields,
-            "expected_version": erp.get("version"),
-            "post": decision.erp_post or erp.get("posted") is True,
-        }
+            erp.stage = decision.base.stage
         items = self.mappings.orders.items
-        if decision.cancel_lines and items.cancelled:  # the sink flags the lines 1C holds then
-            write["cancel_lines"] = CancelLines(section=items.section, flag=items.cancelled)
-        action = SetStatus(**write) if decision.erp_post else Update(**write)
+        cancel = (  # the sink flags the lines 1C holds then (unset when not asked)
+            {"cancel_lines": CancelLines(section=items.section, flag=items.cancelled)}
+            if decision.cancel_lines and items.cancelled
+            else {}
+        )
+        kind = SetStatus if decision.erp_post else Update
+        action = kind(
+            set=self.mappings.orders.erp_set,
+            fields=dict(decision.erp),
+            expected_version=erp.version,
+            post=decision.erp_post or erp.posted is True,
+            **cancel,
+        )
         return [self._command(self.options.erp_sink, ref, action, event)]
 
     def _command(self, target: str, ref: str, action: Action, event: Event) -> Command:
@@ -320,9 +330,9 @@ class OrderSync(MappedFlow, Flow):
         return to_erp(value, fm.transform, self.zones)
 
 
-def _folded(side: dict, event: Event, key: str = "event") -> bool:
-    """This event (or a later one) is already in the side's facts."""
-    return event.id is not None and side.get(key) is not None and event.id <= side[key]
+def _folded(folded: int | None, event: Event) -> bool:
+    """This event (or a later one, inbox id ``folded``) is already in the side's state."""
+    return event.id is not None and folded is not None and event.id <= folded
 
 
 def _int(text: str) -> int:

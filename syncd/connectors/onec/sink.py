@@ -146,4 +146,3 @@ class ErpSink(Sink):
                 permanent=True,
             )
         return Result.applied(cmd, version=after.get("DataVersion"))
-
