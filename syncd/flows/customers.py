@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict
 from syncd.connectors.retailcrm.actions import LinkOrCreate
 from syncd.engine.contracts import Flow, FlowContext
 from syncd.engine.pipeline import register
+from syncd.flows.crm_customers import crm_customer, customer_payload, match_of
 from syncd.flows.mapped import MappedFlow
-from syncd.flows.purchases import crm_customer, customer_payload, match_of
 from syncd.identity.keys import Record
 from syncd.model import Command, Event, Outcome, Plan
 

@@ -42,11 +42,11 @@ from syncd.engine.contracts import Flow, FlowContext
 from syncd.engine.pipeline import register
 from syncd.flows import customer_figures as cf
 from syncd.flows import figures, order_facts
+from syncd.flows.crm_customers import crm_customer
 from syncd.flows.mapped import MappedFlow
 from syncd.flows.order_mapper import OrderMapper, newer_version
 from syncd.flows.order_rules import Decision, reconcile
 from syncd.flows.order_state import Base, Counted, CrmSide, OrderState
-from syncd.flows.purchases import crm_customer
 from syncd.identity.keys import Record
 from syncd.mappings.transforms import set_path, to_erp
 from syncd.model import Command, Conflict, Event, Outcome, Plan

@@ -32,50 +32,15 @@ from syncd.engine.contracts import Flow, FlowContext
 from syncd.engine.pipeline import register
 from syncd.flows import customer_figures as cf
 from syncd.flows import figures
+from syncd.flows.crm_customers import crm_customer, customer_payload, match_of
 from syncd.flows.mapped import MappedFlow
-from syncd.identity.keys import Record, email, phone
+from syncd.identity.keys import Record
 from syncd.model import Command, Event, Outcome, Plan
 
 
 class PurchaseOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     complete_status: str = "complete"
-
-
-def crm_customer(ctx: FlowContext, identity: int) -> tuple[str, list[str]]:
-    """The customer's CRM externalId (the first 1C partner's, else syncd-<id>) and aliases."""
-    partners = [i for s, i in ctx.customer_ids(identity) if s == "erp"]
-    own = f"syncd-{identity}"
-    external = partners[0] if partners else own
-    aliases = [a for a in [own, *partners] if a != external]
-    return external, aliases
-
-
-def customer_payload(record: Record, region: str) -> dict[str, Any]:
-    """A CRM customer from a record: "Фамилия Имя Отчество" split, E.164 phones, an e-mail."""
-    parts = record.name.split()
-    customer: dict[str, Any] = {}
-    for key, value in zip(("lastName", "firstName", "patronymic"), parts, strict=False):
-        customer[key] = value
-    if len(parts) > 3:
-        customer["patronymic"] = " ".join(parts[2:])
-    phones = list(dict.fromkeys(filter(None, (phone(p, region) for p in record.phones))))
-    if phones:
-        customer["phones"] = [{"number": p} for p in phones]
-    emails = list(filter(None, map(email, record.emails)))
-    if emails:
-        customer["email"] = emails[0]
-    return customer
-
-
-def match_of(customer: dict[str, Any], match_by: list[str]) -> dict[str, Any]:
-    """What the CRM sink may look a customer up by, before creating one (customers.yaml)."""
-    match: dict[str, Any] = {}
-    if "phone" in match_by:
-        match["phones"] = [p["number"] for p in customer.get("phones", [])]
-    if "email" in match_by and customer.get("email"):
-        match["email"] = customer["email"]
-    return match
 
 
 @register

@@ -1,5 +1,6 @@
 """Customer linking (``link_or_create``): one CRM customer per person, side by side.
 
+Which CRM customer a partner is, the binder says (``binder.CustomerBinder``).
 For a batch of partners: the customers already bound to them (by externalId,
 or an alias — the same person under an older externalId) are looked up in
 one call.  Then, for each partner on its own (the round runs them side by
@@ -24,21 +25,21 @@ import threading
 
 import requests
 
-from syncd.connectors.retailcrm.actions import LinkOrCreate, Match
+from syncd.connectors.retailcrm.actions import LinkOrCreate
+from syncd.connectors.retailcrm.binder import CustomerBinder
 from syncd.connectors.retailcrm.errors import CrmError
 from syncd.connectors.retailcrm.writes import CrmWrites, guarded
 from syncd.connectors.rounds import DeadlinePassed, Unit
 from syncd.engine.actions import BadCommand
 from syncd.engine.contracts import Result
 from syncd.errors import PermanentError
-from syncd.mappings.transforms import phone_e164
 from syncd.model import Command
 
 
 class CustomerLinks:
     def __init__(self, writes: CrmWrites) -> None:
         self.writes = writes
-        self.client = writes.client
+        self.binder = CustomerBinder(writes.client)
         self.round = writes.round
         self._new: list[Command] = []
         self._lock = threading.Lock()
@@ -54,10 +55,7 @@ class CustomerLinks:
         wanted = [c.key for c in commands]
         wanted += [a for c in commands for a in links[id(c)].aliases]
         try:
-            bound = {
-                str(c.get("externalId")): c
-                for c in self.client.customers({"externalIds": list(dict.fromkeys(wanted))})
-            }
+            bound = self.binder.bound(wanted)
         except CrmError as exc:
             permanent = isinstance(exc, PermanentError)
             return results + [Result.failed(c, str(exc), permanent=permanent) for c in commands]
@@ -89,45 +87,24 @@ class CustomerLinks:
     def _link(self, cmd: Command, link: LinkOrCreate, bound: dict[str, dict]) -> list[Result]:
         """This partner's customer edited (or fixed and edited); [] when it is new."""
         customer = link.customer
-        aliases = [bound[a] for a in link.aliases if a in bound]
-        # the same person under another externalId (e.g. syncd-<id> before its 1C
-        # partner was known) is renamed, not duplicated
-        found = bound.get(cmd.key) or (aliases[0] if aliases else None)
-        found = found or self._same_person(link.match)
+        found = self.binder.to_external(cmd.key, link.aliases, link.match, bound)
         if found is None:
             with self._lock:
                 self._new.append(cmd)
             return []
 
         def link() -> Result:
-            current = found if found.get("externalId") == cmd.key else None
+            current = found if self.binder.to_internal(found) == cmd.key else None
             if current is not None and holds(current, customer):
                 return Result.applied(cmd, str(found["id"]))  # an edit would change nothing
             if current is None:
-                pair = [{"id": found["id"], "externalId": cmd.key}]
-                self.client.fix_customer_external_ids(pair)
+                self.binder.bind(found, cmd.key)
             result = self.writes.edit("customer", cmd, customer, current=current)
             if result.ok:
                 return Result.applied(cmd, str(found["id"]))
             return result
 
         return [guarded(cmd, link)]
-
-    def _same_person(self, match: Match) -> dict | None:
-        """A CRM customer not bound to another 1C partner, with one of these phones
-        (compared in E.164) or this e-mail."""
-        for number in match.phones:
-            digits = number.lstrip("+")
-            for candidate in self.client.customers_by_phone(digits):
-                phones = [phone_e164(p.get("number")) for p in candidate.get("phones") or []]
-                if number in phones and not candidate.get("externalId"):
-                    return candidate
-        if match.email:
-            for candidate in self.client.customers_by_email(match.email):
-                same = str(candidate.get("email", "")).lower() == match.email
-                if same and not candidate.get("externalId"):
-                    return candidate
-        return None
 
 
 def holds(current: dict, wanted: dict) -> bool:
