@@ -38,17 +38,14 @@ from pydantic_core import PydanticCustomError
 from syncd.config_base import Name, Strict
 from syncd.config_errors import ConfigError, ConfigProblem, dotted, explain, got
 from syncd.config_retention import RetentionSettings, take_deprecated_names
-from syncd.config_systems import CrmSettings, ErpSettings
+from syncd.connectors.onec.settings import ErpSettings
+from syncd.connectors.retailcrm.settings import CrmSettings
 from syncd.yamlpos import Positions, describe_yaml_error, load_with_positions, locate
 
-ENV_VARS: dict[str, tuple[str, ...]] = {
+# the core's own; each system's section declares its own (``ENV`` of its settings model,
+# beside its connector), collected into ENV_VARS below the Settings model
+_CORE_ENV_VARS: dict[str, tuple[str, ...]] = {
     "SYNCD_DB_URL": ("store", "url"),
-    "SYNCD_CRM_URL": ("crm", "url"),
-    "SYNCD_CRM_API_KEY": ("crm", "api_key"),
-    "SYNCD_CRM_SITE": ("crm", "site"),
-    "SYNCD_ERP_ODATA_URL": ("erp", "odata_url"),
-    "SYNCD_ERP_USER": ("erp", "user"),
-    "SYNCD_ERP_PASSWORD": ("erp", "password"),
     "SYNCD_WEBHOOK_SECRET": ("http", "webhook_secret"),
     "SYNCD_HTTP_ADDR": ("http", "listen"),
 }
@@ -257,6 +254,18 @@ class Settings(Strict):
             if file != ":memory:":
                 return f"sqlite:///{self.resolve_path(file)}{sep}{query}"
         return url
+
+
+def _env_vars() -> dict[str, tuple[str, ...]]:
+    """Every environment variable that sets a key: the core's and each section's ``ENV``."""
+    found = dict(_CORE_ENV_VARS)
+    for section, info in Settings.model_fields.items():
+        for var, key in getattr(info.annotation, "ENV", {}).items():
+            found[var] = (section, key)
+    return found
+
+
+ENV_VARS: dict[str, tuple[str, ...]] = _env_vars()
 
 
 def config_path_from(path: str | Path | None, env: Mapping[str, str]) -> Path:

@@ -30,3 +30,14 @@ class Strict(BaseModel):
             for k, v in data.items()
             if v is not None or k not in fields or fields[k].default_factory is None
         }
+
+
+def known_zone(name: str) -> str:
+    """An IANA zone name this host knows (``Europe/Moscow``), else ValueError."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(name)
+    except (KeyError, ValueError):  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(f"unknown time zone {name!r}; expected e.g. Europe/Moscow") from None
+    return name

@@ -94,7 +94,7 @@ def sandbox_crm(
     e.g. {"status": "client-confirmed"} (no key needed; sandbox only).
     """
     sandbox_or_exit()
-    from syncd.config_systems import known_zone
+    from syncd.config_base import known_zone
     from syncd.web import HttpServer
     from syncd_sandbox.crm_app import SandboxCrm
     from syncd_sandbox.crm_faults import Faults
