@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench mutation clean
 
 $(STAMP): pyproject.toml sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/erp_read.py
 	$(BIN)/python bench/identity.py
 	$(BIN)/python bench/soak.py --orders 2000 --store sqlite
+
+# every core module's kill ratio against 85% (scripts/mutation.py; long: see its docstring)
+mutation: $(STAMP)
+	bash scripts/ensure-postgres
+	$(BIN)/python -m pip install --quiet -e '.[dev,mutation]'
+	$(BIN)/python scripts/mutation.py
 
 clean:
 	rm -rf $(VENV) state .pytest_cache

@@ -17,8 +17,7 @@ from syncd.config import (
     load_settings,
 )
 from tests.support.documented import env_vars as documented_env_vars
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.paths import ROOT
 
 
 def write(tmp_path: Path, text: str, name: str = "syncd.yaml") -> Path:

@@ -14,16 +14,16 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from syncd_sandbox.crm_app import SandboxCrm
+from tests.support.paths import FIXTURES
 from tests.support.serve import serving
 
-FIXTURES = Path(__file__).parent / "fixtures" / "retailcrm"
+FIXTURES = FIXTURES / "retailcrm"
 KEY, OTHER = "contract-key-syncd-0000", "contract-key-other-1111"
 CRM_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")  # naive: no zone, no T
 HISTORY_FIELD = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")

@@ -9,7 +9,6 @@ repeated and corrected receipts gives the same figures with K = 2.
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -18,6 +17,7 @@ from syncd.flows import figures
 from syncd.mappings.load import MappingError, load_mappings
 from syncd.mappings.model import CustomersMapping
 from syncd.model import canonical_json
+from tests.support.paths import ROOT
 
 COMPLETED, CANCELLED = frozenset({"complete"}), frozenset({"cancelled"})
 STAGES = ["new", "agreed", "shipped", "complete", "cancelled"]
@@ -176,7 +176,7 @@ def test_live_entries_is_set_beside_the_figures_codes_and_only_listed_figures_ar
     listed = CustomersMapping(figures={"ltv": "ltv_rub", "live_entries": 5}).figures
     assert listed.codes() == {"ltv": "ltv_rub"} and listed.live_entries == 5
     folder = tmp_path / "mappings"
-    shutil.copytree(Path(__file__).resolve().parents[1] / "mappings", folder)
+    shutil.copytree(ROOT / "mappings", folder)
     customers = folder / "customers.yaml"
     customers.write_text(
         customers.read_text(encoding="utf-8").replace("live_entries: 20", "live_entries: 0"),

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "syncd"
+from tests.support.paths import ROOT
+
+PACKAGE = ROOT / "syncd"
 
 # package -> the syncd packages it must not import
 NEVER = {

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from defusedxml import DTDForbidden, EntitiesForbidden
 
@@ -14,8 +12,9 @@ from syncd_sandbox.erp_atom import atom_feed
 from syncd_sandbox.erp_business import Trade
 from syncd_sandbox.erp_schema import metadata_xml
 from syncd_sandbox.erp_state import ErpState
+from tests.support.paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "onec"
+FIXTURES = FIXTURES / "onec"
 
 BASE = "http://erp.test/ut/odata/standard.odata/"
 # Laid out as a recorded УТ 11 package (reference §0 items 21, 24): no m:type on any

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from defusedxml import DTDForbidden, EntitiesForbidden
 
 from syncd.connectors.onec.metadata import Metadata
+from tests.support.paths import FIXTURES
 
-FIXTURE = Path(__file__).parent / "fixtures" / "onec_metadata.xml"
+FIXTURE = FIXTURES / "onec_metadata.xml"
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -12,9 +11,10 @@ import responses
 from syncd.connectors.onec.errors import ErpBusinessRefusal, ErpUnavailable
 from syncd.connectors.onec.metadata import Metadata
 from syncd.connectors.onec.odata import ODataClient
+from tests.support.paths import FIXTURES
 
 BASE = "https://erp.test/ut11/odata/standard.odata/"
-META = Metadata.parse((Path(__file__).parent / "fixtures" / "onec_metadata.xml").read_bytes())
+META = Metadata.parse((FIXTURES / "onec_metadata.xml").read_bytes())
 
 
 def erp(**kwargs) -> ODataClient:
@@ -62,7 +62,7 @@ def test_an_html_page_with_200_is_an_error_and_is_retried():
     responses.get(BASE + "$metadata", body="<html>Вход</html>", content_type="text/html")
     responses.get(
         BASE + "$metadata",
-        body=(Path(__file__).parent / "fixtures" / "onec_metadata.xml").read_bytes(),
+        body=(FIXTURES / "onec_metadata.xml").read_bytes(),
         content_type="application/xml",
     )
     assert "Document_ЗаказКлиента" in erp().metadata().entity_sets

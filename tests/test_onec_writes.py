@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +16,7 @@ from syncd.engine.retry import RetryPolicy
 from syncd.model import Command
 from syncd.store import outbox
 from tests.support.erp import ORDERS, erp_client, erp_parts, erp_sandbox
+from tests.support.paths import FIXTURES
 
 ERP_SINK = {"erp": {"kind": "erp", "system": "erp"}}
 
@@ -232,7 +232,7 @@ def test_deleting_marks_for_deletion_never_http_delete():
 def test_no_write_carries_the_data_load_header():
     base = "https://erp.test/ut/odata/standard.odata/"
     ref = "8d1d7287-0000-0000-0000-000000000001"
-    meta = (Path(__file__).parent / "fixtures" / "onec_metadata.xml").read_bytes()
+    meta = (FIXTURES / "onec_metadata.xml").read_bytes()
     responses.get(base + "$metadata", body=meta, content_type="application/xml")
     row = {
         "Ref_Key": ref,

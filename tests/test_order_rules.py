@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from syncd.flows.order_rules import reconcile
 from syncd.flows.order_state import OrderState
 from syncd.mappings.load import load_mappings
 from syncd.mappings.model import FieldMap
+from tests.support.paths import ROOT
 
-MAPPINGS = load_mappings(Path(__file__).resolve().parents[1] / "mappings")
+MAPPINGS = load_mappings(ROOT / "mappings")
 
 
 def decide(base_stage, erp_stage, crm_stage, base_fields=None, erp_fields=None, crm_fields=None):

@@ -7,11 +7,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.paths import ROOT
+
 WITHOUT_SANDBOX = "import sys; sys.modules['syncd_sandbox'] = None; from cli import main; main()"
 
 

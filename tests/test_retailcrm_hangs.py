@@ -25,6 +25,7 @@ from syncd.store.schema import outbox as outbox_table
 from syncd_sandbox.crm_app import SandboxCrm
 from tests.conftest import wait_until
 from tests.support.daemon import parts_of
+from tests.support.paths import ROOT
 from tests.support.serve import serving
 
 KEY = "hang-test-key-00000000000"
@@ -275,7 +276,7 @@ def test_the_order_the_crm_sink_re_read_is_decided_again_by_the_order_flow(tmp_p
         name: {"kind": "directory", "system": name, "options": {"path": str(tmp_path / name)}}
         for name in ("crm", "erp")
     }
-    mappings = str(Path(__file__).resolve().parents[1] / "mappings")
+    mappings = str(ROOT / "mappings")
     extra = {"mappings_dir": mappings, "flows": flows, "sinks": sinks}
     (flow,) = parts_of(tmp_path, extra=extra).flows
     known = {"status": "send-to-delivery", "stage": "shipped", "history_id": 812, "event": 5}

@@ -23,8 +23,8 @@ import pytest
 from syncd.config import EngineSettings, load_settings
 from tests.support.documented import env_vars as documented_env_vars
 from tests.support.ops import require_tool
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 UNIT = ROOT / "systemd" / "syncd.service"
 ENV_EXAMPLE = ROOT / "systemd" / "syncd.env.example"
 INSTALLED_EXECUTABLE = "/opt/syncd/.venv/bin/syncd"

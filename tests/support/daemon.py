@@ -16,8 +16,7 @@ from syncd.config import load_settings
 from syncd.engine.contracts import PartContext
 from syncd.engine.pipeline import Pipeline, build_pipeline
 from syncd.metrics import Metrics
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
 
 
 def write_config(

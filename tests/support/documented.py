@@ -4,9 +4,9 @@ compares the code against the docs instead of against the code's own tables."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
 CONFIGURATION = ROOT / "docs" / "configuration.md"
 ENV_ROW = re.compile(r"\|\s*`(SYNCD_[A-Z0-9_]+)`\s*\|\s*(?:`([a-z_]+)\.([a-z_]+)`)?")
 

@@ -23,7 +23,8 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
 RULES = ROOT / "ops" / "prometheus" / "syncd-alerts.yml"
 RULE_TESTS = ROOT / "ops" / "prometheus" / "syncd-alerts.test.yml"
 DASHBOARD = ROOT / "ops" / "grafana" / "syncd.json"

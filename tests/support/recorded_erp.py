@@ -17,12 +17,12 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
+from tests.support.paths import FIXTURES as ROOT_FIXTURES
 from tests.support.serve import serving
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "onec"
+FIXTURES = ROOT_FIXTURES / "onec"
 PREFIX = "/ut11_demo/odata/standard.odata/"
 PLAN = "ExchangePlan_СинхронизацияSyncd"
 NODE = "3c0a9f51-1d44-11ef-9a1b-00155d0a1c01"

@@ -1,0 +1,1 @@
+"""syncd's tests (a regular package: a tool may install a top-level ``tests`` of its own)."""
