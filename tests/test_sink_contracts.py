@@ -27,7 +27,7 @@ class TestDirectorySink(SinkContract):
             files = sorted((tmp_path / "out").rglob("*.json"))
             return {p.name: json.loads(p.read_text(encoding="utf-8")) for p in files}
 
-        yield SinkWorld(sink, command, written)
+        yield SinkWorld(sink, command, written, declares_actions=False)
 
 
 class TestErpSink(SinkContract):

@@ -39,5 +39,7 @@ def b_show(store: Store, system: str, entity: str, external_id: str) -> None:
     if not rows:
         click.echo(f"no binding {system} {entity} {external_id}", err=True)
         sys.exit(1)
-    shown = [dataclasses.asdict(b) for b in rows]
+    shown = [dataclasses.asdict(b) | {"facts": b.facts} for b in rows]
+    for row in shown:
+        row.pop("stored_facts")
     click.echo(json.dumps(shown, indent=2, ensure_ascii=False, sort_keys=True))

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import Connection, bindparam, select, update
 
@@ -38,7 +39,13 @@ class Binding:
     remote_id: str | None
     version_seen: str | None
     written_at: float | None
-    facts: dict | None = None
+    stored_facts: str | None = None  # as kept: JSON, or deflated (facts_codec)
+
+    @cached_property
+    def facts(self) -> dict | None:
+        """What a flow remembers of the object (read when asked: most readers of a
+        binding want its ids and fingerprint only)."""
+        return json.loads(facts_codec.unpack(self.stored_facts)) if self.stored_facts else None
 
 
 def _binding(row) -> Binding:  # noqa: ANN001
@@ -51,7 +58,7 @@ def _binding(row) -> Binding:  # noqa: ANN001
         row.remote_id,
         row.version_seen,
         row.written_at,
-        json.loads(facts_codec.unpack(row.facts)) if row.facts else None,
+        row.facts,
     )
 
 
@@ -216,7 +223,7 @@ def remember(conn: Connection, facts: dict[Ref, dict], now: float | None = None)
     now = now or time.time()
     texts = {ref: facts_text(value) for ref, value in facts.items()}
     known = get_many(conn, texts)
-    changed = [ref for ref in texts if ref in known and facts_text(known[ref].facts) != texts[ref]]
+    changed = [ref for ref in texts if ref in known and _text_of(known[ref]) != texts[ref]]
     fresh = [
         _row(ref, uuid.uuid4().hex, now) | {"facts": _stored(texts[ref])}
         for ref in texts
@@ -250,6 +257,11 @@ def facts_text(value: dict | None) -> str | None:
     if value is None:
         return None
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def _text_of(found: Binding) -> str | None:
+    """The facts' JSON as stored (written by ``facts_text``: equal facts, equal text)."""
+    return facts_codec.unpack(found.stored_facts) if found.stored_facts else None
 
 
 def _stored(text: str | None) -> str | None:

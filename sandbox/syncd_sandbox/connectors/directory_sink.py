@@ -16,7 +16,6 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from syncd.engine.actions import Action, BadCommand, read, table
 from syncd.engine.contracts import Result, Sink
 from syncd.engine.pipeline import register
 from syncd.model import Command
@@ -32,26 +31,11 @@ class DirectoryOptions(BaseModel):
     )
 
 
-class FileUpsert(Action):
-    """The object's file holds this JSON, whatever its fields."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    name = "upsert"
-
-
-class FileDelete(Action):
-    """The object's file is removed (the payload is not read)."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    name = "delete"
-
-
 @register
 class DirectorySink(Sink):
     kind = "directory"
     Options = DirectoryOptions
     batch_size = 100
-    actions = table(FileUpsert, FileDelete)
 
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)
@@ -68,10 +52,8 @@ class DirectorySink(Sink):
             if cmd.key in self.options.reject_keys:
                 results.append(Result.failed(cmd, f"{cmd.object_key}: key refused", permanent=True))
                 continue
-            try:
-                read(cmd, self.actions, self.name)
-            except BadCommand as exc:
-                results.append(Result.failed(cmd, f"{cmd.object_key}: {exc}", permanent=True))
+            if cmd.action not in ("upsert", "delete"):
+                results.append(Result.failed(cmd, f"unknown action {cmd.action!r}", permanent=True))
                 continue
             self._write(cmd)
             results.append(Result.applied(cmd))
