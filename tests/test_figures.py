@@ -119,23 +119,36 @@ def test_two_live_entries_give_the_figures_of_every_purchase_kept(sequence):
             assert last == true_last or (true_last is not None and last > true_last)
             if last != true_last:
                 event("last purchase day later than the true one")
-        # bounded: K live entries, and the ones that cannot be folded (orders under way)
-        open_orders = sum(1 for o in bounded.figs["online"].values() if not K2.final(o["stage"]))
+        # bounded: K live entries, whatever is still under way
         live = len(bounded.figs["online"]) + len(bounded.figs["offline"])
-        assert live <= max(K2.keep, open_orders)
+        assert live <= K2.keep
         assert len(settled["dates"]) <= K2.keep
 
 
-def test_entries_beyond_k_are_folded_oldest_first_and_orders_under_way_never():
+def test_entries_beyond_k_are_folded_oldest_first_final_ones_before_orders_under_way():
     c = Customer(K2)
     c.order("A", "complete", 100, "2026-01-05")
     c.order("B", "new", 200, "2026-01-01")
     c.receipt("msk:1", 300, "2026-01-03", False)
     c.order("C", "cancelled", 400, "2026-01-09")
-    assert set(c.figs["online"]) == {"B", "C"}  # B is under way, however old
+    assert set(c.figs["online"]) == {"B", "C"}  # B is under way: the final ones went first
     assert c.figs["offline"] == {}
     assert c.figs["settled"]["done"] == 1 and c.figs["settled"]["receipts"] == 1
     assert c.figs["settled"]["done_cents"] == 10000 and c.figs["settled"]["offline_cents"] == 30000
+
+
+def test_orders_under_way_beyond_k_are_folded_and_count_once_when_they_move_on():
+    """A CRM that never marks orders complete: a customer's live entries stay K."""
+    c = Customer(K2)
+    for ref, day in (("A", "2026-01-01"), ("B", "2026-01-05"), ("C", "2026-01-09")):
+        c.order(ref, "new", 100, day)
+    assert set(c.figs["online"]) == {"B", "C"}  # A, the oldest under way, is folded
+    assert figures.compute(c.figs, K2)["online_orders"] == 3
+    c.order("A", "complete", 100, "2026-01-01")  # taken out of the count, counted live
+    values = figures.compute(c.figs, K2)
+    assert values["online_orders"] == 3 and values["ltv"] == 100
+    assert values["redemption_rate"] == 1.0 and values["last_purchase"] == "2026-01-01"
+    assert len(c.figs["online"]) + len(c.figs["offline"]) <= K2.keep
 
 
 def test_a_folded_completed_order_cancelled_later_leaves_the_totals_once():

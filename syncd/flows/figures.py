@@ -14,8 +14,12 @@ Kept per customer (identity) in its facts, bounded whatever the customer buys:
 At most ``keep`` (customers.yaml ``figures.live_entries``) entries stay live.
 Beyond that the oldest (by date, then online before offline, then key) of
 those that are final — every receipt, every online order completed or
-cancelled — are folded into ``settled``; an online order still under way is
-never folded.  Each purchase also records what it contributed (its entry and
+cancelled — are folded into ``settled``; only when those are not enough, the
+oldest online orders still under way too (a shop whose CRM never marks its
+orders complete would otherwise keep every order of a customer live: its
+figures, read and written at each of her orders, grew by ~90 bytes an
+order).  An order under way adds to the online order count only, so that is
+all its folding keeps.  Each purchase also records what it contributed (its entry and
 the customer) with itself — an order in its own facts, a receipt on its CRM
 order's binding — so a folded one that changes later (a completed order
 cancelled, a total edited, a corrected receipt) is taken out of ``settled``
@@ -141,7 +145,7 @@ def custom_fields(values: dict[str, Any], codes: dict[str, str]) -> dict[str, An
 # -- settled ---------------------------------------------------------------------
 
 _EMPTY: dict[str, Any] = {
-    "online": 0,  # online orders folded (completed or cancelled)
+    "online": 0,  # online orders folded (completed, cancelled or still under way)
     "done": 0,  # of which completed
     "done_cents": 0,  # their totals
     "lost": 0,  # of which cancelled
@@ -166,7 +170,8 @@ def _fold(figs: dict, rules: Rules) -> None:
         return
     final = [(e["at"], 0, k) for k, e in online.items() if rules.final(e["stage"])]
     final += [(e["at"], 1, k) for k, e in offline.items()]
-    for _, side, key in sorted(final)[:excess]:
+    under_way = [(e["at"], 0, k) for k, e in online.items() if not rules.final(e["stage"])]
+    for _, side, key in (sorted(final) + sorted(under_way))[:excess]:
         kind: Kind = "online" if side == 0 else "offline"
         _settle(figs["settled"], kind, figs[kind].pop(key), rules, +1)
 
@@ -198,7 +203,7 @@ def _settled_holds(s: dict, kind: Kind, was: dict, rules: Rules) -> bool:
         return s["done"] > 0
     if was["stage"] in rules.cancelled:
         return s["lost"] > 0
-    return False  # an order under way is never folded
+    return s["online"] - s["done"] - s["lost"] > 0  # orders folded under way
 
 
 def _untracked(s: dict) -> int:
