@@ -37,33 +37,45 @@ EQUIVALENT = ROOT / "tests" / "mutation_equivalent.txt"
 
 # core module -> the tests about it (run by mutmut for each of its mutants)
 CORE: dict[str, list[str]] = {
-    "syncd/store/leases.py": ["tests/test_store_leases.py", "tests/test_two_instances.py"],
+    "syncd/store/leases.py": ["tests/integration/test_store_leases.py"],
     "syncd/store/outbox.py": [
-        "tests/test_store_inbox_outbox.py",
-        "tests/test_store_postgres_claims.py",
-        "tests/test_store_retention.py",
+        "tests/integration/test_store_inbox_outbox.py",
+        "tests/integration/test_store_postgres_claims.py",
+        "tests/integration/test_store_retention.py",
     ],
     "syncd/store/inbox.py": [
-        "tests/test_store_inbox_outbox.py",
-        "tests/test_store_retention.py",
-        "tests/test_retention_orders.py",
+        "tests/integration/test_store_inbox_outbox.py",
+        "tests/integration/test_store_retention.py",
+        "tests/integration/test_retention_orders.py",
     ],
-    "syncd/flows/order_rules.py": ["tests/test_order_rules.py", "tests/test_order_facts.py"],
-    "syncd/flows/order_state.py": ["tests/test_order_state.py", "tests/test_order_facts.py"],
-    "syncd/engine/actions.py": ["tests/test_actions.py"],
-    "syncd/connectors/onec/actions.py": ["tests/test_actions.py"],
-    "syncd/connectors/retailcrm/actions.py": ["tests/test_actions.py"],
-    "syncd/identity/match.py": ["tests/test_identity.py", "tests/test_identity_planning.py"],
+    "syncd/flows/order_rules.py": [
+        "tests/unit/test_order_rules.py",
+        "tests/unit/test_order_facts.py",
+    ],
+    "syncd/flows/order_state.py": [
+        "tests/unit/test_order_state.py",
+        "tests/unit/test_order_facts.py",
+    ],
+    "syncd/engine/actions.py": ["tests/integration/test_actions.py"],
+    "syncd/connectors/onec/actions.py": ["tests/integration/test_actions.py"],
+    "syncd/connectors/retailcrm/actions.py": ["tests/integration/test_actions.py"],
+    "syncd/identity/match.py": [
+        "tests/integration/test_identity.py",
+        "tests/integration/test_identity_planning.py",
+    ],
     "syncd/connectors/onec/values.py": [
-        "tests/test_onec_values.py",
-        "tests/test_onec_filter_property.py",
+        "tests/unit/test_onec_values.py",
+        "tests/integration/test_onec_filter_property.py",
     ],
-    "syncd/connectors/pos/csv_export.py": ["tests/test_pos.py", "tests/test_pos_poison.py"],
+    "syncd/connectors/pos/csv_export.py": [
+        "tests/unit/test_pos.py",
+        "tests/unit/test_pos_poison.py",
+    ],
     "syncd/connectors/retailcrm/history_source.py": [
-        "tests/test_retailcrm_history_source.py",
-        "tests/test_retailcrm_echo.py",
+        "tests/unit/test_retailcrm_history_source.py",
+        "tests/integration/test_retailcrm_echo.py",
     ],
-    "syncd/logs.py": ["tests/test_logs.py"],
+    "syncd/logs.py": ["tests/unit/test_logs.py"],
 }
 # what the tests need besides the package (copied into the run's checkout)
 ALSO = ["cli.py", "mappings", "config", "tests", "pyproject.toml", "docs", "deploy", "scripts"]

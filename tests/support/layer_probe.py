@@ -1,6 +1,7 @@
 """Which layer each test belongs to, measured: ``pytest -p tests.support.layer_probe``
 records per test whether it opened a socket, a database (a store fixture or an SQLite
-file) or a process, and writes ``layer_probe.json``: none of them is a unit test."""
+file), a process, or the daemon as a process (``cli.py``, ``syncd``), and writes
+``layer_probe.json``: none of them is a unit test; the daemon is an acceptance test."""
 
 from __future__ import annotations
 
@@ -43,7 +44,10 @@ def sqlite_connect(database, *a, **k):  # noqa: ANN001, ANN002, ANN003, ANN201
 
 
 def popen_init(self, *a, **k):  # noqa: ANN001, ANN002, ANN003, ANN201
-    _mark("process")
+    argv = a[0] if a else k.get("args", ())
+    words = [str(w) for w in ([argv] if isinstance(argv, str | bytes) else argv)]
+    daemon = any(w.endswith("cli.py") or w in ("cli", "syncd") for w in words)
+    _mark("daemon" if daemon else "process")
     return _popen_init(self, *a, **k)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from syncd.config import load_settings
-from tests.test_config import only_problem, write
+from tests.unit.test_config import only_problem, write
 
 
 def test_retention_defaults_keep_a_week_of_events_and_commands_and_a_month_of_the_rest(tmp_path):

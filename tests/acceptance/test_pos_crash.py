@@ -14,8 +14,8 @@ import pytest
 
 from syncd.store import Store, dead_letters
 from tests.support.daemon import ROOT, syncd, write_config
-from tests.test_pos import HEADER
-from tests.test_pos_poison import folder, row
+from tests.unit.test_pos import HEADER
+from tests.unit.test_pos_poison import folder, row
 
 
 def daemon_with_a_file_in_flight(tmp_path: Path) -> tuple[Path, str]:

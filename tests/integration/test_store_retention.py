@@ -14,7 +14,7 @@ from syncd.store.schema import dead_letters as dead_letters_table
 from syncd.store.schema import inbox as inbox_table
 from syncd.store.schema import inbox_seen
 from syncd.store.schema import outbox as outbox_table
-from tests.test_store_inbox_outbox import cmd
+from tests.integration.test_store_inbox_outbox import cmd
 
 OLD, CUTOFF, RECENT = 1000.0, 2000.0, 3000.0
 LIVE, LIVE_VERSIONS = "LIVE", itertools.count(1)
@@ -135,7 +135,7 @@ def test_a_repeat_of_a_kept_version_is_dropped_and_an_older_one_is_stored(store)
         again = inbox.pending(conn, 10)[-1]
     assert again.key == "erp/order/A@1"
     # it is the object's newest row now, so it is planned: the flows' own guards must find
-    # it older than what they hold (tests/test_retention_flows.py)
+    # it older than what they hold (tests/integration/test_retention_orders.py)
     with store.read() as conn:
         assert inbox.newest_ids(conn, [again])[("erp", "order", "A")] == again.id > ids["A@2"]
 

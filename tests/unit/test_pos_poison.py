@@ -2,7 +2,7 @@
 
 Issue 13, cases 3-5: a deeply nested JSON file, a symbolic link to a system
 file, one bad byte sequence in a UTF-8 CSV; and any failure of a reader in the
-middle of a file (the process killed in the middle: tests/test_pos_crash.py).
+middle of a file (the process killed in the middle: tests/acceptance/test_pos_crash.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from syncd.connectors.pos import source as pos_source_module
-from tests.test_pos import HEADER, drop, ofd, pos_source, rejects_of
+from tests.unit.test_pos import HEADER, drop, ofd, pos_source, rejects_of
 
 SECRET = "root:$6$Sup3rS3cretHash:19000:0:99999:7:::"
 

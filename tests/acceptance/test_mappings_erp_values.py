@@ -14,10 +14,10 @@ from syncd.mappings.load import load_mappings
 from syncd.mappings.observed import Observed
 from syncd.store import Store, leases
 from syncd_sandbox.erp_schema import metadata_xml
+from tests.acceptance.test_mappings import copy_mappings, edit, line_of
 from tests.support.daemon import ROOT, parts_of, syncd
 from tests.support.e2e import both_sandboxes, e2e_env, order_config
 from tests.support.paths import FIXTURES
-from tests.test_mappings import copy_mappings, edit, line_of
 
 ORDERS, STATES = "Document_ЗаказКлиента", "InformationRegister_СостоянияЗаказовКлиентов"
 FIXTURE_META = FIXTURES / "onec_metadata.xml"
