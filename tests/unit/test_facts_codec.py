@@ -6,10 +6,8 @@ import hashlib
 import json
 
 import pytest
-from sqlalchemy import select
 
 from syncd.store import bindings, facts_codec
-from syncd.store.schema import bindings as bindings_table
 
 # an order's facts as the order flow leaves them after agreeing (the shape of a soak's row)
 ORDER = {
@@ -92,15 +90,3 @@ def test_the_dictionary_is_frozen():
 def test_a_damaged_row_is_a_clear_error(stored):
     with pytest.raises(facts_codec.BadFacts, match="cannot be unpacked"):
         facts_codec.unpack(stored)
-
-
-def test_the_store_keeps_facts_packed_and_reads_them_back(store):
-    ref = ("erp", "order", "R-1")
-    with store.begin() as conn:
-        bindings.remember(conn, {ref: ORDER, ("erp", "order", "R-2"): {"a": 1}})
-    with store.read() as conn:
-        raw = dict(conn.execute(select(bindings_table.c.external_id, bindings_table.c.facts)).all())
-        assert bindings.get(conn, *ref).facts == ORDER
-        assert bindings.get(conn, "erp", "order", "R-2").facts == {"a": 1}
-    assert raw["R-1"].startswith("z1:") and len(raw["R-1"]) < 0.4 * len(canonical(ORDER).encode())
-    assert raw["R-2"] == '{"a":1}'  # would not shrink
