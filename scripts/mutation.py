@@ -3,13 +3,15 @@
     make mutation                                   # every core module
     .venv/bin/python scripts/mutation.py syncd/flows/order_rules.py   # some of them
     .venv/bin/python scripts/mutation.py --report   # the figures of the last run again
+    .venv/bin/python scripts/mutation.py --resume   # go on with the last run's mutants
 
-mutmut (3.x) plants one small change at a time in a module — ``<`` for ``<=``,
+mutmut (3.8+) plants one small change at a time in a module — ``<`` for ``<=``,
 ``and`` for ``or``, a constant changed, a call's argument dropped — and runs the
 tests that cover the changed function; a mutant that no test fails *survived*.
-The run happens in a copy of the checkout (``build/mutation/``, kept between
-runs: mutmut resumes where it stopped and re-tests only changed functions), so
-the working tree is never touched.
+The run happens in a copy of the checkout (``build/mutation/``), so the working
+tree is never touched.  Each run starts afresh (mutmut would keep a survivor's
+verdict until its function changes, even after a test was added that kills
+it); ``--resume`` keeps the last run's mutants and verdicts instead.
 
 Each core module is tested by the fast tests that are about it (``CORE`` below:
 no test that starts the daemon as a process, whose code mutmut cannot reach).
@@ -56,9 +58,12 @@ CORE: dict[str, list[str]] = {
         "tests/unit/test_order_state.py",
         "tests/unit/test_order_facts.py",
     ],
-    "syncd/engine/actions.py": ["tests/integration/test_actions.py"],
-    "syncd/connectors/onec/actions.py": ["tests/integration/test_actions.py"],
-    "syncd/connectors/retailcrm/actions.py": ["tests/integration/test_actions.py"],
+    "syncd/engine/actions.py": [
+        "tests/unit/test_actions.py",
+        "tests/integration/test_actions_planning.py",
+    ],
+    "syncd/connectors/onec/actions.py": ["tests/unit/test_actions.py"],
+    "syncd/connectors/retailcrm/actions.py": ["tests/unit/test_actions.py"],
     "syncd/identity/match.py": [
         "tests/integration/test_identity.py",
         "tests/integration/test_identity_planning.py",
@@ -79,13 +84,20 @@ CORE: dict[str, list[str]] = {
 }
 # what the tests need besides the package (copied into the run's checkout)
 ALSO = ["cli.py", "mappings", "config", "tests", "pyproject.toml", "docs", "deploy", "scripts"]
-STATUS = {1: "killed", 3: "killed", -24: "killed", 24: "killed", 36: "killed", 152: "killed",
-          255: "killed", 0: "survived", 5: "not covered", 33: "not covered"}  # fmt: skip
+# mutmut's exit codes (mutmut/stats.py): a failed test, a time-out, a crash or a type
+# error all catch the mutant; 0 is a survivor; 5 and 33: no test runs its code
+STATUS = {1: "killed", 3: "killed", 36: "killed", -24: "killed", 24: "killed", 152: "killed",
+          255: "killed", 37: "killed", -11: "killed", -9: "killed", 0: "survived",
+          5: "not covered", 33: "not covered"}  # fmt: skip
 
 
-def prepare(modules: list[str]) -> None:
+def prepare(modules: list[str], resume: bool) -> None:
     """The run's checkout: syncd/ and what the tests read, with mutmut's config."""
+    if not resume:
+        shutil.rmtree(WORK / "mutants", ignore_errors=True)
     WORK.mkdir(parents=True, exist_ok=True)
+    for stale in (WORK / "tests", WORK / "mutants" / "tests"):  # tests moved or deleted
+        shutil.rmtree(stale, ignore_errors=True)
     for name in ["syncd", *ALSO]:
         src, dst = ROOT / name, WORK / name
         if src.is_dir():
@@ -94,16 +106,12 @@ def prepare(modules: list[str]) -> None:
             )
         elif src.exists():
             shutil.copy2(src, dst)
-    others = sorted(
-        str(p.relative_to(ROOT))
-        for p in (ROOT / "syncd").rglob("*.py")
-        if str(p.relative_to(ROOT)) not in modules
-    )
     tests = sorted({t for m in modules for t in CORE[m]})
     config = {
-        "paths_to_mutate": ["syncd/"],
-        "do_not_mutate": others,
-        "tests_dir": tests,
+        "source_paths": ["syncd/"],
+        "only_mutate": modules,
+        "also_copy": ALSO,
+        "pytest_add_cli_args_test_selection": tests,
     }
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     text += "\n[tool.mutmut]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in config.items())
@@ -112,7 +120,10 @@ def prepare(modules: list[str]) -> None:
 
 def run(max_children: int) -> int:
     env = {**os.environ, "SYNCD_REQUIRE_OPS_TOOLS": "0"}
-    mutmut = [sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children)]
+    # the console script: ``python -m mutmut`` would import mutmut's __main__ twice
+    # (as __main__, then from its trampolines), and it sets the fork start method once only
+    mutmut = [str(Path(sys.executable).parent / "mutmut"), "run"]
+    mutmut += ["--max-children", str(max_children)]
     return subprocess.call(mutmut, cwd=WORK, env=env)
 
 
@@ -143,7 +154,10 @@ def report(modules: list[str]) -> bool:
         killed = sum(s == "killed" for s in counted.values())
         survived = [k for k, s in counted.items() if s == "survived"]
         uncovered = sum(s == "not covered" for s in counted.values())
-        ratio = killed / len(counted) if counted else 1.0
+        if not counted:  # models only: mutmut changes code inside functions
+            print(f"{module:48} {0:8}  no function to mutate")
+            continue
+        ratio = killed / len(counted)
         mark = "PASS" if ratio >= BOUND else "FAIL"
         ok = ok and ratio >= BOUND
         print(
@@ -162,6 +176,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("modules", nargs="*", help="core modules (default: all of them)")
     parser.add_argument("--report", action="store_true", help="only print the last run's figures")
+    parser.add_argument("--resume", action="store_true", help="keep the last run's verdicts")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
     unknown = [m for m in args.modules if m not in CORE]
@@ -169,7 +184,7 @@ def main() -> int:
         parser.error(f"not a core module: {', '.join(unknown)} (see CORE in {__file__})")
     modules = args.modules or list(CORE)
     if not args.report:
-        prepare(modules)
+        prepare(modules, args.resume)
         code = run(args.max_children)
         if code not in (0, 1):  # mutmut's own failure (not a survivor)
             return code

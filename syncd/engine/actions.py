@@ -44,7 +44,7 @@ class Action(BaseModel):
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc']) or 'payload'}: {e['msg']}"
-                for e in exc.errors(include_url=False, include_input=False)
+                for e in exc.errors()  # only where and what: never the value given
             )
             raise BadCommand(f"a {command.action!r} command's payload: {problems}") from None
 

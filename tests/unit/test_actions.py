@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from syncd.connectors.onec.actions import ACTIONS as ONEC_ACTIONS
 from syncd.connectors.onec.actions import ORDERS, CancelLines, SetStatus, Update
 from syncd.connectors.retailcrm.actions import ACTIONS as CRM_ACTIONS
 from syncd.connectors.retailcrm.actions import LinkOrCreate, Match, Upsert
@@ -63,3 +64,22 @@ def test_a_bad_command_is_named_by_its_action_and_field_never_its_values(action,
 
 def test_a_sink_without_declared_actions_takes_any():
     check(Command("dir", "order", "1", "anything", {"x": 1}, "k"), {}, "dir")
+
+
+def test_every_bad_field_is_named_in_one_line_and_a_bad_payload_as_a_whole_too():
+    two = Command("erp", "order", "R-1", "set_status", {"fields": 1, "post": "x"}, "k")
+    with pytest.raises(BadCommand) as caught:
+        check(two, ONEC_ACTIONS, "erp")
+    assert str(caught.value).startswith("a 'set_status' command's payload: fields: ")
+    assert "; post: " in str(caught.value) and "https://" not in str(caught.value)
+    whole = Command("crm", "order", "R-1", "fix_external_id", ["not", "an", "object"], "k")
+    with pytest.raises(BadCommand, match=r"payload: payload: Input should be"):
+        check(whole, CRM_ACTIONS, "crm")
+
+
+def test_an_unknown_action_names_the_sink_and_the_actions_it_has():
+    command = Command("crm", "order", "R-1", "merge", {}, "k")
+    with pytest.raises(BadCommand) as caught:
+        check(command, CRM_ACTIONS, "crm")
+    known = ", ".join(sorted(CRM_ACTIONS))
+    assert str(caught.value) == f"sink 'crm' has no action 'merge' (it has: {known})"
