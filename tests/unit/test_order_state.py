@@ -82,3 +82,18 @@ def test_an_empty_row_is_an_order_not_yet_seen():
     assert state.stored() == {}
     state.erp_side().version = "A"
     assert state.stored() == {"erp": {"version": "A"}}
+
+
+def test_only_keys_syncd_does_not_know_are_extra():
+    state = OrderState.from_stored(order_facts.unpack(STORED))
+    assert state.extra == {} and state.erp.extra == {} and state.crm.extra == {}
+    assert state.created is True and state.take == "crm"
+
+
+def test_a_side_asked_for_is_the_one_held_or_a_new_one_kept():
+    state = OrderState.from_stored(order_facts.unpack(STORED))
+    held = state.crm
+    assert state.crm_side() is held and state.erp_side() is state.erp
+    empty = OrderState()
+    made = empty.crm_side()
+    assert empty.crm is made and made.stored() == {}
