@@ -65,6 +65,7 @@ CORE: dict[str, list[str]] = {
     "syncd/connectors/onec/actions.py": ["tests/unit/test_actions.py"],
     "syncd/connectors/retailcrm/actions.py": ["tests/unit/test_actions.py"],
     "syncd/identity/match.py": [
+        "tests/unit/test_identity_match.py",
         "tests/integration/test_identity.py",
         "tests/integration/test_identity_planning.py",
     ],

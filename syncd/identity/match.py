@@ -15,6 +15,7 @@ because names are not keys.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -46,21 +47,19 @@ def decide(
 ) -> Decision:
     if bound is None and not any(key in hits for key in keys):
         return Decision(None, reason=list(NEW))  # the common case in a first load: no block
-    score: dict[int, int] = {}
+    score: Counter[int] = Counter()
     why: dict[int, list[str]] = {}
     for key in keys:
         owner = hits.get(key)
         if owner is None:
             continue
         kind, value = key.split(":", 1)
-        score[owner] = score.get(owner, 0) + STRENGTH[kind]
+        score[owner] += STRENGTH[kind]
         why.setdefault(owner, []).append(f"same {KIND[kind]} {value}")
-    if bound is not None:
-        score[bound] = score.get(bound, 0) + 100  # a record seen before stays where it was
+    if bound is not None:  # a record seen before stays where it was
         why.setdefault(bound, []).insert(0, "the same record, seen before")
-    if not score:
-        return Decision(None, reason=list(NEW))
-    best = max(score, key=lambda i: (score[i], -i))
+        score.setdefault(bound, 0)
+    best = bound if bound is not None else max(score, key=lambda i: (score[i], -i))
     decision = Decision(best, reason=list(why[best]))
     for other in sorted(score):
         if other == best:
