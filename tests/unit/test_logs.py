@@ -254,3 +254,64 @@ def test_register_secret_is_thread_safe() -> None:
     for t in threads:
         t.join()
     assert logs.redact(" ".join(values)) == " ".join(["***"] * len(values))
+
+
+def test_a_secret_of_four_characters_is_masked() -> None:
+    register_secret("q7Zx")
+    assert logs.redact("key q7Zx.") == "key ***."
+
+
+ODD = "p@ss/wörd=1+2 'x\"y\\z"  # quotes, a backslash, a non-ASCII letter, URL specials
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        pytest.param(lambda s: s, id="as is"),
+        pytest.param(lambda s: __import__("urllib.parse").parse.quote(s, safe=""), id="url"),
+        pytest.param(lambda s: __import__("urllib.parse").parse.quote_plus(s), id="form"),
+        pytest.param(lambda s: repr(s)[1:-1], id="repr"),
+        pytest.param(lambda s: json.dumps(s, ensure_ascii=False)[1:-1], id="json"),
+        pytest.param(lambda s: json.dumps(s)[1:-1], id="json ascii"),
+        pytest.param(lambda s: json.dumps(repr(s)[1:-1], ensure_ascii=False)[1:-1], id="json repr"),
+    ],
+)
+def test_a_secret_is_masked_whole_in_every_form_it_takes_in_a_line(form) -> None:
+    register_secret(ODD)
+    written = form(ODD)
+    assert logs.redact(f"<{written}>") == "<***>", written
+
+
+def test_floats_that_json_cannot_carry_become_text_and_others_stay_numbers() -> None:
+    assert logs._clean(1.5) == 1.5 and isinstance(logs._clean(1.5), float)
+    assert [logs._clean(x) for x in (float("nan"), float("inf"))] == ["nan", "inf"]
+
+
+def test_nesting_is_followed_eight_levels_deep_then_written_as_text() -> None:
+    def nested(depth: int, kind: type) -> object:
+        value: object = "leaf"
+        for _ in range(depth):
+            value = {"k": value} if kind is dict else [value]
+        return value
+
+    for kind in (dict, list):
+        cleaned = logs._clean(nested(9, kind))
+        for _ in range(8):
+            cleaned = cleaned["k"] if kind is dict else cleaned[0]
+        assert isinstance(cleaned, str), kind  # the ninth level: its text
+        assert logs._clean(nested(8, kind)) == nested(8, kind)
+
+
+def test_a_value_under_a_sensitive_key_is_masked_at_any_depth() -> None:
+    cleaned = logs._clean({"order": {"password": "hunter2", "number": "ЗК-1"}, "token": 7})
+    assert cleaned == {"order": {"password": "***", "number": "ЗК-1"}, "token": "***"}
+
+
+def test_a_json_line_carries_the_time_a_traceback_given_as_text_and_the_stack() -> None:
+    record = logging.LogRecord("syncd.x", logging.INFO, __file__, 1, "m", None, None)
+    record.created, record.msecs = 1795770000.25, 250
+    record.exc_text = "Traceback: boom"
+    record.stack_info = "Stack (most recent call last): here"
+    line = json.loads(logs.JsonFormatter().format(record))
+    assert line["ts"] == "2026-11-27T09:00:00.250Z"  # UTC, whatever the host's zone
+    assert line["exc"] == "Traceback: boom" and "here" in line["stack"]
