@@ -111,3 +111,31 @@ def test_a_business_refusal_names_its_code_and_message():
     )
     assert "code -1 (application error)" in str(error)
     assert "Не удалось провести документ" in str(error)
+
+
+def test_every_kind_of_value_has_its_literal_and_anything_else_is_refused():
+    assert literal(False) == "false" and literal(1.5) == "1.5"
+    assert literal(Decimal("1.50")) == "1.50" and literal(0.1) == "0.1"
+    with pytest.raises(TypeError, match="cannot write a object into an OData literal"):
+        literal(object())
+    aware = datetime(2026, 11, 23, 7, 0, tzinfo=ZoneInfo("UTC"))
+    with pytest.raises(ValueError, match="needs the ERP time zone"):
+        literal(aware)
+    assert eq("Date", aware, MSK) == "Date eq datetime'2026-11-23T10:00:00'"
+
+
+def test_a_bad_property_name_is_named_in_the_error():
+    with pytest.raises(ValueError, match=r"not a property name: 'a b'"):
+        field("a b")
+
+
+def test_a_query_leaves_out_empty_options_writes_literals_and_keeps_odata_punctuation():
+    assert query({"$skip": None, "$top": 5, "flag": True}) == "$top=5&flag=true"
+    assert query({"$filter": "x eq 'a(b),c:d*'"}) == "$filter=x%20eq%20'a(b),c:d*'"
+    assert query({"$filter": "a/b eq 1"}) == "$filter=a%2Fb%20eq%201"
+
+
+@pytest.mark.parametrize("edm", ["Edm.Decimal", "Edm.Double", "Edm.Single"])
+def test_fractions_of_every_edm_kind_read_back_as_decimal(edm):
+    value = read_value("1.25", edm, MSK)
+    assert value == Decimal("1.25") and isinstance(value, Decimal)

@@ -54,14 +54,6 @@ def literal(value: Any, tz: ZoneInfo | None = None) -> str:
     raise TypeError(f"cannot write a {type(value).__name__} into an OData literal")
 
 
-def guid(text: str) -> uuid.UUID:
-    """A 1C reference key; ValueError names the bad value's shape, not the value."""
-    try:
-        return uuid.UUID(str(text))
-    except ValueError:
-        raise ValueError("expected a GUID like 8d1d7287-0000-0000-0000-000000000000") from None
-
-
 def field(name: str) -> str:
     """A property path checked to be only a name: never a piece of query."""
     if not FIELD.match(name):
