@@ -74,6 +74,7 @@ CORE: dict[str, list[str]] = {
         "tests/integration/test_onec_filter_property.py",
     ],
     "syncd/connectors/pos/csv_export.py": [
+        "tests/unit/test_pos_csv.py",
         "tests/unit/test_pos.py",
         "tests/unit/test_pos_poison.py",
     ],
