@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 import responses
@@ -171,3 +172,80 @@ def test_the_deprecated_account_timezone_still_wins_for_its_stream_with_a_warnin
     assert "crm.timezone is Europe/Moscow: this part alone reads times in Asia/Yekaterinburg" in (
         warning
     )
+
+
+@responses.activate
+def test_a_configured_start_is_the_first_read_s_date_and_a_cursor_past_it_asks_by_id(tmp_path):
+    responses.get(API + "orders/history", json={"success": True, "history": []})
+    part = source(tmp_path, start="2026-11-01 00:00:00")
+    (first,) = list(part.poll(None))
+    asked = parse_qs(urlsplit(responses.calls[0].request.url).query)
+    assert asked["filter[startDate]"] == ["2026-11-01 00:00:00"]
+    assert (
+        first.cursor == {"since_id": 0, "start_date": "2026-11-01 00:00:00"} and first.events == []
+    )
+    list(part.poll({"since_id": 0, "start_date": "2026-11-02 00:00:00"}))  # the date kept
+    again = parse_qs(urlsplit(responses.calls[1].request.url).query)
+    assert again["filter[startDate]"] == ["2026-11-02 00:00:00"]
+    list(part.poll({"since_id": 40, "start_date": "2026-11-02 00:00:00"}))
+    by_id = parse_qs(urlsplit(responses.calls[2].request.url).query)
+    assert by_id["filter[sinceId]"] == ["40"] and "filter[startDate]" not in by_id
+
+
+@responses.activate
+def test_now_is_the_account_s_wall_clock(tmp_path):
+    responses.get(API + "orders/history", json={"success": True, "history": []})
+    before = datetime.now(ZoneInfo("Asia/Vladivostok")).replace(microsecond=0, tzinfo=None)
+    list(source(tmp_path, crm={"timezone": "Asia/Vladivostok"}).poll(None))
+    asked = parse_qs(urlsplit(responses.calls[0].request.url).query)["filter[startDate]"][0]
+    started = datetime.strptime(asked, "%Y-%m-%d %H:%M:%S")
+    assert timedelta(0) <= started - before <= timedelta(minutes=5)
+
+
+@responses.activate
+def test_events_are_named_by_the_stream_system_and_entity(tmp_path):
+    one_change_at("2026-11-23 12:00:00")
+    (batch,) = list(source(tmp_path).poll({"since_id": 4}))
+    (event,) = batch.events
+    assert (event.system, event.entity, event.external_id) == ("crm", "order", "3")
+    assert (event.stream, event.version) == ("crm_orders", "5")
+
+
+@responses.activate
+def test_customers_history_rereads_the_customers_a_hundred_at_a_time(tmp_path):
+    responses.get(
+        API + "customers/history",
+        json={"success": True, "history": [{"id": 9, "createdAt": "2026-11-23 12:00:00",
+              "field": "first_name", "source": "user", "customer": {"id": 21}}],
+              "pagination": {"totalPageCount": 1}},
+    )  # fmt: skip
+    responses.get(API + "customers", json={"success": True, "customers": [{"id": 21}]})
+    (batch,) = list(source(tmp_path, entity="customer").poll({"since_id": 8}))
+    (event,) = batch.events
+    assert (event.entity, event.external_id, event.version) == ("customer", "21", "9")
+    asked = parse_qs(urlsplit(responses.calls[0].request.url).query)
+    assert asked["filter[sinceId]"] == ["8"]
+    reread = parse_qs(urlsplit(responses.calls[1].request.url).query)
+    assert reread["filter[ids][]"] == ["21"] and reread["limit"] == ["100"]
+
+
+@responses.activate
+def test_a_history_time_from_the_future_is_warned_about_once(tmp_path, caplog):
+    ahead = (datetime.now(ZoneInfo("Europe/Moscow")) + timedelta(hours=3)).strftime(
+        "%Y-%m-%d %H:%M:%S"
+    )
+    close = (datetime.now(ZoneInfo("Europe/Moscow")) + timedelta(minutes=5)).strftime(
+        "%Y-%m-%d %H:%M:%S"
+    )
+    part = source(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="syncd.connectors.retailcrm.history_source"):
+        one_change_at(close)
+        list(part.poll({"since_id": 4}))
+        assert not caplog.records  # within the clock skew allowed
+        one_change_at(ahead)
+        list(part.poll({"since_id": 4}))
+        one_change_at(ahead)
+        list(part.poll({"since_id": 4}))
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert warning.startswith(f"stream crm_orders: RetailCRM history time {ahead} is 3.0 h ahead")
+    assert "read in crm.timezone Europe/Moscow; set crm.timezone to the account's zone" in warning
