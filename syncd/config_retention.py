@@ -11,7 +11,7 @@ docs/operations.md ("Retention and store size").  Days may be fractional
       conflicts_days: 30      # resolved conflicts
       every_seconds: 60       # how often housekeeping runs
       batch_rows: 500         # rows per delete transaction
-      vacuum_dead_ratio: 0.1  # PostgreSQL: vacuum a table with more dead rows than this
+      vacuum_dead_ratio: 0.05 # PostgreSQL: vacuum a table with more dead rows than this
       vacuum_check_seconds: 1 # PostgreSQL: how often that share is looked at
 
 ``engine.done_retention_days`` is the old name of ``commands_days``; it still
@@ -49,7 +49,7 @@ class RetentionSettings(BaseModel):
     # PostgreSQL: a table syncd churns whose dead rows (or dead TOAST chunks) exceed
     # this share (and 50) is vacuumed, whether or not autovacuum runs; 0 leaves it
     # all to autovacuum
-    vacuum_dead_ratio: float = Field(0.1, ge=0, le=1)
+    vacuum_dead_ratio: float = Field(0.05, ge=0, le=1)
     # PostgreSQL: how often the instance holding the inbox lease looks at the dead share
     # (one small statistics query); each table over the share is vacuumed at a look
     vacuum_check_seconds: float = Field(1.0, gt=0)
