@@ -37,18 +37,31 @@ WORK = ROOT / "build" / "mutation"
 BOUND = 0.85
 EQUIVALENT = ROOT / "tests" / "mutation_equivalent.txt"
 
+# the engine's in-process tests: they drive the store's queues as the daemon does
+ENGINE = [
+    "tests/integration/test_engine_pipeline.py",
+    "tests/integration/test_planning_reads.py",
+    "tests/integration/test_identity_planning.py",
+    "tests/integration/test_actions_planning.py",
+    "tests/integration/test_retention_engine.py",
+    "tests/integration/test_cli_and_metrics.py",
+    "tests/integration/test_onec_writes.py",
+    "tests/integration/test_retailcrm_partial_uploads.py",
+]
 # core module -> the tests about it (run by mutmut for each of its mutants)
 CORE: dict[str, list[str]] = {
-    "syncd/store/leases.py": ["tests/integration/test_store_leases.py"],
+    "syncd/store/leases.py": ["tests/integration/test_store_leases.py", *ENGINE],
     "syncd/store/outbox.py": [
         "tests/integration/test_store_inbox_outbox.py",
         "tests/integration/test_store_postgres_claims.py",
         "tests/integration/test_store_retention.py",
+        *ENGINE,
     ],
     "syncd/store/inbox.py": [
         "tests/integration/test_store_inbox_outbox.py",
         "tests/integration/test_store_retention.py",
         "tests/integration/test_retention_orders.py",
+        *ENGINE,
     ],
     "syncd/flows/order_rules.py": [
         "tests/unit/test_order_rules.py",
