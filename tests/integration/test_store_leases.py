@@ -194,3 +194,44 @@ def test_a_busy_loop_renews_held_leases_only_when_a_third_of_their_ttl_has_passe
     assert keeper.held("inbox") is not None
     with store.read() as conn:
         assert {lease.name for lease in leases.holders(conn)} == set(first)
+
+
+def test_a_lease_says_until_when_it_is_held_whether_taken_kept_or_renewed(store):
+    with store.begin() as conn:
+        first = leases.acquire(conn, "s", "a", ttl=30, now=1000.0)
+        kept = leases.acquire(conn, "s", "a", ttl=30, now=1010.0)
+        renewed = leases.renew(conn, kept, ttl=60, now=1020.0)
+        taken = leases.acquire(conn, "s", "b", ttl=30, now=2000.0)  # after expiry
+    assert (first.expires_at, kept.expires_at) == (1030.0, 1040.0)
+    assert renewed == leases.Lease("s", "a", first.epoch, 1080.0)
+    assert taken == leases.Lease("s", "b", first.epoch + 1, 2030.0)
+    assert taken.taken_from is None  # it expired: its holder was not known gone
+
+
+def test_a_lease_is_renewed_only_by_its_owner_at_its_epoch(store):
+    with store.begin() as conn:
+        held = leases.acquire(conn, "s", "a", ttl=30, now=1000.0)
+        assert leases.renew(conn, leases.Lease("s", "b", held.epoch, 0), ttl=30, now=1001) is None
+        assert leases.renew(conn, leases.Lease("s", "a", held.epoch - 1, 0), 30, 1001) is None
+        (row,) = [h for h in leases.holders(conn) if h.name == "s"]
+    assert row.expires_at == 1030.0  # untouched by either
+
+
+def test_ending_an_instance_lapses_its_lease_once_and_only_its_own(store):
+    with store.begin() as conn:
+        leases.acquire(conn, leases.instance_lease("host-1"), "host-1", ttl=30, now=1000.0)
+        leases.acquire(conn, leases.instance_lease("host-12"), "host-12", ttl=30, now=1000.0)
+        leases.acquire(conn, leases.instance_lease("other"), "other", ttl=30, now=1000.0)
+        assert sorted(leases.live_instances(conn, "host-", now=1010.0)) == ["host-1", "host-12"]
+        assert leases.end_instance(conn, "host-1", now=1010.0) is True
+        assert leases.end_instance(conn, "host-1", now=1011.0) is False  # already lapsed
+        assert leases.live_instances(conn, "host-", now=1012.0) == ["host-12"]
+        ended = {h.name: h.expires_at for h in leases.holders(conn)}
+    assert ended[leases.instance_lease("host-1")] == 1009.0
+
+
+def test_a_lost_lease_is_named_when_a_write_is_fenced_out(store):
+    with store.begin() as conn:
+        held = leases.acquire(conn, "stream-x", "a", ttl=30, now=1000.0)
+        with pytest.raises(LeaseLost, match=r"lease 'stream-x' epoch \d+ is no longer held"):
+            leases.fence(conn, held, now=2000.0)
