@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from syncd.model import Command, Event
 from syncd.store import bindings, inbox, outbox
+from syncd.store.schema import inbox as inbox_table
 from syncd.store.schema import outbox as outbox_table
 
 
@@ -223,3 +224,70 @@ def test_a_command_every_attempt_of_which_killed_the_process_is_set_aside_once(s
         (letter,) = dead_letters.list_open(conn)
     assert sink.applied == ["B"] and round_.dead == 1 and round_.applied == 1
     assert letter.subject == "crm/order/A" and "cut short 4 times" in letter.error
+
+
+def change_of(key: str, version: str, system: str = "erp", entity: str = "order", **data):  # noqa: ANN201
+    return Event(system, entity, key, version, data, changed_at=data.pop("at", None))
+
+
+def test_the_newest_pending_change_of_one_object_and_nothing_of_another(store):
+    with store.begin() as conn:
+        others = [change_of("A", "9", system="crm"), change_of("A", "8", entity="order_state")]
+        inbox.add(
+            conn, [change_of("A", "1"), change_of("A", "2"), change_of("B", "1"), *others], "s"
+        )
+        newest = inbox.newest_pending(conn, "erp", "order", "A")
+        assert newest.version == "2" and newest.external_id == "A"
+        inbox.mark(conn, {newest.id: ("done", "updated")})
+        assert inbox.newest_pending(conn, "erp", "order", "A").version == "1"
+        assert inbox.newest_pending(conn, "erp", "order", "C") is None
+        assert inbox.get(conn, newest.id).version == "2" and inbox.get(conn, 10**9) is None
+
+
+def test_marked_events_carry_their_state_outcome_and_time(store):
+    with store.begin() as conn:
+        inbox.add(conn, [change_of("A", "1"), change_of("B", "1"), change_of("C", "1")], "s")
+        a, b, c = inbox.pending(conn, 10)
+        inbox.mark(conn, {a.id: ("done", "updated"), b.id: ("failed", "error")}, now=1234.0)
+        rows = {r.external_id: r for r in conn.execute(select(inbox_table))}
+        assert inbox.count_pending(conn) == 1
+    assert (rows["A"].state, rows["A"].outcome, rows["A"].processed_at) == (
+        "done",
+        "updated",
+        1234.0,
+    )
+    assert (rows["B"].state, rows["B"].outcome) == ("failed", "error")
+    assert (rows["C"].state, rows["C"].processed_at) == ("pending", None)
+
+
+def test_replay_requeue_and_requeue_newest(store):
+    with store.begin() as conn:
+        inbox.add(conn, [change_of("A", "1"), change_of("A", "2"), change_of("B", "1")], "s1")
+        inbox.add(conn, [change_of("C", "1")], "s2")
+        everything = inbox.pending(conn, 10)
+        inbox.mark(conn, {e.id: ("done", "updated") for e in everything})
+        assert inbox.replay(conn, stream="s2") == 1 and inbox.count_pending(conn) == 1
+        assert inbox.requeue(conn, everything[0].id) is True
+        assert inbox.requeue(conn, 10**9) is False
+        assert inbox.requeue_newest(conn, "erp", "order", "B") is True
+        assert inbox.requeue_newest(conn, "erp", "order", "Z") is False
+        versions = sorted((e.external_id, e.version) for e in inbox.pending(conn, 10))
+    assert versions == [("A", "1"), ("B", "1"), ("C", "1")]
+
+
+def test_the_oldest_waiting_change_per_system_by_its_source_time(store):
+    with store.begin() as conn:
+        inbox.add(conn, [change_of("A", "1", at=50.0), change_of("B", "1", at=40.0),
+                         change_of("C", "1", system="crm", at=70.0)], "s")  # fmt: skip
+        (b,) = [e for e in inbox.pending(conn, 10) if e.external_id == "B"]
+        inbox.mark(conn, {b.id: ("done", "updated")})
+        assert inbox.oldest_pending_by_system(conn) == {"erp": 50.0, "crm": 70.0}
+
+
+def test_recent_payloads_of_the_systems_asked_newest_first(store):
+    with store.begin() as conn:
+        crm = change_of("C", "1", system="crm", n=3)
+        erp = [change_of("A", "1", n=1), change_of("B", "1", n=2)]
+        inbox.add(conn, [*erp, crm, change_of("D", "1", n=4)], "s")
+        assert inbox.recent_payloads(conn, ["erp"], 2) == [{"n": 4}, {"n": 2}]
+        assert inbox.recent_payloads(conn, [], 2) == []
