@@ -57,9 +57,9 @@ def record(entry: dict, identity: int) -> dict:
     return {**entry, "customer": identity}
 
 
-def counted_before(held: dict | None, identity: int) -> dict | None:
-    """The entry a purchase's record says it counted for with this customer, if any."""
-    rec = (held or {}).get(RECORD)
+def counted_before(rec: dict | None, identity: int) -> dict | None:
+    """The entry a purchase's record (``RECORD`` in its facts) says it counted for
+    with this customer, if any."""
     if not isinstance(rec, dict) or rec.get("customer") != identity:
         return None  # never counted, or counted for another customer (left there)
     return {k: v for k, v in rec.items() if k != "customer"}

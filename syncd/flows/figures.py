@@ -168,10 +168,10 @@ def _fold(figs: dict, rules: Rules) -> None:
     excess = len(online) + len(offline) - rules.keep
     if excess <= 0:
         return
-    final = [(e["at"], 0, k) for k, e in online.items() if rules.final(e["stage"])]
-    final += [(e["at"], 1, k) for k, e in offline.items()]
-    under_way = [(e["at"], 0, k) for k, e in online.items() if not rules.final(e["stage"])]
-    for _, side, key in (sorted(final) + sorted(under_way))[:excess]:
+    # the final ones first, then those under way; each oldest first
+    order = [(not rules.final(e["stage"]), e["at"], 0, k) for k, e in online.items()]
+    order += [(False, e["at"], 1, k) for k, e in offline.items()]
+    for _, _, side, key in sorted(order)[:excess]:
         kind: Kind = "online" if side == 0 else "offline"
         _settle(figs["settled"], kind, figs[kind].pop(key), rules, +1)
 

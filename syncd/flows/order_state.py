@@ -112,10 +112,6 @@ class Counted(_Part):
     total: float | None = None
     customer: int | None = None  # the identity it counted for
 
-    def entry(self) -> dict[str, Any]:
-        """The figures' entry it counted as (``customer_figures.counted_before``)."""
-        return {k: v for k, v in self.stored().items() if k != "customer"}
-
 
 _ORDER_KEYS = ErpSide._known() - {"stage", "event", "state", "state_event"}
 _PARTS = {"erp": ErpSide, "crm": CrmSide, "base": Base, "figures": Counted}

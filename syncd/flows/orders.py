@@ -155,8 +155,8 @@ class OrderSync(MappedFlow, Flow):
         if figures.is_legacy(figs):
             plan.remember.update(cf.legacy_records(ctx, identity, figs, own=ref))
         entry = self._entry(state)
-        counted = state.counted
-        was = counted.entry() if counted is not None and counted.customer == identity else None
+        counted = state.counted.stored() if state.counted is not None else None
+        was = cf.counted_before(counted, identity)
         figs = figures.count(figs, "online", ref, entry, was, cf.rules_of(self.mappings))
         state.counted = Counted.from_stored(cf.record(entry, identity))
         fields = cf.fields_of(self.mappings, figs)

@@ -113,7 +113,8 @@ class PurchaseHistory(MappedFlow, Flow):
         remember = cf.legacy_records(ctx, identity, figs) if figures.is_legacy(figs) else {}
         was = None
         if key not in figs.get("offline", {}) and figures.may_hold(figs, "offline"):
-            was = cf.counted_before(ctx.facts(*held), identity)  # a lookup only then
+            record = (ctx.facts(*held) or {}).get(cf.RECORD)  # a lookup only then
+            was = cf.counted_before(record, identity)
         entry = figures.offline_entry(
             receipt.get("total") or 0,
             str(receipt.get("at") or ""),

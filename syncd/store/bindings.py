@@ -45,7 +45,8 @@ class Binding:
     def facts(self) -> dict | None:
         """What a flow remembers of the object (read when asked: most readers of a
         binding want its ids and fingerprint only)."""
-        return json.loads(facts_codec.unpack(self.stored_facts)) if self.stored_facts else None
+        text = _text_of(self)
+        return json.loads(text) if text else None
 
 
 def _binding(row) -> Binding:  # noqa: ANN001

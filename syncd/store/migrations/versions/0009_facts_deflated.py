@@ -37,8 +37,7 @@ def _rewrite(change: Callable[[str], str]) -> None:
     after = 0
     while rows := bind.execute(_PAGE, {"after": after, "n": BATCH}).all():
         after = rows[-1].id
-        changed = [{"id": r.id, "facts": change(r.facts)} for r in rows]
-        changed = [c for c, r in zip(changed, rows, strict=True) if c["facts"] != r.facts]
+        changed = [{"id": r.id, "facts": new} for r in rows if (new := change(r.facts)) != r.facts]
         if changed:
             bind.execute(_SET, changed)
 
