@@ -2,26 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support.daemon import ROOT, parts_of
-from tests.support.erp import PASSWORD, USER, erp_sandbox
-
-
-def retail_source(tmp_path, url, monkeypatch):  # noqa: ANN001, ANN201
-    spec = {
-        "name": "store12",
-        "kind": "retail_receipts",
-        "system": "pos",
-        "options": {
-            "odata_url": url,
-            "user": USER,
-            "password_env": "SYNCD_STORE12_PASSWORD",
-            "group": "msk",
-            "requests_per_second": 1000,
-        },
-    }
-    monkeypatch.setenv("SYNCD_STORE12_PASSWORD", PASSWORD)  # the secret only in the environment
-    extra = {"mappings_dir": str(ROOT / "mappings"), "flows": [], "sinks": {}}
-    return parts_of(tmp_path, sources=[spec], extra=extra).sources["store12"]
+from tests.support.erp import erp_sandbox, retail_source
 
 
 def test_punched_receipts_come_with_the_cards_code_and_the_buyers_contacts(tmp_path, monkeypatch):

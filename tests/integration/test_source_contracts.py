@@ -12,7 +12,13 @@ from syncd_sandbox.crm_app import SandboxCrm
 from tests.support.contracts import SourceContract, SourceWorld
 from tests.support.crm import history_source
 from tests.support.daemon import ROOT, change, parts_of, write_feed
-from tests.support.erp import PASSWORD, USER, erp_parts, erp_sandbox, exchange_source, window_source
+from tests.support.erp import (
+    erp_parts,
+    erp_sandbox,
+    exchange_source,
+    retail_source,
+    window_source,
+)
 from tests.support.serve import serving
 
 CRM_KEY = "contract-source-key-0000"
@@ -91,22 +97,8 @@ class TestErpWindow(SourceContract):
 class TestRetailReceipts(SourceContract):
     @pytest.fixture
     def world(self, tmp_path, monkeypatch):
-        monkeypatch.setenv("SYNCD_STORE12_PASSWORD", PASSWORD)
         with erp_sandbox() as (app, url):
-            spec = {
-                "name": "store12",
-                "kind": "retail_receipts",
-                "system": "pos",
-                "options": {
-                    "odata_url": url,
-                    "user": USER,
-                    "password_env": "SYNCD_STORE12_PASSWORD",
-                    "group": "msk",
-                    "requests_per_second": 1000,
-                },
-            }
-            extra = {"mappings_dir": str(ROOT / "mappings"), "flows": [], "sinks": {}}
-            source = parts_of(tmp_path, sources=[spec], extra=extra).sources["store12"]
+            source = retail_source(tmp_path, url, monkeypatch)
             item = app.state.rows("Catalog_Номенклатура")[0]["Ref_Key"]
 
             def one_change() -> str:

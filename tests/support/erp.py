@@ -10,6 +10,7 @@ from syncd.connectors.onec.odata import ODataClient
 from syncd_sandbox.erp_app import PREFIX, SandboxErp
 from syncd_sandbox.erp_schema import EXCHANGE_PLAN
 from tests.support.daemon import parts_of
+from tests.support.paths import ROOT
 from tests.support.serve import serving
 
 USER, PASSWORD = "Обмен", "пароль-1С"
@@ -64,3 +65,23 @@ def window_source(name: str = "erp_orders", **options) -> dict:
         "system": "erp",
         "options": {"set": ORDERS, "entity": "order", **options},
     }
+
+
+def retail_source(tmp_path: Path, url: str, monkeypatch):  # noqa: ANN001, ANN201
+    """A store base's 1C:Розница receipts source (``store12``, group ``msk``), its
+    password only in the environment."""
+    spec = {
+        "name": "store12",
+        "kind": "retail_receipts",
+        "system": "pos",
+        "options": {
+            "odata_url": url,
+            "user": USER,
+            "password_env": "SYNCD_STORE12_PASSWORD",
+            "group": "msk",
+            "requests_per_second": 1000,
+        },
+    }
+    monkeypatch.setenv("SYNCD_STORE12_PASSWORD", PASSWORD)  # the secret only in the environment
+    extra = {"mappings_dir": str(ROOT / "mappings"), "flows": [], "sinks": {}}
+    return parts_of(tmp_path, sources=[spec], extra=extra).sources["store12"]
