@@ -30,8 +30,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 
 from syncd.config import Settings
-from syncd.engine.applying import apply_claims, claim_for, preview_for
 from syncd.engine.contracts import PartContext
+from syncd.engine.dispatching import WriteDispatch
 from syncd.engine.hints import WorkHints
 from syncd.engine.housekeeping import Housekeeping
 from syncd.engine.leasing import LeaseKeeper, heartbeat_ttl
@@ -39,6 +39,7 @@ from syncd.engine.pipeline import Pipeline, build_pipeline
 from syncd.engine.planning import plan_pending
 from syncd.engine.reloading import Reloading
 from syncd.engine.retry import RetryPolicy
+from syncd.engine.schedule import StreamSchedule
 from syncd.engine.sourcing import run_source
 from syncd.engine.webhooks import WebhookDispatch
 from syncd.logs import register_secret
@@ -87,11 +88,11 @@ class Engine(Reloading):
         self._staged: tuple[Settings, Pipeline] | None = None  # a reload waiting for work in flight
         self._sources_running: dict[str, Future] = {}
         self._source_started: dict[str, float] = {}
-        self._next_run: dict[str, float] = {}
-        self._last_start: dict[str, float] = {}  # wall time each stream's last poll began
-        self._sink_running: dict[str, list[Future]] = {}
-        self._dry_logged: set[int] = set()
+        self.schedule = StreamSchedule(lambda: self.settings.engine.webhook_gap_seconds)
         self.hints = WorkHints(lambda: self.settings.engine.tick_seconds)
+        self.writes = WriteDispatch(
+            self.store, self.owner, self.hints, self._wake.set, settings.engine.sink_workers
+        )
         self.source_failures = 0
         self._web = None
         self._routes: set[str] = set()
@@ -125,10 +126,7 @@ class Engine(Reloading):
     def nudge(self, stream: str | None = None) -> None:
         """Run ``stream``'s source soon: at once, or webhook_gap_seconds after its last poll."""
         if stream:
-            # no sooner than webhook_gap_seconds after its previous poll started
-            last = self._last_start.get(stream)
-            soonest = 0.0 if last is None else last + self.settings.engine.webhook_gap_seconds
-            self._next_run[stream] = min(self._next_run.get(stream, soonest), soonest)
+            self.schedule.nudge(stream)
         self.hints.inbox_has_more()
         self._wake.set()
 
@@ -162,9 +160,6 @@ class Engine(Reloading):
         """Run until stopped (or one full pass with ``once``); returns the exit code."""
         workers = max(1, len(self.pipeline.sources))
         self._source_pool = ThreadPoolExecutor(workers, thread_name_prefix="source")
-        self._sink_pool = ThreadPoolExecutor(
-            self.settings.engine.sink_workers, thread_name_prefix="sink"
-        )
         try:
             if once:
                 return self._run_once()
@@ -237,7 +232,7 @@ class Engine(Reloading):
             self._swap_in(*self._staged)
         now = time.time()
         for name in self.pipeline.sources:
-            if now >= self._next_run.get(name, 0.0):
+            if self.schedule.due(name, now):
                 self._start_source(name)
         busy = False if self._hold_planning() else self._plan_if_hinted()
         busy = self._dispatch_sinks(hinted_only=True) or busy
@@ -275,8 +270,7 @@ class Engine(Reloading):
             return
         source = self.pipeline.sources[name]
         interval = next(s.interval_seconds for s in self.settings.sources if s.name == name)
-        self._last_start[name] = time.time()
-        self._next_run[name] = self._last_start[name] + interval
+        self.schedule.started(name, interval, time.time())
         self.metrics.stream_last_attempt.labels(name).set(time.time())
         future = self._source_pool.submit(run_source, self.store, source, lease)
         self._sources_running[name] = future
@@ -285,11 +279,8 @@ class Engine(Reloading):
 
     def _until_next_source(self, longest: float) -> float:
         """Seconds until a stream is due to poll again (at most ``longest``)."""
-        now, due = time.time(), [longest]
-        for name in self.pipeline.sources:
-            if name not in self._sources_running and name in self._next_run:
-                due.append(self._next_run[name] - now)
-        return max(0.0, min(due))
+        idle = [n for n in self.pipeline.sources if n not in self._sources_running]
+        return self.schedule.seconds_to_next(idle, longest, time.time())
 
     def _source_run_done(self, _future: Future) -> None:
         self.hints.source_run_ended()
@@ -305,8 +296,7 @@ class Engine(Reloading):
                     self.metrics.stream_last_success.labels(name).set(time.time())
                 else:
                     self.source_failures += 1
-        for name, futs in self._sink_running.items():
-            self._sink_running[name] = [f for f in futs if not f.done()]
+        self.writes.reap()
 
     def _plan_if_hinted(self) -> bool:
         return self.hints.inbox_due() and self._plan()
@@ -335,47 +325,22 @@ class Engine(Reloading):
             self._refresh_leases()  # between batches (it writes only when renewal is due)
 
     def _dispatch_sinks(self, *, hinted_only: bool = False) -> bool:
-        """Claim due commands for each sink with a free worker; True if any were claimed.
-
-        ``hinted_only``: skip a sink nothing new may be due for (see the work hints)."""
-        claimed_any = False
-        per_sink = max(1, self.settings.engine.sink_workers // max(1, len(self.pipeline.sinks)))
-        for name, sink in self.pipeline.sinks.items():
-            if self.dry_run:
-                preview_for(self.store, sink, self.owner, self._dry_logged)
-                continue
-            if hinted_only and not self.hints.claims_due(name):
-                continue
-            running = self._sink_running.setdefault(name, [])
-            while len(running) < per_sink:
-                claims = claim_for(
-                    self.store, sink, self.owner, self.settings.engine.claim_ttl_seconds
-                )
-                if not claims:
-                    self.hints.nothing_to_claim(name)
-                    break
-                claimed_any = True
-                fut = self._sink_pool.submit(
-                    apply_claims, self.store, sink, claims, self.policy, self.metrics
-                )
-                fut.add_done_callback(lambda _f, name=name: self._sink_round_done(name))
-                running.append(fut)
-        return claimed_any
-
-    def _sink_round_done(self, name: str) -> None:
-        self.hints.write_round_ended(name)
-        self._wake.set()
+        return self.writes.dispatch(
+            self.pipeline.sinks,
+            self.policy,
+            self.metrics,
+            claim_ttl=self.settings.engine.claim_ttl_seconds,
+            dry_run=self.dry_run,
+            hinted_only=hinted_only,
+        )
 
     def _in_flight(self) -> bool:
-        return any(not f.done() for futs in self._sink_running.values() for f in futs)
+        return self.writes.in_flight()
 
     def _wait_sinks(self, timeout: float | None = None) -> bool:
-        futs = [f for futs in self._sink_running.values() for f in futs]
-        done, pending = wait_futures(futs, timeout=timeout)
-        for f in done:
-            f.result()  # surface a bug in the engine itself rather than hide it
+        finished = self.writes.wait(timeout)
         self._reap()
-        return not pending
+        return finished
 
     # -- reload and shutdown ---------------------------------------------
     def _wait_sources(self, timeout: float | None = None) -> None:
@@ -396,6 +361,6 @@ class Engine(Reloading):
             log.info("gave back %d claimed command(s)", released)
         self.leases.release_all()
         self._source_pool.shutdown(wait=False, cancel_futures=True)
-        self._sink_pool.shutdown(wait=False, cancel_futures=True)
+        self.writes.shutdown()
         self.pipeline.close()
         log.info("stopped")

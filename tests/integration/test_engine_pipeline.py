@@ -177,7 +177,7 @@ def test_an_idle_loop_woken_by_its_sources_claims_only_when_something_may_be_due
 ):
     """Every source run that ends wakes the loop; claiming (SQLite's write lock) each time
     for nothing cost an idle daemon a quarter of a core.  It claims once a tick then."""
-    from syncd.engine import daemon
+    from syncd.engine import dispatching
 
     config = write_config(
         tmp_path,
@@ -196,8 +196,8 @@ def test_an_idle_loop_woken_by_its_sources_claims_only_when_something_may_be_due
     write_feed(tmp_path, [change("order", "O1", 1, total=10)])
     engine = Engine(load_settings(config, {}), config_path=str(config), store=store)
     claims, iterations = [], []
-    real_claim, real_cycle = daemon.claim_for, engine._cycle_done
-    monkeypatch.setattr(daemon, "claim_for", lambda *a: claims.append(1) or real_claim(*a))
+    real_claim, real_cycle = dispatching.claim_for, engine._cycle_done
+    monkeypatch.setattr(dispatching, "claim_for", lambda *a: claims.append(1) or real_claim(*a))
     monkeypatch.setattr(engine, "_cycle_done", lambda: iterations.append(1) or real_cycle())
     runner = threading.Thread(target=engine.run, daemon=True)
     runner.start()

@@ -73,16 +73,17 @@ def test_the_1c_webhook_nudges_the_streams_of_that_set_and_needs_the_secret(tmp_
         )
         engine.attach_web(app)
         for name in ("erp_changes", "erp_catalog"):
-            engine._next_run[name] = 10**12
+            engine.schedule.next_run[name] = 10**12
         order = erp.state.rows(ORDERS)[0]["Ref_Key"]
         body = json.dumps({"type": ORDERS, "ref": order}).encode("utf-8-sig")  # 1C 8.2 BOM
 
         status, _ = post(app, body, token=None)
-        assert status.startswith("401") and engine._next_run["erp_changes"] == 10**12
+        assert status.startswith("401") and engine.schedule.next_run["erp_changes"] == 10**12
 
         status, reply = post(app, body)
         assert status.startswith("202") and reply["streams"] == 1
-        assert engine._next_run["erp_changes"] == 0.0 and engine._next_run["erp_catalog"] == 10**12
+        next_run = engine.schedule.next_run
+        assert next_run["erp_changes"] == 0.0 and next_run["erp_catalog"] == 10**12
 
         status, reply = post(app, b'{"ref": "x"}')
         assert status.startswith("400")
@@ -99,7 +100,7 @@ def serving(tmp_path, store, url: str, sources: list[dict]) -> tuple[Engine, Web
     )
     engine.attach_web(app)
     for name in engine.pipeline.sources:
-        engine._next_run[name] = 10**12
+        engine.schedule.next_run[name] = 10**12
     return engine, app
 
 
@@ -121,14 +122,14 @@ def test_a_burst_of_webhooks_is_read_by_one_poll_webhook_gap_seconds_after_the_l
         order = erp.state.rows(ORDERS)[0]["Ref_Key"]
         body = json.dumps({"type": ORDERS, "ref": order}).encode()
         started = 1_000_000.0
-        engine._last_start["erp_changes"] = started  # the stream's last poll began then
+        engine.schedule.last_start["erp_changes"] = started  # the stream's last poll began then
         for _ in range(3):  # a burst: each webhook asks for the same one poll
             assert post(app, body)[0].startswith("202")
-            assert engine._next_run["erp_changes"] == started + gap
-        engine._next_run["erp_changes"] = 10**12  # that poll ran; the next is far off
-        engine._last_start["erp_changes"] = started + gap
+            assert engine.schedule.next_run["erp_changes"] == started + gap
+        engine.schedule.next_run["erp_changes"] = 10**12  # that poll ran; the next is far off
+        engine.schedule.last_start["erp_changes"] = started + gap
         assert post(app, body)[0].startswith("202")
-        assert engine._next_run["erp_changes"] == started + 2 * gap
+        assert engine.schedule.next_run["erp_changes"] == started + 2 * gap
 
 
 def letters(store) -> list:
@@ -188,7 +189,7 @@ def test_a_nudge_for_a_set_no_source_reads_is_answered_as_ignored(tmp_path, stor
         status, reply = post(app, json.dumps({"type": "Document_Реализация", "ref": ref}).encode())
         assert status.startswith("200"), reply
         assert reply["ignored"] == ["no source reads Document_Реализация"]
-        assert reply["streams"] == 0 and engine._next_run["erp_changes"] == 10**12
+        assert reply["streams"] == 0 and engine.schedule.next_run["erp_changes"] == 10**12
 
         both = [{"type": ORDERS, "ref": ref}, {"type": "Document_Реализация", "ref": ref}]
         status, reply = post(app, json.dumps(both).encode())

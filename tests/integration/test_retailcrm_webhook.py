@@ -42,13 +42,13 @@ def test_the_trigger_form_with_the_token_nudges_and_without_it_is_refused(tmp_pa
         registry=engine.metrics.registry, readiness=engine.readiness, webhook_secret=lambda: SECRET
     )
     engine.attach_web(app)
-    engine._next_run["crm_orders"] = 10**12  # not due for a long while
+    engine.schedule.next_run["crm_orders"] = 10**12  # not due for a long while
 
     status, _ = post(app, urlencode({"order_id": "77"}).encode())
-    assert status.startswith("401") and engine._next_run["crm_orders"] == 10**12
+    assert status.startswith("401") and engine.schedule.next_run["crm_orders"] == 10**12
 
     status, body = post(app, urlencode({"order_id": "77", "token": SECRET}).encode())
     assert status.startswith("202") and b'"accepted": 0' in body
-    assert engine._next_run["crm_orders"] == 0.0  # runs at the next iteration
+    assert engine.schedule.next_run["crm_orders"] == 0.0  # runs at the next iteration
     with store.read() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM inbox").scalar_one() == 0
