@@ -52,6 +52,7 @@ ENGINE = [
 CORE: dict[str, list[str]] = {
     "syncd/store/leases.py": ["tests/integration/test_store_leases.py", *ENGINE],
     "syncd/store/outbox.py": [
+        "tests/integration/test_store_outbox_rules.py",
         "tests/integration/test_store_inbox_outbox.py",
         "tests/integration/test_store_postgres_claims.py",
         "tests/integration/test_store_retention.py",

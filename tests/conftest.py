@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -9,10 +10,19 @@ from typing import Any
 
 import pytest
 
-from syncd.store import Store
+from syncd.store import Store, outbox
 from tests.support.databases import PostgresUnavailable, create_pg_database, drop_pg_database
 
 BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(autouse=True)
+def _statements_built_under_a_mutant() -> None:
+    """Under ``make mutation`` (mutmut names the mutant in MUTANT_UNDER_TEST) the store's
+    cached statements are built again in each test: a planted change in the function
+    that builds one then takes effect, and each test that runs it is known to reach it."""
+    if os.environ.get("MUTANT_UNDER_TEST"):
+        outbox.reset_statements()
 
 
 @pytest.fixture(scope="session")

@@ -129,7 +129,19 @@ def _due_heads():  # noqa: ANN202 - an SQLAlchemy statement
     )
 
 
-_CANDIDATES = _due_heads()
+_built: dict[str, object] = {}  # statements built once per process (reset_statements)
+
+
+def _candidates():  # noqa: ANN202
+    if "claim" not in _built:
+        _built["claim"] = _due_heads()
+    return _built["claim"]
+
+
+def reset_statements() -> None:
+    """Build the cached statements again at their next use (for mutation testing: a
+    planted change in ``_due_heads`` shows only in a statement built after it)."""
+    _built.clear()
 
 
 def claim(
@@ -144,7 +156,7 @@ def claim(
     """Claim up to ``limit`` due commands for ``target``, heads of their objects only."""
     now = now or time.time()
     params = {"c_target": target, "c_owner": owner, "c_now": now, "c_limit": limit}
-    ids = list(conn.execute(_CANDIDATES, params).scalars())
+    ids = list(conn.execute(_candidates(), params).scalars())
     if not ids:
         return []
     token = uuid.uuid4().hex
