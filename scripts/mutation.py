@@ -18,13 +18,18 @@ no test that starts the daemon as a process, whose code mutmut cannot reach).
 Printed per module: mutants, killed (a test failed, or timed out), survived,
 not covered by those tests, and the kill ratio against the bound (85%).
 Mutants that cannot change behaviour (equivalent) are listed with the reason
-in ``tests/mutation_equivalent.txt`` and left out of the ratio.  Exit 1 when a
+in ``tests/mutation_equivalent.txt`` and left out of the ratio, each with a
+digest of its code: when the function changes and mutmut renumbers its
+mutants, a listed name that now names another mutant is counted again (and
+printed, to be judged afresh).  Exit 1 when a
 module is under the bound.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import hashlib
 import json
 import os
 import shutil
@@ -143,21 +148,37 @@ def run(max_children: int) -> int:
     return subprocess.call(mutmut, cwd=WORK, env=env)
 
 
-def equivalent() -> dict[str, str]:
-    """mutant name -> why it cannot change behaviour (tests/mutation_equivalent.txt)."""
+def equivalent() -> dict[str, tuple[str, str]]:
+    """mutant name -> (digest of its code, why it cannot change behaviour), from
+    tests/mutation_equivalent.txt: one ``NAME DIGEST REASON`` a line."""
     found = {}
     if EQUIVALENT.exists():
         for line in EQUIVALENT.read_text(encoding="utf-8").splitlines():
             if line.strip() and not line.startswith("#"):
-                name, _, why = line.partition(" ")
-                found[name] = why.strip()
+                name, digest, why = line.split(maxsplit=2)
+                found[name] = (digest, why)
+    return found
+
+
+def digests(module: str) -> dict[str, str]:
+    """Each mutant's name -> a short digest of its function as mutmut wrote it.
+
+    mutmut numbers a function's mutants in order, so a change to the function
+    renumbers them: an equivalent mutant is recognised by its code, not its name."""
+    path = WORK / "mutants" / module
+    prefix = module.removesuffix(".py").replace("/", ".") + "."
+    found = {}
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and "__mutmut_" in node.name:
+            name, node.name = node.name, "mutant"
+            found[prefix + name] = hashlib.sha256(ast.unparse(node).encode()).hexdigest()[:10]
     return found
 
 
 def report(modules: list[str]) -> bool:
     """Print each module's figures; True when every one is at or over the bound."""
-    skip = equivalent()
-    ok = True
+    listed = equivalent()
+    ok, left_out, stale, survivors = True, [], [], []
     print(f"{'module':48} {'mutants':>8} {'killed':>7} {'survived':>9} {'uncovered':>10}  ratio")
     for module in modules:
         meta = WORK / "mutants" / (module + ".meta")
@@ -166,9 +187,21 @@ def report(modules: list[str]) -> bool:
             ok = False
             continue
         codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
-        counted = {k: STATUS.get(v, "other") for k, v in codes.items() if k not in skip}
+        digest = digests(module)
+        status = {k: STATUS.get(v, "other") for k, v in codes.items()}
+        for name, (want, why) in listed.items():
+            if name not in status:
+                continue
+            if status[name] == "survived" and digest.get(name) == want:
+                left_out.append(f"  {name}: {why}")
+            else:  # killed now, or another mutant under that name: judge it again
+                stale.append(f"  {name} ({status[name]}, digest {digest.get(name)})")
+        counted = {
+            k: s for k, s in status.items() if not (k in listed and digest.get(k) == listed[k][0])
+        }
         killed = sum(s == "killed" for s in counted.values())
         survived = [k for k, s in counted.items() if s == "survived"]
+        survivors += [f"  {k} {digest.get(k)}" for k in survived]
         uncovered = sum(s == "not covered" for s in counted.values())
         if not counted:  # models only: mutmut changes code inside functions
             print(f"{module:48} {0:8}  no function to mutate")
@@ -180,11 +213,15 @@ def report(modules: list[str]) -> bool:
             f"{module:48} {len(counted):8} {killed:7} {len(survived):9} {uncovered:10}"
             f"  {ratio:6.1%} (bound {BOUND:.0%}) {mark}"
         )
-    if skip:
-        print(f"\nequivalent mutants left out ({EQUIVALENT.relative_to(ROOT)}):")
-        for name, why in sorted(skip.items()):
-            print(f"  {name}: {why}")
-    print("\nsurvivors: cd build/mutation && ../../.venv/bin/mutmut results; mutmut show NAME")
+    where = EQUIVALENT.relative_to(ROOT)
+    for title, lines in (
+        (f"equivalent mutants left out ({where})", left_out),
+        (f"listed in {where} but no longer the mutant judged there", stale),
+        ("survivors (NAME DIGEST; show one: cd build/mutation && mutmut show NAME)", survivors),
+    ):
+        if lines:
+            print(f"\n{title}:")
+            print("\n".join(sorted(lines)))
     return ok
 
 
