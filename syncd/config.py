@@ -55,7 +55,10 @@ _DB_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg")
 class StoreSettings(Strict):
     url: str | None = None
     migrate_on_start: bool = True
-    pool_size: int = Field(5, ge=1)
+    # connections kept for reuse, opened only as the daemon's threads need them: a pool
+    # smaller than its threads (main loop, sources, sink workers and their rounds, web)
+    # closed and reopened connections all day (on PostgreSQL a server process each)
+    pool_size: int = Field(20, ge=1)
 
     @field_validator("url")
     @classmethod

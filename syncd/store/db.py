@@ -47,10 +47,12 @@ class Store:
         self.dialect = engine.dialect.name
 
     @classmethod
-    def open(cls, url: str, *, pool_size: int = 5) -> Store:
+    def open(cls, url: str, *, pool_size: int = 20) -> Store:
+        """``pool_size`` connections are kept for reuse (as many again may be open
+        for a burst, closed after it); each is opened at its first need."""
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
-            return cls(_sqlite_engine(url))
+            return cls(_sqlite_engine(url, pool_size))
         if parsed.drivername in ("postgresql", "postgres"):
             parsed = parsed.set(drivername="postgresql+psycopg")
         engine = create_engine(
@@ -156,11 +158,15 @@ class Store:
         return self.engine.url.render_as_string(hide_password=True)
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, pool_size: int) -> Engine:
     parsed = make_url(url)
+    connect_args = {"timeout": 30, "check_same_thread": False}
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        sized = {"pool_size": pool_size, "max_overflow": pool_size}
+        engine = create_engine(url, connect_args=connect_args, **sized)
+    else:  # one connection per thread (SQLAlchemy's pool for an in-memory database)
+        engine = create_engine(url, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001

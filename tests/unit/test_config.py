@@ -50,7 +50,7 @@ def test_minimal_file_gives_the_documented_defaults(tmp_path):
     assert settings.state_dir == tmp_path.resolve() / "state"
     assert settings.mappings_dir == tmp_path.resolve() / "mappings"
     assert settings.store.url is None and settings.store.migrate_on_start is True
-    assert settings.store.pool_size == 5
+    assert settings.store.pool_size == 20
     assert settings.http.listen == "127.0.0.1:8787"
     assert settings.http.webhook_secret is None
     assert settings.http.max_body_bytes == 1048576
