@@ -42,7 +42,13 @@ from syncd_sandbox.crm_changes import NOT_RECORDED, changes_between
 
 STATUS_GROUPS = {
     "new": ["new"],
-    "approval": ["availability-confirmed", "offer-analog", "client-confirmed", "prepayed"],
+    "approval": [
+        "availability-confirmed",
+        "offer-analog",
+        "requires-agreement",  # the seed retailer's own "Требует согласования"
+        "client-confirmed",
+        "prepayed",
+    ],
     "assembling": ["send-to-assembling", "assembling", "assembling-complete"],
     "delivery": ["send-to-delivery", "delivering", "redirect", "delivered"],
     "complete": ["complete"],

@@ -22,7 +22,10 @@ from pydantic import BaseModel, ValidationError
 from syncd.config_errors import ConfigProblem, dotted, explain
 from syncd.errors import SyncdError
 from syncd.mappings.model import FILES, CustomersMapping, OrdersMapping, StatusesMapping
+from syncd.mappings.robot import RobotMapping
 from syncd.yamlpos import Positions, describe_yaml_error, load_with_positions, locate
+
+ROBOT = "robot.yaml"
 
 
 class MappingError(SyncdError, ValueError):
@@ -38,6 +41,7 @@ class Mappings:
     statuses: StatusesMapping
     customers: CustomersMapping
     positions: dict[str, Positions] = field(default_factory=dict, repr=False)
+    robot: RobotMapping | None = None  # robot.yaml, when the folder has one
 
     def problem(self, file: str, path: list[Any], message: str) -> ConfigProblem:
         line, column = locate(self.positions.get(file, {}), path)
@@ -101,12 +105,51 @@ def load_mappings(folder: Path) -> Mappings:
         data, positions[name] = _read(folder, name, problems)
         if data is not None:
             parsed[name] = _validate(model, data, str(folder / name), positions[name], problems)
+    if (folder / ROBOT).exists():  # optional: without it the robot is off
+        data, positions[ROBOT] = _read(folder, ROBOT, problems)
+        if data is not None:
+            parsed[ROBOT] = _validate(
+                RobotMapping, data, str(folder / ROBOT), positions[ROBOT], problems
+            )
     if problems:
         raise MappingError(problems)
-    return Mappings(
+    mappings = Mappings(
         folder,
         parsed["orders.yaml"],  # type: ignore[arg-type]
         parsed["statuses.yaml"],  # type: ignore[arg-type]
         parsed["customers.yaml"],  # type: ignore[arg-type]
         positions,
+        parsed.get(ROBOT),  # type: ignore[arg-type]
     )
+    problems = robot_against_statuses(mappings)
+    if problems:
+        raise MappingError(problems)
+    return mappings
+
+
+def robot_against_statuses(m: Mappings) -> list[ConfigProblem]:
+    """The CRM statuses the robot reads and sets, each with a stage in statuses.yaml
+    that keeps the order going: a status mapped to a terminal stage would end the
+    order in 1C (Статус Закрыт, every line cancelled) when the robot sets it."""
+    robot, s = m.robot, m.statuses
+    if robot is None or not robot.enabled:
+        return []
+    problems = []
+    for path, code in (
+        (["orders", "status"], robot.orders.status),
+        (["outcomes", "agreed"], robot.outcomes.agreed),
+        (["outcomes", "needs_agreement"], robot.outcomes.needs_agreement),
+    ):
+        stage = s.crm.get(code)
+        if stage is None:
+            message = f"status {code!r} has no stage in statuses.yaml crm: map it there"
+        elif stage in s.terminal:
+            message = f"status {code!r} is mapped to the terminal stage {stage!r} in statuses.yaml"
+        else:
+            continue
+        problems.append(m.problem(ROBOT, path, message))
+    if robot.outcomes.reasons_to == "custom_field" and not robot.outcomes.custom_field_code:
+        problems.append(
+            m.problem(ROBOT, ["outcomes", "reasons_to"], "custom_field needs custom_field_code")
+        )
+    return problems

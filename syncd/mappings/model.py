@@ -230,7 +230,10 @@ def write_schemas(folder: Path) -> list[Path]:
     """The JSON Schema of each file, as editors read them."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, model in {**FILES, "pos_csv.yaml": PosCsvMapping}.items():
+    from syncd.mappings.robot import RobotMapping
+
+    extra = {"pos_csv.yaml": PosCsvMapping, "robot.yaml": RobotMapping}
+    for name, model in {**FILES, **extra}.items():
         schema = model.model_json_schema()
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["title"] = f"syncd {name}"
