@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -78,6 +79,19 @@ inbox_seen = Table(
     metadata,
     Column("object_digest", LargeBinary(16), primary_key=True),
     Column("version", String(255), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Free stock per CRM offer (externalId) and CRM store code, as 1C last said; the
+# amount as a decimal string (exact on both stores).
+stock = Table(
+    "stock",
+    metadata,
+    Column("offer", String(255), nullable=False),
+    Column("store", String(100), nullable=False),
+    Column("available", String(40), nullable=False),
+    Column("changed_at", Float, nullable=False),
+    PrimaryKeyConstraint("offer", "store", name="pk_stock"),
     sqlite_with_rowid=False,
 )
 
