@@ -18,6 +18,7 @@ from syncd.commands.db_copy import db_copy_command
 from syncd.commands.demo import demo_command
 from syncd.commands.inspect import dead_letters_group, status_command
 from syncd.commands.mappings import mappings_group
+from syncd.commands.robot import robot_group
 from syncd.commands.run import run_command
 from syncd.commands.sandbox import sandbox_group
 
@@ -43,6 +44,7 @@ for command in (
     demo_command,
     customers_group,
     backfill_group,
+    robot_group,
 ):
     main.add_command(command)
 db_group.add_command(db_copy_command)
