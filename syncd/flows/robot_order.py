@@ -104,19 +104,25 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _payments(value: Any, problems: list[str]) -> Iterable[Payment]:
-    """``payments`` as a map keyed by id, a list, or empty in either shape."""
+def _objects(value: Any, what: str, problems: list[str]) -> Iterable[tuple[int, dict]]:
+    """A list of objects as the API gives one: a list, a map keyed by id, or empty in
+    either shape; each with its 1-based number.  What is not an object is a problem."""
     if value is None:
         return
     if isinstance(value, dict):
         value = list(value.values())
     if not isinstance(value, list):
-        problems.append(f"payments is a {type(value).__name__}, not a map or a list")
+        problems.append(f"{what}s is a {type(value).__name__}, not a map or a list")
         return
-    for i, p in enumerate(value, 1):
-        if not isinstance(p, dict):
-            problems.append(f"payment {i} is not an object")
-            continue
+    for number, item in enumerate(value, 1):
+        if isinstance(item, dict):
+            yield number, item
+        else:
+            problems.append(f"{what} {number} is not an object")
+
+
+def _payments(value: Any, problems: list[str]) -> Iterable[Payment]:
+    for _, p in _objects(value, "payment", problems):
         status = p.get("status")
         status = status.get("code") if isinstance(status, dict) else status
         yield Payment(_text(status) or None, money(p.get("amount")))
@@ -136,16 +142,6 @@ def _address(value: Any) -> str:
 
 
 def _lines(value: Any, problems: list[str]) -> Iterable[Line]:
-    if value is None:
-        return
-    if isinstance(value, dict):
-        value = list(value.values())
-    if not isinstance(value, list):
-        problems.append(f"items is a {type(value).__name__}, not a list")
-        return
-    for number, item in enumerate(value, 1):
-        if not isinstance(item, dict):
-            problems.append(f"line {number} is not an object")
-            continue
+    for number, item in _objects(value, "item", problems):
         offer = item.get("offer") if isinstance(item.get("offer"), dict) else {}
         yield Line(_text(offer.get("externalId")) or None, money(item.get("quantity")), number)

@@ -15,13 +15,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from syncd.mappings.model import _Strict
 
 CONDITIONS = ("total_below", "no_customer_comment", "paid", "address", "in_stock")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class RobotScope(_Strict):
