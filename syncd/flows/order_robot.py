@@ -106,7 +106,6 @@ def scope_note(rules: RobotMapping, order: RobotOrder) -> str:
 
 def decide(rules: RobotMapping, order: RobotOrder, stock: Stock) -> RobotDecision:
     """Check every condition turned on; agree only when all hold."""
-    checks: list[Check] = []
     on = rules.conditions
     steps: list[tuple[bool, Callable[[], Check]]] = [
         (on.total_below is not None, lambda: _total(order, on.total_below)),
@@ -115,7 +114,7 @@ def decide(rules: RobotMapping, order: RobotOrder, stock: Stock) -> RobotDecisio
         (on.address, lambda: _address(rules, order)),
         (on.in_stock, lambda: _in_stock(order, stock)),
     ]
-    checks = [check() for enabled, check in steps if enabled]
+    checks: list[Check] = [check() for enabled, check in steps if enabled]
     if order.problems:  # a body the robot cannot fully read is never agreed by it
         problems = "; ".join(order.problems)
         checks.append(Check("readable", False, problems, "CRM order", f"unreadable: {problems}"))
