@@ -35,6 +35,7 @@ def rules_of(mappings: Mappings) -> figures.Rules:
         completed=frozenset({statuses.stages[-1]}),
         cancelled=frozenset(statuses.terminal),
         keep=mappings.customers.figures.live_entries,
+        redemption=mappings.customers.figures.redemption,
     )
 
 

@@ -1,6 +1,9 @@
 """A customer's figures, pure: what each purchase adds, and what is written to the CRM.
 
-- redemption rate = completed / (completed + cancelled) online orders;
+- redemption rate = completed / (completed + cancelled) online orders, the share
+  of orders brought to the end (or, with ``redemption: completed_to_cancelled``,
+  completed / cancelled, the seed's words taken literally: no value without a
+  cancelled order);
 - LTV = completed online orders + offline purchases (returns deducted);
 - online and offline order counts, average check, last purchase date.
 
@@ -53,6 +56,7 @@ class Rules:
     completed: frozenset[str]
     cancelled: frozenset[str]
     keep: int
+    redemption: str = "completed_share"  # or "completed_to_cancelled" (customers.yaml)
 
     def final(self, stage: str | None) -> bool:
         return stage in self.completed or stage in self.cancelled
@@ -129,13 +133,19 @@ def compute(figs: dict, rules: Rules) -> dict[str, Any]:
     if newest is not None:
         dates.append(newest)
     return {
-        "redemption_rate": round(n_done / (n_done + n_lost), 4) if n_done or n_lost else None,
+        "redemption_rate": _redemption(n_done, n_lost, rules.redemption),
         "ltv": ltv,
         "online_orders": len(figs.get("online", {})) + s["online"],
         "offline_orders": n_sales,
         "average_check": round(ltv / purchases, 2) if purchases else None,
         "last_purchase": max(dates) if dates else None,
     }
+
+
+def _redemption(done: int, lost: int, formula: str) -> float | None:
+    if formula == "completed_to_cancelled":
+        return round(done / lost, 4) if lost else None
+    return round(done / (done + lost), 4) if done or lost else None
 
 
 def custom_fields(values: dict[str, Any], codes: dict[str, str]) -> dict[str, Any]:

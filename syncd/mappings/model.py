@@ -136,6 +136,13 @@ class FiguresMapping(_Strict):
     offline_orders: str | None = "offline_orders"
     average_check: str | None = "average_check"
     last_purchase: str | None = "last_purchase"
+    redemption: Literal["completed_share", "completed_to_cancelled"] = Field(
+        "completed_share",
+        description="the redemption rate: completed / (completed + cancelled) online orders "
+        "(completed_share, 0..1), or completed / cancelled (completed_to_cancelled, the "
+        "ratio as the seed words it: above 1 when more are completed, none without a "
+        "cancelled order)",
+    )
     live_entries: int = Field(
         20,
         ge=1,

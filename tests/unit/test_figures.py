@@ -162,6 +162,38 @@ def test_a_folded_completed_order_cancelled_later_leaves_the_totals_once():
     assert values["redemption_rate"] == round(2 / 3, 4)
 
 
+def test_the_redemption_rate_as_a_share_by_default_or_completed_to_cancelled_when_set():
+    """3 completed and 1 cancelled, two of them folded: 0.75 as a share, 3.0 as the ratio
+    the seed words (completed to cancelled), which has no value without a cancelled one."""
+    ratio = figures.Rules(COMPLETED, CANCELLED, keep=2, redemption="completed_to_cancelled")
+    share, as_ratio = Customer(K2), Customer(ratio)
+    for c in (share, as_ratio):
+        for ref, stage, day in (
+            ("A", "complete", "2026-01-01"),
+            ("B", "cancelled", "2026-01-02"),
+            ("C", "complete", "2026-01-03"),
+            ("D", "complete", "2026-01-04"),
+        ):
+            c.order(ref, stage, 100, day)
+    assert figures.compute(share.figs, K2)["redemption_rate"] == 0.75
+    assert figures.compute(as_ratio.figs, ratio)["redemption_rate"] == 3.0
+    as_ratio.order("B", "complete", 100, "2026-01-02")  # the cancelled one completed after all
+    assert figures.compute(as_ratio.figs, ratio)["redemption_rate"] is None
+    assert figures.compute(as_ratio.figs, K2)["redemption_rate"] == 1.0
+
+
+def test_customers_yaml_chooses_the_redemption_formula(tmp_path):
+    from syncd.flows.customer_figures import rules_of
+
+    assert rules_of(load_mappings(ROOT / "mappings")).redemption == "completed_share"
+    folder = tmp_path / "mappings"
+    shutil.copytree(ROOT / "mappings", folder)
+    text = (folder / "customers.yaml").read_text(encoding="utf-8")
+    text = text.replace("redemption: completed_share", "redemption: completed_to_cancelled")
+    (folder / "customers.yaml").write_text(text, encoding="utf-8")
+    assert rules_of(load_mappings(folder)).redemption == "completed_to_cancelled"
+
+
 def test_the_last_day_survives_the_newest_purchases_being_undone():
     c = Customer(figures.Rules(COMPLETED, CANCELLED, keep=1))
     for ref, day in (("A", "2026-01-01"), ("B", "2026-01-05"), ("C", "2026-01-09")):
