@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,11 @@ from syncd.store import Store, outbox
 from tests.support.databases import PostgresUnavailable, create_pg_database, drop_pg_database
 
 BACKENDS = ["sqlite", "postgresql"]
+
+# pytest compiles each test module anew (rewriting its asserts) unless it may cache the
+# result in __pycache__ (git-ignored); PYTHONDONTWRITEBYTECODE forbids that and made
+# every run of the unit layer ~5 s slower.  The test modules are imported after this.
+sys.dont_write_bytecode = False
 
 
 @pytest.fixture(autouse=True)
