@@ -59,7 +59,7 @@ def test_the_needs_agreement_status_must_be_given(tmp_path):
 @pytest.mark.parametrize(
     ("code", "message"),
     [
-        ("no-call", "status 'no-call' is mapped to the terminal stage 'cancelled'"),
+        ("cancel-other", "status 'cancel-other' is mapped to the terminal stage 'cancelled'"),
         ("call-me-later", "status 'call-me-later' has no stage in statuses.yaml crm"),
     ],
 )
@@ -78,3 +78,10 @@ def test_reasons_in_a_custom_field_need_its_code(tmp_path):
     text = "outcomes:\n  needs_agreement: requires-agreement\n  reasons_to: custom_field\n"
     (found,) = problems(tmp_path, text)
     assert "outcomes.reasons_to" in found and "custom_field_code" in found
+
+
+def test_a_missed_call_does_not_end_the_order():
+    """The CRM files "Недозвон" under cancel, but the operator calls again: mapped to a
+    terminal stage, the first missed call closed the order in 1C for good."""
+    statuses = load_mappings(ROOT / "mappings").statuses
+    assert statuses.crm["no-call"] not in statuses.terminal
