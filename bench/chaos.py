@@ -15,7 +15,6 @@ Exits 1 when a bound is missed.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import uuid
@@ -24,32 +23,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sqlalchemy as sa  # noqa: E402
-
+from bench.pg_databases import drop_database, fresh_database  # noqa: E402
 from syncd_sandbox.demo.chaos import ChaosPlan, run_chaos  # noqa: E402
-
-ADMIN = os.environ.get(
-    "SYNCD_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 
 
 def fresh_store(kind: str) -> tuple[str | None, str | None]:
     if kind == "sqlite":
         return None, None
     name = f"syncd_chaos_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return sa.engine.make_url(ADMIN).set(database=name).render_as_string(False), name
-
-
-def drop_store(name: str | None) -> None:
-    if name:
-        admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    return fresh_database(name), name
 
 
 def one_run(plan: ChaosPlan, store: str, title: str, keep: Path | None):  # noqa: ANN201
@@ -63,7 +45,8 @@ def one_run(plan: ChaosPlan, store: str, title: str, keep: Path | None):  # noqa
                 print(line, flush=True)
             return report
     finally:
-        drop_store(name)
+        if name:
+            drop_database(name)
 
 
 def main() -> int:

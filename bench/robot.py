@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.pg_databases import drop_database, fresh_database  # noqa: E402
 from syncd.flows.order_robot import StockRows, decide  # noqa: E402
 from syncd.flows.robot_order import RobotOrder  # noqa: E402
 from syncd.mappings.robot import RobotMapping  # noqa: E402
@@ -35,9 +36,6 @@ from syncd.store import Store, stock  # noqa: E402
 
 TARGET = 2000.0  # decisions per second on SQLite
 STORES = [f"store-{i:02d}" for i in range(10)]
-ADMIN = os.environ.get(
-    "SYNCD_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 
 
 def order_body(rng: random.Random, i: int, offers: int) -> dict:
@@ -71,29 +69,10 @@ def order_body(rng: random.Random, i: int, offers: int) -> dict:
 
 
 def open_store(kind: str, folder: Path) -> tuple[Store, str | None]:
-    if kind == "sqlite":
-        store = Store.open(f"sqlite:///{folder / 'syncd.db'}")
-        store.upgrade()
-        return store, None
-    import sqlalchemy as sa
-
-    name = f"syncd_bench_robot_{os.getpid()}"
-    admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    store = Store.open(ADMIN.rsplit("/", 1)[0] + f"/{name}")
+    name = None if kind == "sqlite" else f"syncd_bench_robot_{os.getpid()}"
+    store = Store.open(fresh_database(name) if name else f"sqlite:///{folder / 'syncd.db'}")
     store.upgrade()
     return store, name
-
-
-def drop(name: str) -> None:
-    import sqlalchemy as sa
-
-    admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
 
 
 def main() -> int:
@@ -129,7 +108,7 @@ def main() -> int:
         finally:
             store.dispose()
             if pg_name:
-                drop(pg_name)
+                drop_database(pg_name)
     rate = args.orders / took
     print(
         f"{args.store}: {args.orders:,} orders against {len(rows):,} stock rows in {took:.2f} s: "

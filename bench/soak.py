@@ -58,6 +58,7 @@ import sqlalchemy as sa  # noqa: E402
 import yaml  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
+from bench.pg_databases import drop_database, fresh_database  # noqa: E402
 from syncd.config import load_settings  # noqa: E402
 from syncd.config_errors import ConfigError  # noqa: E402
 from syncd_sandbox.demo import soak, soak_report  # noqa: E402
@@ -66,9 +67,6 @@ from syncd_sandbox.demo.day import ORDERS, percentile  # noqa: E402
 from syncd_sandbox.demo.runner import Webhooks  # noqa: E402
 from syncd_sandbox.demo.world import World  # noqa: E402
 
-ADMIN = os.environ.get(
-    "SYNCD_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 SETTLE_SECONDS = 300.0  # after the last order is created, for the last lives to end
 
 
@@ -107,21 +105,6 @@ def set_offset(path: Path, seconds: float) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(f"{seconds:.3f}\n")
     os.replace(tmp, path)
-
-
-def fresh_database(name: str) -> str:
-    admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return sa.engine.make_url(ADMIN).set(database=name).render_as_string(False)
-
-
-def drop_database(name: str) -> None:
-    admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
 
 
 class Store:
