@@ -88,12 +88,12 @@ class WriteDispatch:
         return any(not f.done() for futs in self._running.values() for f in futs)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Wait for the rounds in flight; True when all ended within ``timeout``."""
+        """Wait for the rounds in flight; True when all ended within ``timeout``
+        (``reap`` then forgets them: the main loop's reap does, with its sources)."""
         futs = [f for futs in self._running.values() for f in futs]
         done, pending = wait_futures(futs, timeout=timeout)
         for f in done:
             f.result()  # surface a bug in the engine itself rather than hide it
-        self.reap()
         return not pending
 
     def shutdown(self) -> None:
