@@ -95,6 +95,25 @@ stock = Table(
     sqlite_with_rowid=False,
 )
 
+# Delayed actions (the no-answer chain's "in 3 hours"): due at a time, fired once (an
+# event in the inbox, in the same transaction), cancelled when the order moves on.
+timers = Table(
+    "timers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(255), nullable=False, unique=True),  # scheduling twice is a no-op
+    Column("kind", String(100), nullable=False),
+    Column("subject", String(255), nullable=False),  # "crm/order/<ref>": what it is about
+    Column("due_at", Float, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("state", String(20), nullable=False),  # pending | fired | cancelled
+    Column("created_at", Float, nullable=False),
+    Column("ended_at", Float),
+    Column("note", Text),  # why it was cancelled
+    Index(None, "state", "due_at"),
+    Index(None, "subject", "state"),
+)
+
 # Writes to make; one business object's commands run in id order, one at a time.
 outbox = Table(
     "outbox",
