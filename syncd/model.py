@@ -170,6 +170,22 @@ class Conflict:
     details: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Timer:
+    """A delayed action (``syncd.store.timers``): at ``due_at`` (epoch seconds) it fires
+    once, as an event ``syncd/timer/<key>`` carrying ``payload``, unless cancelled first.
+
+    ``key`` is unique: scheduling the same timer twice keeps the first.  ``subject``
+    names what it is about (``crm/order/<ref>``); cancelling a subject cancels its
+    pending timers of that ``kind``."""
+
+    key: str
+    kind: str
+    subject: str
+    due_at: float
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class Plan:
     """What a flow decided for one event: commands to queue and the outcome."""
@@ -180,3 +196,8 @@ class Plan:
     note: str = ""
     # facts to keep about objects, by (system, entity, id): stored with the plan
     remember: dict[tuple[str, str, str], dict] = field(default_factory=dict)
+    # pending timers to cancel, as (kind, subject, why): stored before ``timers``
+    cancel_timers: list[tuple[str, str, str]] = field(default_factory=list)
+    timers: list[Timer] = field(default_factory=list)  # to schedule, with the plan
+    # free stock to keep, as (CRM offer externalId, CRM store code, available)
+    stock: list[tuple[str, str, Any]] = field(default_factory=list)

@@ -147,6 +147,10 @@ class FlowContext(ABC):
         """(source, id) of every record bound to a customer, oldest first."""
         raise NotImplementedError
 
+    def stock(self, offers: Iterable[str]) -> list[dict]:
+        """Free stock rows ``{"offer", "store", "available"}`` of these CRM offers."""
+        raise NotImplementedError
+
 
 class Flow(Part):
     def __init__(

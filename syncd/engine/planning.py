@@ -12,22 +12,35 @@ event first, a batch per transaction.  For each batch:
    is not one of its sink's actions, dead-letters the event;
 3. a command whose data equals what syncd already wrote (or queued) for the
    same object is dropped as ``unchanged``;
-4. commands, conflicts, dead letters and the events' outcomes are written in
-   one transaction, fenced by the lease.
+4. commands, conflicts, dead letters, timers (cancelled, then scheduled), free
+   stock and the events' outcomes are written in one transaction, fenced by
+   the lease.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from syncd.engine import actions, failpoints
 from syncd.engine.contracts import FlowContext
 from syncd.engine.pipeline import Pipeline
 from syncd.model import Command, Event, Outcome, Plan
-from syncd.store import Store, bindings, conflicts, dead_letters, inbox, leases, outbox
+from syncd.store import (
+    Store,
+    bindings,
+    conflicts,
+    dead_letters,
+    inbox,
+    leases,
+    outbox,
+    stock,
+    timers,
+)
 from syncd.store.leases import Lease
 
 log = logging.getLogger(__name__)
@@ -65,6 +78,7 @@ class StoreView(FlowContext):
         # a ref looked up but not found is cached as None: no second query
         self.cache = {ref: prefetched.get(ref) for ref in looked_up}
         self.remembered: dict = {}
+        self.kept_stock: list[tuple[str, str, object]] = []
         self.identified: dict[tuple[str, str], object] = {}  # (source, id) -> Assignment
         self.records: dict[int, list[tuple[str, str]]] = {}  # identity -> (source, id)
         # every pending event, by object (None: pending events beyond the batch exist)
@@ -170,6 +184,22 @@ class StoreView(FlowContext):
         """Facts a plan keeps: seen at once by the next events of this batch."""
         self.remembered.update(facts)
 
+    def stock(self, offers: Iterable[str]) -> list[dict]:
+        """Free stock rows of these offers; a row this batch's plans keep wins."""
+        wanted = set(offers)
+        with self.store.read() as conn:
+            rows = {(r["offer"], r["store"]): r for r in stock.rows_of(conn, wanted)}
+        for offer, store_code, available in self.kept_stock:
+            if offer in wanted:
+                rows[(offer, store_code)] = {
+                    "offer": offer, "store": store_code, "available": Decimal(available)
+                }  # fmt: skip
+        return list(rows.values())
+
+    def keep_stock(self, rows: list) -> None:
+        """Stock a plan keeps: read at once by the next events of this batch."""
+        self.kept_stock.extend(rows)
+
 
 @dataclass
 class PlanningRound:
@@ -211,6 +241,7 @@ def plan_pending(
             continue
         merged = _merge(plans)
         view.remember(merged.remember)
+        view.keep_stock(merged.stock)
         planned.append((ev, merged))
 
     commands = _drop_unchanged(store, pipeline, planned)
@@ -225,6 +256,11 @@ def plan_pending(
         for _, plan in planned:
             for c in plan.conflicts:
                 conflicts.add(conn, c)
+            for kind, subject, why in plan.cancel_timers:
+                timers.cancel(conn, kind, subject, why)
+            timers.schedule(conn, plan.timers)
+            if plan.stock:
+                stock.put(conn, plan.stock, time.time())
         for ev, error in failed:
             dead_letters.add(
                 conn,
@@ -305,6 +341,9 @@ def _merge(plans: list[Plan]) -> Plan:
         merged.commands.extend(p.commands)
         merged.conflicts.extend(p.conflicts)
         merged.remember.update(p.remember)
+        merged.cancel_timers.extend(p.cancel_timers)
+        merged.timers.extend(p.timers)
+        merged.stock.extend(p.stock)
     return merged
 
 
