@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 # The *_created series (a counter's creation time) only add noise to every scrape.
 disable_created_metrics()
 
+TIMER_OVERDUE_SECONDS = 60.0  # a timer this late has not fired: the engine is not running
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 14400)
 
 
@@ -69,6 +70,25 @@ class Metrics:
             "syncd_apply_latency_seconds",
             "From the change at the source to its write applied at the target.",
             ["direction"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.robot_decisions = Counter(
+            "syncd_robot_decisions",
+            "Order robot decisions made in the CRM, by outcome (agree, needs_agreement, "
+            "overtaken: a person moved the order first).",
+            ["outcome"],
+            registry=r,
+        )
+        self.robot_failed_conditions = Counter(
+            "syncd_robot_failed_conditions",
+            "Conditions that kept the order robot from agreeing an order, by condition.",
+            ["condition"],
+            registry=r,
+        )
+        self.robot_decision_seconds = Histogram(
+            "syncd_robot_decision_seconds",
+            "From an order's creation in the CRM to the robot's status in it.",
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
@@ -160,7 +180,8 @@ class StoreCollector(Collector):
         return []  # values come from the database at collect time only
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from syncd.store import conflicts, dead_letters, inbox, outbox
+        from syncd import clock
+        from syncd.store import conflicts, dead_letters, inbox, outbox, timers
 
         up = GaugeMetricFamily("syncd_store_up", "1 when the store answered this scrape.")
         try:
@@ -171,6 +192,7 @@ class StoreCollector(Collector):
                 states = outbox.counts(conn)
                 letters = dead_letters.count_open(conn)
                 open_conflicts = conflicts.count_open(conn)
+                waiting_timers = timers.pending_counts(conn, clock.now(), TIMER_OVERDUE_SECONDS)
         except Exception as exc:  # a broken store must not break /metrics
             log.warning("store unreachable while collecting metrics: %s", type(exc).__name__)
             up.add_metric([], 0)
@@ -216,3 +238,16 @@ class StoreCollector(Collector):
         yield GaugeMetricFamily(
             "syncd_conflicts_open", "Conflicts waiting for an operator.", value=open_conflicts
         )
+        pending_g = GaugeMetricFamily(
+            "syncd_timers_pending", "Timers waiting to fire, per kind.", labels=["kind"]
+        )
+        overdue_g = GaugeMetricFamily(
+            "syncd_timers_overdue",
+            f"Timers due over {TIMER_OVERDUE_SECONDS:.0f} s ago and not fired yet, per kind.",
+            labels=["kind"],
+        )
+        for kind, (n, overdue) in sorted(waiting_timers.items()):
+            pending_g.add_metric([kind], n)
+            overdue_g.add_metric([kind], overdue)
+        yield pending_g
+        yield overdue_g

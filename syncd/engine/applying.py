@@ -4,7 +4,8 @@ A round claims due commands for one sink (heads of their objects only), hands
 them to the sink, and records each result under the claim's token:
 
 - applied → ``done``; the binding remembers the fingerprint of what was
-  written (echo detection) and the apply latency is observed;
+  written (echo detection) and the apply latency is observed; the object as
+  the write left it goes into the inbox when the sink hands it back;
 - transient failure → back to ``pending`` with the next attempt time from the
   retry policy; after the last attempt → dead letter;
 - permanent failure → dead letter at once, with the error;
@@ -125,6 +126,10 @@ def apply_claims(
                 direction = f"{cmd.origin_system or 'syncd'}_to_{sink.system}"
                 latencies.append((direction, max(0.0, now - cmd.source_changed_at)))
         bindings.record_writes(conn, writes, now)
+        # what the writes made that no source reports (syncd's own CRM changes)
+        made = [outcome[c.command.id].event for c in ok if c.command.id in done]
+        if any(made):
+            inbox.add(conn, [e for e in made if e is not None], sink.name)
         round_.applied = len(writes)
         round_.lost = len(ok) - len(writes)
         for claim in failed:

@@ -206,7 +206,8 @@ class Result:
 
     ``superseded``: the target object changed since the command was planned,
     so it was not written; ``event`` (the object as it is now) goes into the
-    inbox, and the flows decide again from there.
+    inbox, and the flows decide again from there.  An applied result may carry
+    an ``event`` too: the object as the write left it, for the flows.
 
     ``deferred``: not tried at all (the sink's round ran out of time first);
     the command is due again at once and the round does not use up an attempt.
@@ -224,9 +225,16 @@ class Result:
 
     @classmethod
     def applied(
-        cls, command: Command, remote_id: str | None = None, version: str | None = None
+        cls,
+        command: Command,
+        remote_id: str | None = None,
+        version: str | None = None,
+        event: Event | None = None,
     ) -> Result:
-        return cls(command.id or 0, True, remote_id=remote_id, version=version)
+        """Written.  ``event``: the object as the write left it, when the flows must
+        learn of it (a change syncd made that no source will report: the CRM's
+        history leaves out syncd's own writes)."""
+        return cls(command.id or 0, True, remote_id=remote_id, version=version, event=event)
 
     @classmethod
     def failed(cls, command: Command, error: str, *, permanent: bool = False) -> Result:

@@ -22,6 +22,7 @@ POINTS = (
     # inside multi-step writes, between their outside calls
     "erp.after_patch",  # 1C order PATCHed, its version not yet noted, not yet posted
     "erp.after_post",  # 1C order posted, not yet re-read and verified
+    "crm.after_status_move",  # CRM order's status moved, its reminder task not yet made
 )
 
 _lock = threading.Lock()

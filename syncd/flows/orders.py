@@ -205,10 +205,16 @@ class OrderSync(MappedFlow, Flow):
         if event.system == "crm":
             crm = state.crm_side()
             seen = crm.history_id
-            if (seen is not None and _int(event.version) < int(seen)) or _folded(crm.event, event):
+            if _folded(crm.event, event):
+                return False
+            # a status syncd moved (``0-set-<command>``) is the CRM's order right after
+            # that write: newer than anything folded before it, whatever the history id
+            moved = "-set-" in event.version
+            if not moved and seen is not None and _int(event.version) < int(seen):
                 return False
             state.crm = self.mapper.crm_side(event.payload)
-            state.crm.history_id, state.crm.event = _int(event.version), event.id
+            state.crm.history_id = max(_int(event.version), int(seen or 0))
+            state.crm.event = event.id
             return True
         _, data = self.mapper.erp_ref(event)
         erp = state.erp_side()
@@ -337,7 +343,8 @@ def _folded(folded: int | None, event: Event) -> bool:
 
 def _int(text: str) -> int:
     """A CRM event's history id: ``812``, or ``812-reread-77`` for the state the CRM sink
-    re-read after a write that got no answer (a version of its own, same history id)."""
+    re-read after a write that got no answer (a version of its own, same history id),
+    or ``0-set-77`` for the order as a status move left it (no history id known)."""
     try:
         return int(str(text).split("-", 1)[0])
     except (TypeError, ValueError):

@@ -9,7 +9,10 @@
   its externalId;
 - ``link_or_create`` — the customer bound to a 1C partner (the key), found by
   binding, an alias (the same person under an older externalId), or one of
-  ``match``'s phones or e-mail, else created, and given ``customer``'s fields.
+  ``match``'s phones or e-mail, else created, and given ``customer``'s fields;
+- ``move_status`` — the order (by externalId) to ``status`` with ``fields``,
+  only while its status is one of ``expect`` (never over a person's choice),
+  then a ``task`` for its manager when asked (``status_moves``).
 
 The objects' own fields are the CRM's API v5 fields and are checked by the CRM;
 what is checked here is the shape syncd relies on.
@@ -54,4 +57,27 @@ class LinkOrCreate(Action):
     aliases: list[str] = Field(default_factory=list)
 
 
-ACTIONS = table(Upsert, Edit, FixExternalId, LinkOrCreate)
+class Reminder(BaseModel):
+    """A CRM task for the order's manager (the one in the order when the task is made)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    text: str = Field(..., min_length=1)
+    commentary: str | None = None
+    performer_id: int | None = None  # None: the order's managerId (no task when it has none)
+
+
+class MoveStatus(Action):
+    name = "move_status"
+    status: str = Field(..., min_length=1)
+    expect: list[str] = Field(..., min_length=1)  # written only while the status is one of these
+    fields: dict[str, Any] = Field(default_factory=dict)  # statusComment, customFields...
+    reminder: Reminder | None = None
+    site: str | None = None
+    why: str = ""  # who asks and why ("robot: needs agreement"): logs and metrics
+    step: str = ""  # makes repeated moves to the same status distinct ("no answer 2")
+    # robot decisions, counted when the move is made: outcome, failed conditions,
+    # the order's creation time (epoch s) for the time-to-decision histogram
+    robot: dict[str, Any] | None = None
+
+
+ACTIONS = table(Upsert, Edit, FixExternalId, LinkOrCreate, MoveStatus)

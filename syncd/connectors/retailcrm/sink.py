@@ -14,7 +14,9 @@ externalId syncd controls (``Command.key``):
 - ``fix_external_id`` — give a CRM-born object (payload ``{"id": …}``) its
   externalId;
 - ``link_or_create`` — a customer found by binding, phone or e-mail, or new
-  (``linking``).
+  (``linking``);
+- ``move_status`` — an order's status moved by syncd's rules, only while a
+  person has not moved it first (``status_moves``).
 
 A round (one batch) never holds its worker for long: customers first (linked,
 then uploaded), then orders and single-object writes, each phase's objects
@@ -41,6 +43,7 @@ from syncd.connectors.retailcrm.actions import ACTIONS
 from syncd.connectors.retailcrm.client import client_for
 from syncd.connectors.retailcrm.late_writes import LateWrites
 from syncd.connectors.retailcrm.linking import CustomerLinks
+from syncd.connectors.retailcrm.status_moves import StatusMoves
 from syncd.connectors.retailcrm.writes import CrmWrites
 from syncd.connectors.rounds import Deadline, SinkRound, Unit
 from syncd.engine.contracts import Result, Sink
@@ -75,6 +78,7 @@ class CrmSink(Sink):
         )
         self.pool = ThreadPoolExecutor(self.options.concurrency, f"sink-{self.name}")
         self.clock = time.monotonic  # the round's deadline runs on it (tests move it)
+        self.metrics = self.context.metrics
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -95,5 +99,10 @@ class CrmSink(Sink):
             results += writes.upserts("customer", customers)
         orders = [c for c in commands if c.action == "upsert" and c.entity == "order"]
         done = {id(c) for c in links + customers + orders}
-        singles = [Unit([c], lambda c=c: [writes.one(c)]) for c in commands if id(c) not in done]
+        moves = StatusMoves(writes.client, self.note_progress, self.system, self.name, self.metrics)
+        singles = [
+            Unit([c], lambda c=c: [moves.one(c) if c.action == "move_status" else writes.one(c)])
+            for c in commands
+            if id(c) not in done
+        ]
         return results + writes.upserts("order", orders, alongside=singles)
