@@ -6,8 +6,10 @@ recorded form) or 460 (``partial_upload_status=460``; ``crm_uploads``), the
 50-item upload limit, page limits 20/50/100, history by ``sinceId`` with
 ``apiKey.current`` per reading key, references each in its own form
 (``reference/stores`` a list; ``crm_references``), bodies with the keys a
-real account computes (``crm_bodies``), and a per-key rate limit answered
-with 503 (10 requests/s by default, configurable).
+real account computes (``crm_bodies``; ``payments`` keyed by id in GET, list
+and edit answers, ``crm_payments``), the payments, tasks and users endpoints
+(``crm_order_work``), and a per-key rate limit answered with 503 (10
+requests/s by default, configurable).
 ``GET /api/credentials`` (unversioned) answers each key's scopes and sites
 from ``access`` (every scope and site unless set).  Every answer carries a
 ``Date`` header, ``date_skew_seconds`` off the host's clock if asked.
@@ -32,13 +34,16 @@ import time
 from email.utils import formatdate
 from urllib.parse import parse_qsl
 
+from syncd_sandbox import crm_order_work
 from syncd_sandbox.crm_faults import Faults
 from syncd_sandbox.crm_faults import error_body as _error
+from syncd_sandbox.crm_paging import pagination as _pagination
+from syncd_sandbox.crm_paging import paging as _paging
+from syncd_sandbox.crm_payments import order_answer
 from syncd_sandbox.crm_references import reference_answer
 from syncd_sandbox.crm_state import GROUP_OF, CrmRefusal, CrmState, KeyAccess
 from syncd_sandbox.crm_uploads import PartialStatus, upload_answer
 
-PAGE_LIMITS = (20, 50, 100)
 MANAGER_PREFIX = "/sandbox/manager/"
 
 
@@ -194,6 +199,8 @@ class SandboxCrm:
             return 200, {"success": True, key: [], "pagination": _pagination(0, limit, page)}
         if method == "POST" and path == "customers/combine":
             return self._combine(json.loads(p["customers"]), json.loads(p["resultCustomer"]), key)
+        if crm_order_work.handles(path):  # payments, tasks, users
+            return crm_order_work.answer(s, method, path, p, key)
         if parts[0] not in ("orders", "customers"):
             return 404, _error("Not found")
         entity = parts[0][:-1]
@@ -209,7 +216,7 @@ class SandboxCrm:
                 obj = s.find(entity, rest[0], p.get("by", "externalId"), p.get("site"))
                 if obj is None:
                     return 404, _error("Not found")
-                return 200, {"success": True, entity: _out(obj)}
+                return 200, {"success": True, entity: _answered(entity, obj, "get")}
             if method == "POST" and rest == ["create"]:
                 obj = s.create(entity, json.loads(p[entity]), p.get("site"), key)
                 return 201, {"success": True, "id": obj["id"], entity: _out(obj)}
@@ -218,7 +225,8 @@ class SandboxCrm:
                 if obj is None:
                     return 404, _error("Not found")
                 s.edit(entity, obj, json.loads(p[entity]), key)
-                return 200, {"success": True, "id": obj["id"], entity: _out(obj)}
+                answered = _answered(entity, obj, "edit")
+                return 200, {"success": True, "id": obj["id"], entity: answered}
             if method == "POST" and rest == ["upload"]:
                 items = json.loads(p[parts[0]])
                 status = self.partial_upload_status
@@ -250,7 +258,9 @@ class SandboxCrm:
         return {
             "success": True,
             "pagination": _pagination(len(items), limit, page),
-            f"{entity}s": [_out(o) for o in items[(page - 1) * limit : page * limit]],
+            f"{entity}s": [
+                _answered(entity, o, "list") for o in items[(page - 1) * limit : page * limit]
+            ],
         }
 
     def _history(self, entity: str, p: dict, key: str) -> dict:
@@ -321,22 +331,6 @@ class SandboxCrm:
         return 200, {"success": True, entity[:-1]: _out(obj)}
 
 
-def _paging(p: dict, allowed: tuple[int, ...] = PAGE_LIMITS) -> tuple[int, int]:
-    limit = int(p.get("limit") or 20)
-    if limit not in allowed:
-        raise CrmRefusal(
-            400,
-            "Errors in the input parameters",
-            {"limit": f"The value must be one of {list(allowed)}"},
-        )
-    return limit, max(1, int(p.get("page") or 1))
-
-
-def _pagination(total: int, limit: int, page: int) -> dict:
-    pages = max(1, -(-total // limit))
-    return {"limit": limit, "totalCount": total, "currentPage": page, "totalPageCount": pages}
-
-
 def _searchable(obj: dict) -> str:
     """What filter[name] searches: names and phones (phones also as bare digits)."""
     phones = " ".join(str(p.get("number", "")) for p in obj.get("phones") or [])
@@ -351,3 +345,8 @@ def _searchable(obj: dict) -> str:
 
 def _out(obj: dict) -> dict:
     return json.loads(json.dumps(obj))
+
+
+def _answered(entity: str, obj: dict, kind: str) -> dict:
+    """An order with ``payments`` as answers of ``kind`` show them (``crm_payments``)."""
+    return order_answer(obj, kind) if entity == "order" else _out(obj)

@@ -13,8 +13,11 @@ what a real account sends:
 - ``summ`` (the items after their discounts), ``totalSumm`` (``summ`` less the
   order's discount, plus delivery), ``prepaySum`` (the paid payments) and
   ``purchaseSumm`` (the items at purchase price), recomputed on every write;
-- ``payments`` is a list, each payment with its ``id`` (§0.1: a list in
-  create, get, list and upload answers);
+- ``fullPaidAt``, set when the paid payments reach ``totalSumm`` (see
+  ``mark_full_paid``: the rule is the sandbox's assumption);
+- ``payments`` is kept as a list, each payment with its ``id``: the form of
+  create and upload answers and of history; GET and list answers show it as
+  a map keyed by id (``crm_payments.order_answer``);
 - an empty ``customFields`` is ``[]`` (PHP's empty map).
 
     order = order_body(written, ids, site="main", customer=customer_body(c))
@@ -55,7 +58,18 @@ CUSTOMER_DEFAULTS: dict[str, Any] = {
 }
 # What an order's contact fields give a customer the account creates for it.
 CONTACT_FIELDS = ("firstName", "lastName", "patronymic", "email")
-COMPUTED_ORDER_KEYS = ("id", "slug", "summ", "totalSumm", "prepaySum", "purchaseSumm")
+COMPUTED_ORDER_KEYS = (
+    "id",
+    "slug",
+    "summ",
+    "totalSumm",
+    "prepaySum",
+    "purchaseSumm",
+    "fullPaidAt",
+)
+# Payment statuses with ``paymentComplete: true`` in reference/payment-statuses:
+# money received, counted in ``prepaySum`` and towards ``fullPaidAt``.
+PAID_STATUSES = ("paid",)
 
 NewId = Callable[[], int]
 
@@ -72,6 +86,7 @@ def order_body(
     order["items"] = with_item_ids(data.get("items") or [], [], new_id, created_at)
     order["payments"] = with_payment_ids(data.get("payments") or [], [], new_id)
     refresh_totals(order)
+    mark_full_paid(order, created_at)
     return order
 
 
@@ -135,12 +150,33 @@ def refresh_totals(order: dict) -> None:
         + summ * _number(order.get("discountManualPercent")) / 100
     )
     delivery = _number((order.get("delivery") or {}).get("cost"))
-    paid = [p for p in order.get("payments") or [] if p.get("status") == "paid"]
     purchase = sum(_number(i.get("purchasePrice")) * i["quantity"] for i in items)
     order["summ"] = _money(summ)
     order["totalSumm"] = _money(summ - discount + delivery)
-    order["prepaySum"] = _money(sum(_number(p.get("amount")) for p in paid))
+    order["prepaySum"] = _money(paid_sum(order))
     order["purchaseSumm"] = _money(purchase)
+
+
+def paid_sum(order: dict) -> float:
+    """What the order's payments in a paid status (``PAID_STATUSES``) add up to."""
+    payments = order.get("payments") or []
+    return sum(_number(p.get("amount")) for p in payments if p.get("status") in PAID_STATUSES)
+
+
+def mark_full_paid(order: dict, now: str) -> None:
+    """``fullPaidAt``: ``now`` when the paid payments first reach ``totalSumm``.
+
+    The account computes it; the exact rule is the sandbox's assumption [U]:
+    set once the paid sum reaches a positive ``totalSumm`` (kept as it was while
+    it stays there), gone again (the body leaves the key out, as it does any
+    null) when the paid sum falls below the total (a payment deleted or set
+    back to unpaid, or the order grew).
+    """
+    total = _number(order.get("totalSumm"))
+    if total > 0 and paid_sum(order) >= total - 0.005:
+        order["fullPaidAt"] = order.get("fullPaidAt") or now
+    else:
+        order.pop("fullPaidAt", None)
 
 
 def _item(item: dict, item_id: int, created_at: str) -> dict:

@@ -16,6 +16,8 @@ It follows the facts in shared/reference/retailcrm-api.md:
   record carries the whole customer;
 - field names are snake_case, named the history's way (``crm_changes``);
 - externalId is unique per site;
+- payments (``crm_payments``) and tasks (``crm_tasks``) of the orders, and
+  the users who perform tasks (``crm_users``);
 - ``/api/credentials`` tells a key its scopes and sites (``KeyAccess``).
 """
 
@@ -32,6 +34,7 @@ from zoneinfo import ZoneInfo
 from syncd_sandbox.crm_bodies import (
     customer_body,
     customer_from_order,
+    mark_full_paid,
     nested_customer,
     order_body,
     refresh_totals,
@@ -39,6 +42,7 @@ from syncd_sandbox.crm_bodies import (
     with_payment_ids,
 )
 from syncd_sandbox.crm_changes import NOT_RECORDED, changes_between
+from syncd_sandbox.crm_users import default_users
 
 STATUS_GROUPS = {
     "new": ["new"],
@@ -121,6 +125,8 @@ class CrmState:
         # one dict probe, not a scan of every record (soaks hold tens of thousands)
         self._by_external: dict[str, dict[str, list[int]]] = {"order": {}, "customer": {}}
         self._history_id = 0
+        self.tasks: dict[int, dict] = {}  # crm_tasks: by task id
+        self.users: dict[int, dict] = default_users()  # crm_users: who may perform a task
 
     def now(self) -> str:
         """The account's wall-clock time, as RetailCRM writes it (naive ``Y-m-d H:i:s``)."""
@@ -255,6 +261,10 @@ class CrmState:
                 self._index(entity, obj, was=before.get("externalId"))
             if entity == "order":
                 refresh_totals(obj)
+                mark_full_paid(obj, self.now())
+                paid_at_moved = obj.get("fullPaidAt") != before.get("fullPaidAt")
+                if paid_at_moved and "fullPaidAt" not in touched:
+                    touched.append("fullPaidAt")  # computed, yet history records it
                 if obj["status"] != before["status"]:
                     obj["statusUpdatedAt"] = self.now()
             for change in changes_between(before, obj, touched):

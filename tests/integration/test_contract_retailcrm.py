@@ -62,8 +62,22 @@ def check_crm_time(value: Any) -> None:
     assert isinstance(value, str) and CRM_TIME.match(value), value
 
 
-def check_order(order: dict) -> None:
-    """An order as the account answers it: computed keys, nested customer, payments list."""
+def payment_rows(order: dict, form: str) -> list[dict]:
+    """``payments`` in the form of the answer: ``map`` keyed by payment id (GET, list,
+    edit; empty ``{}`` or ``[]``) or ``list`` (create, upload, history's whole order)."""
+    payments = order["payments"]
+    if form == "list":
+        assert isinstance(payments, list)
+        return payments
+    if payments in ({}, []):
+        return []
+    assert isinstance(payments, dict)
+    assert all(key == str(p["id"]) for key, p in payments.items())  # keyed by its id
+    return list(payments.values())
+
+
+def check_order(order: dict, payments_form: str = "list") -> None:
+    """An order as the account answers it: computed keys, nested customer, payments."""
     assert set(order) >= ORDER_KEYS, ORDER_KEYS - set(order)
     assert isinstance(order["id"], int) and order["slug"] == order["id"]
     assert isinstance(order["number"], str) and order["number"]
@@ -80,13 +94,15 @@ def check_order(order: dict) -> None:
         assert {"offer", "quantity", "initialPrice", "discountTotal", "prices"} <= set(item)
         assert isinstance(item["properties"], dict | list)
         lines += sum(p["price"] * p["quantity"] for p in item["prices"])
-    assert isinstance(order["payments"], list)  # §0.1: a list in create/get/list/upload
-    assert all(isinstance(p["id"], int) for p in order["payments"])
+    payments = payment_rows(order, payments_form)  # §1.3: a map in GET/list, else a list
+    assert all(isinstance(p["id"], int) for p in payments)
     for total in ("summ", "totalSumm", "prepaySum", "purchaseSumm"):
         assert isinstance(order[total], int | float) and not isinstance(order[total], bool)
     assert order["summ"] == pytest.approx(lines)
-    paid = sum(p.get("amount", 0) for p in order["payments"] if p.get("status") == "paid")
+    paid = sum(p.get("amount", 0) for p in payments if p.get("status") == "paid")
     assert order["prepaySum"] == pytest.approx(paid)
+    if paid and paid >= order["totalSumm"]:
+        check_crm_time(order["fullPaidAt"])  # the account marks it paid in full
     purchase = sum(i.get("purchasePrice", 0) * i["quantity"] for i in order["items"])
     assert order["purchaseSumm"] == pytest.approx(purchase)
     delivery = (order.get("delivery") or {}).get("cost", 0)
@@ -226,7 +242,8 @@ def live_orders_history(live: Live) -> Answer:
 
 
 def _payment_id(live: Live) -> int:
-    return live.made(live.get("orders/erp-7f3c2a10"))["order"]["payments"][0]["id"]
+    (payment,) = live.made(live.get("orders/erp-7f3c2a10"))["order"]["payments"].values()
+    return payment["id"]
 
 
 def live_customers_history(live: Live) -> Answer:
@@ -273,15 +290,18 @@ def answer(request: pytest.FixtureRequest) -> Iterator[Callable[[str], Answer]]:
 
 
 # -- the contract ------------------------------------------------------------------
-def test_an_order_carries_item_ids_a_nested_customer_totals_and_a_payments_list(answer):
-    check_order(check_success(answer("orders_get"))["order"])
+def test_an_order_carries_item_ids_a_nested_customer_totals_and_payments_by_id(answer):
+    order = check_success(answer("orders_get"))["order"]
+    check_order(order, payments_form="map")
+    assert isinstance(order["payments"], dict) and order["payments"]
 
 
 def test_a_list_of_orders_is_paginated_and_each_order_has_the_same_shape(answer):
     body = check_success(answer("orders_list"))
     assert body["pagination"]["totalCount"] == len(body["orders"]) == 2
     for order in body["orders"]:
-        check_order(order)
+        check_order(order, payments_form="map")
+    assert {} in [order["payments"] for order in body["orders"]]  # empty: {} in a list
 
 
 @pytest.mark.parametrize("kind", ["orders", "customers"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from syncd.connectors.pacing import Pacer
-from syncd.connectors.retailcrm.client import CrmClient
+from syncd.connectors.retailcrm.client import CrmClient, as_list
 from syncd.connectors.retailcrm.errors import (
     CrmAccessDenied,
     CrmAccountMissing,
@@ -241,7 +241,7 @@ def test_item_and_payment_ids_stay_across_edits_and_history_names_them_its_way(s
         }
     )
     order = crm.get_order("I1")
-    (item,), (payment,) = order["items"], order["payments"]
+    (item,), (payment,) = order["items"], as_list(order["payments"])  # keyed by id
     crm.edit_order(
         "I1",
         {
@@ -257,7 +257,7 @@ def test_item_and_payment_ids_stay_across_edits_and_history_names_them_its_way(s
     after = crm.get_order("I1")
     assert after["items"][0]["id"] == item["id"] and after["items"][0]["quantity"] == 3
     assert after["items"][1]["id"] not in (item["id"], payment["id"])
-    assert after["payments"] == [{**payment, "status": "paid"}]
+    assert after["payments"] == {str(payment["id"]): {**payment, "status": "paid"}}
     assert (after["summ"], after["totalSumm"], after["prepaySum"]) == (350, 350, 100)
     (page,) = list(crm.order_history())
     changes = {r["field"]: r for r in page.records[1:]}
