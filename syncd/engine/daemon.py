@@ -41,6 +41,7 @@ from syncd.engine.reloading import Reloading
 from syncd.engine.retry import RetryPolicy
 from syncd.engine.schedule import StreamSchedule
 from syncd.engine.sourcing import run_source
+from syncd.engine.timer_firing import TimerFiring
 from syncd.engine.webhooks import WebhookDispatch
 from syncd.logs import register_secret
 from syncd.metrics import Metrics
@@ -82,6 +83,7 @@ class Engine(Reloading):
         self.policy = RetryPolicy.from_settings(settings.engine.retry)
         self.leases = LeaseKeeper(self.store, self.owner, self.metrics)
         self.housekeeping = Housekeeping(self.store, self.metrics)  # retention, by the planner
+        self.timers = TimerFiring(self.store, enabled=not dry_run)
         self.last_cycle_at: float | None = None
         self._wake = threading.Event()
         self._stop_signalled = self._reload_signalled = False
@@ -191,6 +193,7 @@ class Engine(Reloading):
         wait_futures(list(self._sources_running.values()))
         while not self._stop_signalled:
             self._reap()
+            self.timers.tick(force=True)
             planned = self._plan()
             self._wait_sinks()
             dispatched = self._dispatch_sinks()
@@ -234,6 +237,8 @@ class Engine(Reloading):
         for name in self.pipeline.sources:
             if self.schedule.due(name, now):
                 self._start_source(name)
+        if self.timers.tick():
+            self.hints.inbox_has_more()
         busy = False if self._hold_planning() else self._plan_if_hinted()
         busy = self._dispatch_sinks(hinted_only=True) or busy
         # a few short batches, each its own transaction, after planning returned

@@ -36,6 +36,8 @@ PART_MODULES = (
     "syncd.connectors.onec.retail_source",
     "syncd.flows.copy",
     "syncd.flows.orders",
+    "syncd.flows.robot_agreement",
+    "syncd.flows.call_chain",
     "syncd.flows.customers",
     "syncd.flows.purchases",
 )

@@ -148,6 +148,34 @@ def robot_against_statuses(m: Mappings) -> list[ConfigProblem]:
         else:
             continue
         problems.append(m.problem(ROBOT, path, message))
+    chain = robot.call_chain
+    if chain.enabled:
+        for path, code in (
+            (["call_chain", "no_answer_status"], chain.no_answer_status),
+            (["call_chain", "return_status"], robot.return_status),
+        ):
+            stage = s.crm.get(code)
+            if stage is None:
+                message = f"status {code!r} has no stage in statuses.yaml crm: map it there"
+            elif stage in s.terminal:
+                message = (
+                    f"status {code!r} is mapped to the terminal stage {stage!r} in "
+                    "statuses.yaml: the call chain keeps the order going through it"
+                )
+            else:
+                continue
+            problems.append(m.problem(ROBOT, path, message))
+        stage = s.crm.get(chain.cancel_status)
+        if stage not in s.terminal:
+            problems.append(
+                m.problem(
+                    ROBOT,
+                    ["call_chain", "cancel_status"],
+                    f"status {chain.cancel_status!r} must map to a terminal stage in "
+                    f"statuses.yaml (it maps to {stage!r}): else the cancellation never "
+                    "reaches 1C",
+                )
+            )
     if robot.outcomes.reasons_to == "custom_field" and not robot.outcomes.custom_field_code:
         problems.append(
             m.problem(ROBOT, ["outcomes", "reasons_to"], "custom_field needs custom_field_code")

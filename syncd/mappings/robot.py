@@ -2,7 +2,9 @@
 
 The robot looks at new CRM orders and agrees an order by itself when every
 condition holds; otherwise the order goes to a "needs agreement" status and an
-operator calls the customer.  The file says which orders it looks at, which
+operator calls the customer.  When the operator cannot reach the customer
+("Недозвон"), the call chain brings the order back after a while, and cancels
+it at the last missed call (``call_chain``).  The file says which orders it looks at, which
 conditions it checks (each can be turned off) and the two CRM status codes it
 sets.  Without the file the robot is off.
 
@@ -88,6 +90,45 @@ class RobotOutcomes(_Strict):
     )
 
 
+class ChainReminder(_Strict):
+    task: bool = Field(
+        True,
+        description="make a CRM task for the order's manager when the order comes back "
+        "(no task when the order has no manager)",
+    )
+    text: str = Field(
+        "Перезвоните клиенту: заказ {number}, недозвон {attempt} из {attempts}",
+        min_length=1,
+        description="the task's text; {number}, {attempt} and {attempts} are filled in",
+    )
+    custom_field: str | None = Field(
+        None,
+        description="also set this CRM order custom field to the number of missed calls, "
+        "for the account's own triggers (e.g. a notification); null: none",
+    )
+
+
+class CallChain(_Strict):
+    enabled: bool = Field(True, description="false: a no-answer status is left to people")
+    no_answer_status: str = Field("no-call", description="the CRM status operators set (Недозвон)")
+    return_after_seconds: int = Field(
+        10800, ge=60, description="how long after a no-answer the order comes back (3 h)"
+    )
+    return_status: str | None = Field(
+        None,
+        description="the status the order comes back to; null: outcomes.needs_agreement",
+    )
+    cancel_at: int = Field(
+        4, ge=1, description="the no-answer that cancels the order (the 4th: three returns)"
+    )
+    cancel_status: str = Field(
+        "cancel-other",
+        description="the CRM status of an order cancelled for want of an answer; it must "
+        "map to a terminal stage, so that the cancellation reaches 1C",
+    )
+    reminder: ChainReminder = Field(default_factory=ChainReminder)
+
+
 class RobotMapping(_Strict):
     enabled: bool = Field(True, description="false: the robot decides nothing")
     orders: RobotScope = Field(default_factory=RobotScope)
@@ -95,3 +136,13 @@ class RobotMapping(_Strict):
     payments: RobotPayments = Field(default_factory=RobotPayments)
     address: RobotAddress = Field(default_factory=RobotAddress)
     outcomes: RobotOutcomes
+    call_chain: CallChain = Field(
+        default_factory=CallChain,
+        description="the no-answer call chain: return the order to the operators after a "
+        "missed call, cancel it at the last",
+    )
+
+    @property
+    def return_status(self) -> str:
+        """Where the call chain hands an order back to the operators."""
+        return self.call_chain.return_status or self.outcomes.needs_agreement

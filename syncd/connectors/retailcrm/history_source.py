@@ -6,7 +6,10 @@ RetailCRM keeps one global, growing history id.  Each poll reads
 
 - drops the records made with syncd's own API key (``apiKey.current``) —
   for every order, with or without an externalId (the official modules only
-  check orders that have one, and loop on the others);
+  check orders that have one, and loop on the others) — but for the record
+  of an order syncd created (``created: true``): that order comes once as an
+  ``order_created`` event (with ``own_created_as: order_created``), which
+  only the order robot reads: nothing else would tell it that a new order waits in the CRM;
 - collects the ids of the objects the remaining records touched and re-reads
   those objects whole (``filter[ids][]``, 100 per call): an event carries the
   full object, never a field delta (a deleted or merged-away object becomes
@@ -52,6 +55,10 @@ class HistoryOptions(BaseModel):
     requests_per_second: float = Field(10.0, gt=0)
     pages_per_poll: int = Field(25, ge=1)
     webhook_path: str = "/webhooks/retailcrm"
+    # orders syncd itself created come back once, as this entity: set it to
+    # "order_created" for the order robot, which decides them; None: syncd's own
+    # records are all dropped
+    own_created_as: str | None = None
 
 
 def is_own_change(record: dict) -> bool:
@@ -139,17 +146,23 @@ class CrmHistorySource(Source):
         """Full objects touched by others in this page, as events."""
         entity = self.options.entity
         versions: dict[int, tuple[int, str | None]] = {}
+        created: dict[int, tuple[int, str | None]] = {}  # by syncd: the robot's cue
         deleted: dict[int, dict] = {}
+        own_created_as = self.options.own_created_as if entity == "order" else None
         for record in page.records:
             object_id = touched_id(record, entity)
-            if object_id is None or is_own_change(record):
+            if object_id is None:
+                continue
+            if is_own_change(record):
+                if own_created_as and record.get("created"):
+                    created.setdefault(object_id, (int(record["id"]), record.get("createdAt")))
                 continue
             versions[object_id] = (int(record["id"]), record.get("createdAt"))
             if record.get("deleted"):
                 deleted[object_id] = tombstone(record, entity, object_id)
-        if not versions:
+        if not versions and not created:
             return []
-        ids = sorted(versions)
+        ids = sorted(set(versions) | set(created))
         if entity == "order":
             objects = self.client.orders_by_ids(ids)
         else:
@@ -159,18 +172,25 @@ class CrmHistorySource(Source):
         objects += [tomb for object_id, tomb in deleted.items() if object_id not in found]
         events = []
         for obj in objects:
-            history_id, created_at = versions.get(int(obj["id"]), (page.last_id, None))
-            events.append(
-                Event(
-                    system=self.system,
-                    entity=entity,
-                    external_id=str(obj["id"]),
-                    version=str(history_id),
-                    payload=obj,
-                    changed_at=self._epoch(created_at),
-                    stream=self.name,
+            object_id = int(obj["id"])
+            kinds = [(entity, versions.get(object_id))]
+            if object_id in created and own_created_as:
+                kinds.append((own_created_as, created[object_id]))
+            for kind, seen in kinds:
+                if seen is None and kind == entity and object_id in created:
+                    continue  # only syncd touched it in this page
+                history_id, created_at = seen or (page.last_id, None)
+                events.append(
+                    Event(
+                        system=self.system,
+                        entity=kind,
+                        external_id=str(object_id),
+                        version=str(history_id),
+                        payload=obj,
+                        changed_at=self._epoch(created_at),
+                        stream=self.name,
+                    )
                 )
-            )
         return events
 
     def _epoch(self, crm_time: str | None) -> float:
