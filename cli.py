@@ -21,6 +21,7 @@ from syncd.commands.mappings import mappings_group
 from syncd.commands.robot import robot_group
 from syncd.commands.run import run_command
 from syncd.commands.sandbox import sandbox_group
+from syncd.commands.timers import timers_group
 
 
 @click.group()
@@ -45,6 +46,7 @@ for command in (
     customers_group,
     backfill_group,
     robot_group,
+    timers_group,
 ):
     main.add_command(command)
 db_group.add_command(db_copy_command)

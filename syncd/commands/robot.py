@@ -102,3 +102,79 @@ def robot_check(config_path: str | None, order_path: str, stock_path: str | None
             store.dispose()
     decision = decide(rules, order, StockRows(rows))
     click.echo(json.dumps(decision.as_json(), ensure_ascii=False, indent=2))
+
+
+def _decision_of(conn: Any, order: str) -> tuple[str, dict | None]:
+    """The robot's facts of ``order``: its externalId, else its CRM id or number."""
+    from sqlalchemy import select
+
+    from syncd.flows.robot_agreement import decision_ref
+    from syncd.store import bindings
+    from syncd.store.schema import bindings as table
+
+    found = bindings.get(conn, *decision_ref(order))
+    if found is not None:
+        return order, found.facts
+    by_id = conn.execute(
+        select(table.c.external_id).where(
+            table.c.system == "crm", table.c.entity == "order", table.c.remote_id == order
+        )
+    ).scalar()
+    if by_id is not None:
+        found = bindings.get(conn, *decision_ref(by_id))
+        return by_id, found.facts if found is not None else None
+    return order, None
+
+
+def _move_state(conn: Any, ref: str) -> str | None:
+    """Where the robot's status move for ``ref`` stands in the outbox."""
+    from sqlalchemy import select
+
+    from syncd.store.schema import outbox
+
+    return conn.execute(
+        select(outbox.c.state)
+        .where(
+            outbox.c.object_id == ref,
+            outbox.c.action == "move_status",
+            outbox.c.flow == ROBOT_FLOW,
+        )
+        .order_by(outbox.c.id.desc())
+        .limit(1)
+    ).scalar()
+
+
+ROBOT_FLOW = "order_robot"
+
+
+@robot_group.command("explain")
+@config_option
+@click.argument("order")
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
+def robot_explain(config_path: str | None, order: str, as_json: bool) -> None:
+    """What the robot decided for ORDER (its externalId, CRM id) and why: each condition's
+    value and where it was read.  Exit 1 when the robot has not decided it."""
+    settings = settings_or_exit(config_path)
+    store = open_store(settings, migrate=False)
+    try:
+        with store.read() as conn:
+            ref, facts = _decision_of(conn, order)
+            move = _move_state(conn, ref) if facts else None
+    finally:
+        store.dispose()
+    if not facts:
+        click.echo(f"the robot has not decided order {order} (yet)")
+        sys.exit(1)
+    shown = {"order": ref, **facts, **({"move": move} if move else {})}
+    if as_json:
+        click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
+        return
+    if "skipped" in facts:
+        click.echo(f"order {ref}: not decided by the robot: {facts['skipped']}")
+        return
+    number = facts.get("number") or "?"
+    click.echo(f"order {ref} (CRM {facts.get('id')}, № {number}): {facts['decision']}")
+    click.echo(f"  status set: {facts.get('status')}  (move: {move or 'not queued'})")
+    for check in facts.get("checks") or []:
+        mark = "ok  " if check["ok"] else "FAIL"
+        click.echo(f"  {mark} {check['condition']:<20} {check['value']}  [{check['source']}]")
