@@ -7,14 +7,21 @@ The rules that matter to an integration (reference §4.5):
   into ``InformationRegister_СостоянияЗаказовКлиентов``;
 - posting refuses (500, code -1) an order marked for deletion, without
   goods or without a partner — an application refusal, as 1C answers it;
-- unposting clears ``Согласован`` and the order's state.
+- unposting clears ``Согласован`` and the order's state;
+- the order's state record carries its payment state (``СуммаОплаты``,
+  ``ПроцентОплаты``), kept when the state changes;
+- the warehouse's progress is a record of
+  ``InformationRegister_СтатусыСборкиИДоставки`` keyed by the order
+  (``Распоряжение``): ``КСборке`` … ``Доставлен``, ``Отменен``, ``Возвращен``.
 
 ``Trade`` also acts as the 1C users do, for tests and the demo: a site order
-arrives, a manager edits an order, the warehouse ships one, an order closes.
+arrives, a manager edits an order, the warehouse ships one, a customer pays
+one, a courier delivers one, an order closes.
 
     trade = Trade(ErpState()); trade.seed(customers=50, items=20, orders=30)
     order = trade.new_site_order(partner_ref, [(item_ref, 2, 990.0)])
     trade.ship(order["Ref_Key"])
+    trade.pay(order["Ref_Key"], 100.0); trade.delivery_status(order["Ref_Key"], "Доставлен")
 """
 
 from __future__ import annotations
@@ -24,12 +31,13 @@ import uuid
 from typing import Any
 
 from syncd_sandbox.erp_query import ODataFault
-from syncd_sandbox.erp_schema import NAMESPACE
-from syncd_sandbox.erp_state import EMPTY_GUID, ErpState, ExchangePlan
+from syncd_sandbox.erp_schema import ENUMS, NAMESPACE
+from syncd_sandbox.erp_state import EMPTY_DATE, EMPTY_GUID, ErpState, ExchangePlan
 
 ORDERS = "Document_ЗаказКлиента"
 SALES = "Document_РеализацияТоваровУслуг"
 STATES = "InformationRegister_СостоянияЗаказовКлиентов"
+DELIVERY = "InformationRegister_СтатусыСборкиИДоставки"
 STOCK = "AccumulationRegister_ТоварыНаСкладах"
 STATE_OF_STATUS = {
     "НеСогласован": "ОжидаетсяСогласование",
@@ -111,7 +119,14 @@ class Trade:
             return 0.0
         return float(record.get("ПроцентОтгрузки") or 0.0)
 
-    def _set_order_state(self, ref: str, state: str, shipped: float = 0.0) -> None:
+    def _set_order_state(
+        self, ref: str, state: str, shipped: float = 0.0, paid: float | None = None
+    ) -> None:
+        """Write the order's state record; its payment state stays unless ``paid`` is given."""
+        before = self.state.objects[STATES].get((ref, f"{NAMESPACE}.{ORDERS}")) or {}
+        total = float(self.state.get(ORDERS, (ref,)).get("СуммаДокумента") or 0.0)
+        percent = float(before.get("ПроцентОплаты") or 0.0) if paid is None else paid
+        debt = max(shipped - percent, 0.0)
         self.state.put_record(
             STATES,
             {
@@ -119,7 +134,12 @@ class Trade:
                 "Заказ_Type": f"{NAMESPACE}.{ORDERS}",
                 "Состояние": state,
                 "ДатаСобытия": self.state.stamp(),
+                "СуммаОплаты": round(total * percent / 100, 2),
+                "ПроцентОплаты": percent,
+                "СуммаОтгрузки": round(total * shipped / 100, 2),
                 "ПроцентОтгрузки": shipped,
+                "СуммаДолга": round(total * debt / 100, 2),
+                "ПроцентДолга": debt,
             },
         )
 
@@ -194,6 +214,42 @@ class Trade:
             self._move_stock(sale, "Expense")
             self._set_order_state(ref, "ГотовКЗакрытию", shipped=100.0)
             return sale
+
+    def pay(self, ref: str, percent: float = 100.0) -> dict:
+        """The customer pays (a payment posted against the order): the order's state
+        record now says how much is paid."""
+        with self.state.lock:
+            record = self.state.get(STATES, (ref, f"{NAMESPACE}.{ORDERS}"))
+            shipped = float(record.get("ПроцентОтгрузки") or 0.0)
+            self._set_order_state(ref, record["Состояние"], shipped, paid=percent)
+            return self.state.get(STATES, (ref, f"{NAMESPACE}.{ORDERS}"))
+
+    def delivery_status(self, ref: str, status: str, reason: str = "") -> dict:
+        """The warehouse or the courier moves the order on: its assembly and delivery
+        status record (``ЗаписатьСтатусИзРаспоряжения``), keyed by the order."""
+        if status not in ENUMS["СтатусыСборкиИДоставки"]:
+            raise ValueError(f"not a value of СтатусыСборкиИДоставки: {status!r}")
+        with self.state.lock:
+            lines = [ln for ln in self.state.get(ORDERS, (ref,))["Товары"] if not ln["Отменено"]]
+            before = self.state.objects[DELIVERY].get((ref, f"{NAMESPACE}.{ORDERS}")) or {}
+            assembled = status in ("Собран", "ГотовКДоставке", "Доставляется", "Доставлен")
+            stamp = self.state.stamp()
+            assembled_at = stamp if status == "Собран" else before.get("ДатаСборки", EMPTY_DATE)
+            delivered = status == "Доставлен"
+            delivered_at = stamp if delivered else before.get("ДатаДоставки", EMPTY_DATE)
+            return self.state.put_record(
+                DELIVERY,
+                {
+                    "Распоряжение": ref,
+                    "Распоряжение_Type": f"{NAMESPACE}.{ORDERS}",
+                    "Статус": status,
+                    "ДатаСборки": assembled_at,
+                    "ДатаДоставки": delivered_at,
+                    "ПричинаОтмены": reason,
+                    "КоличествоСтрокВЗаказе": len(lines),
+                    "КоличествоСтрокСобрано": len(lines) if assembled else 0,
+                },
+            )
 
     def close(self, ref: str) -> dict:
         with self.state.lock:

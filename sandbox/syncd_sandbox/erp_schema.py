@@ -43,6 +43,17 @@ ENUMS = {
         "ПереданРанее",
     ],
     "СтатусыРеализацийТоваровУслуг": ["КПредоплате", "ВПути", "Отгружено"],
+    "СтатусыСборкиИДоставки": [
+        "Обрабатывается",
+        "КСборке",
+        "Собирается",
+        "Собран",
+        "ГотовКДоставке",
+        "Доставляется",
+        "Доставлен",
+        "Отменен",
+        "Возвращен",
+    ],
     "ВидыДвиженийНакопления": ["Receipt", "Expense"],
     "СтатусыЧековККМ": ["Отложенный", "Аннулированный", "Пробитый", "Архивный"],
 }
@@ -171,6 +182,10 @@ _OBJECTS = [
             "СуммаДокумента": "Edm.Double",
             "Автор": "Edm.String",
             "Автор_Type": "Edm.String",
+            # not in a stock УТ: an attribute an integrator adds by a configuration
+            # extension, so the warehouse sees orders paid online (orders.yaml
+            # payments_to_erp names it; a real base names it its own way)
+            "ОплаченоОнлайн": "Edm.Boolean",
         },
         tabular={
             "Товары": {
@@ -205,10 +220,30 @@ _OBJECTS = [
             "Заказ_Type": "Edm.String",
             "Состояние": "Edm.String",
             "ДатаСобытия": "Edm.DateTime",
+            "СуммаОплаты": "Edm.Double",
             "ПроцентОплаты": "Edm.Double",
+            "СуммаОтгрузки": "Edm.Double",
             "ПроцентОтгрузки": "Edm.Double",
+            "СуммаДолга": "Edm.Double",
+            "ПроцентДолга": "Edm.Double",
         },
         key=("Заказ", "Заказ_Type"),
+    ),
+    # pick and deliver tracking (reference §4.3): keyed by the order or a shipment
+    ObjectSchema(
+        "InformationRegister_СтатусыСборкиИДоставки",
+        "info_register",
+        {
+            "Распоряжение": "Edm.String",
+            "Распоряжение_Type": "Edm.String",
+            "Статус": "Edm.String",
+            "ДатаСборки": "Edm.DateTime",
+            "ДатаДоставки": "Edm.DateTime",
+            "ПричинаОтмены": "Edm.String",
+            "КоличествоСтрокВЗаказе": "Edm.Int64",
+            "КоличествоСтрокСобрано": "Edm.Int64",
+        },
+        key=("Распоряжение", "Распоряжение_Type"),
     ),
     ObjectSchema(
         "AccumulationRegister_ТоварыНаСкладах",

@@ -19,6 +19,7 @@ import base64
 import binascii
 from typing import Any
 
+from syncd.flows.order_payments import PAID, paid_value, with_paid_field
 from syncd.flows.order_rules import rank
 from syncd.flows.order_state import CrmSide, ErpSide
 from syncd.mappings.load import Mappings
@@ -26,24 +27,56 @@ from syncd.mappings.transforms import Zones, get_path, set_path, to_crm
 from syncd.model import Event
 
 EMPTY_REF = "00000000-0000-0000-0000-000000000000"  # 1C's empty reference
+DELIVERY_KEY = "Распоряжение"  # the delivery register's key: the order (or a shipment)
 
 
 class OrderMapper:
     def __init__(self, mappings: Mappings, zones: Zones) -> None:
         self.mappings, self.zones = mappings, zones
+        # the order's fields, with the CRM's payments among them when they go to 1C
+        self.orders = with_paid_field(mappings.orders)
 
     def erp_ref(self, event: Event) -> tuple[str | None, dict | None]:
+        """The 1C order an event is about, and the event's data (None: not an order's)."""
         payload = event.payload
-        if payload.get("set") == self.mappings.orders.state_set:
+        orders = self.mappings.orders
+        if payload.get("set") == orders.state_set:
             key = payload.get("key") or {}
             return (str(key.get("Заказ") or "").lower() or None), payload.get("data")
-        if payload.get("set") == self.mappings.orders.erp_set:
+        if orders.delivery_set and payload.get("set") == orders.delivery_set:
+            key = payload.get("key") or {}
+            # the register also tracks shipments (РеализацияТоваровУслуг): not an order's
+            if str(key.get(f"{DELIVERY_KEY}_Type") or "").rsplit(".", 1)[-1] != orders.erp_set:
+                return None, None
+            return (str(key.get(DELIVERY_KEY) or "").lower() or None), payload.get("data")
+        if payload.get("set") == orders.erp_set:
             return event.external_id, payload.get("data")
         return None, None
 
     def state_key(self, ref: str) -> str:
         """syncd's id of the order's state record (see connectors/onec/changes.key_text)."""
         return f"Заказ={ref};Заказ_Type=StandardODATA.{self.mappings.orders.erp_set}"
+
+    def delivery_key(self, ref: str) -> str:
+        """syncd's id of the order's assembly and delivery status record."""
+        erp_set = self.mappings.orders.erp_set
+        return f"{DELIVERY_KEY}={ref};{DELIVERY_KEY}_Type=StandardODATA.{erp_set}"
+
+    def is_delivery(self, event: Event) -> bool:
+        delivery_set = self.mappings.orders.delivery_set
+        return bool(delivery_set) and event.payload.get("set") == delivery_set
+
+    def take_state(self, erp: ErpSide, data: dict | None) -> None:
+        """What the order's state record says (None: the record is gone, as on unposting)."""
+        data = data or {}
+        paid = self.mappings.orders.payment_state
+        erp.state = data.get("Состояние")
+        erp.paid_percent = _number(data.get(paid.percent)) if paid.percent else None
+        erp.paid_amount = _number(data.get(paid.amount)) if paid.amount else None
+
+    def take_delivery(self, erp: ErpSide, data: dict | None) -> None:
+        """What the order's assembly and delivery record says (None: gone)."""
+        erp.delivery = (data or {}).get("Статус") or None
 
     def erp_partner(self, data: dict) -> str | None:
         """The order's partner (its 1C ref), as ``erp_side`` reads it."""
@@ -53,7 +86,7 @@ class OrderMapper:
         orders = self.mappings.orders
         fields = {
             fm.crm: _blank(to_crm(data.get(fm.erp), fm.transform, self.zones))
-            for fm in orders.fields
+            for fm in self.orders.fields
             if fm.direction in ("erp_to_crm", "both")
         }
         lines = data.get(orders.items.section) or []
@@ -85,17 +118,25 @@ class OrderMapper:
             # written in that status but not posted: 1C does not count it agreed (the
             # warehouse sees nothing), so neither does syncd — the agreement is still owed
             by_status = new
-        stages = [statuses.erp_states.get(erp.state or ""), by_status]
+        stages = [
+            statuses.erp_states.get(erp.state or ""),
+            statuses.erp_delivery.get(erp.delivery or ""),
+            by_status,
+        ]
         known = [s for s in stages if s]
         return max(known, key=lambda s: rank(statuses, s)) if known else None
 
     def crm_side(self, order: dict) -> CrmSide:
         status = order.get("status")
+        fields = {fm.crm: _blank(get_path(order, fm.crm)) for fm in self.mappings.orders.fields}
+        to_erp = self.mappings.orders.payments_to_erp
+        if to_erp is not None:
+            fields[PAID] = paid_value(order, to_erp)
         return CrmSide(
             id=order.get("id"),
             status=status,
             stage=self.mappings.statuses.crm.get(str(status)),
-            fields={fm.crm: _blank(get_path(order, fm.crm)) for fm in self.mappings.orders.fields},
+            fields=fields,
         )
 
     def crm_order(self, erp: ErpSide, status: str, customer: str | None = None) -> dict:
@@ -134,6 +175,16 @@ class OrderMapper:
 def _reference(value: Any) -> Any:
     """A 1C reference, or None for the empty one (all zeros: "not filled in")."""
     return None if value in (None, "", EMPTY_REF) else value
+
+
+def _number(value: Any) -> float | None:
+    """A 1C number (typed from $metadata) as stored in the facts; None when absent."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _blank(value: Any) -> Any:

@@ -4,8 +4,10 @@ Per order the flow keeps (in the binding of its 1C ref, ``facts``):
 
 - ``erp`` (``ErpSide``): what 1C last showed — its ``DataVersion``, status,
   posted and agreed flags, mapped fields, partner, total, date, the state
-  record's value, the inbox ids of the events folded in, and the stage all
-  that means;
+  record's value and payment state (``paid_percent``, ``paid_amount``), the
+  assembly/delivery status (``delivery``), the inbox ids of the events folded
+  in, and the stage all that means (``erp_paid_percent`` reads the percent
+  from the stored facts);
 - ``crm`` (``CrmSide``): what the CRM last showed — its id, status, mapped
   fields, the history id and event folded in, and the stage;
 - ``base`` (``Base``): the stage and fields both sides were last brought to;
@@ -26,6 +28,7 @@ fields it shares with the base.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Self
 
 
@@ -72,11 +75,15 @@ class ErpSide(_Part):
     event: int | None = None  # the inbox id of the order event folded in last
     state: str | None = None  # the state record's Состояние
     state_event: int | None = None  # the inbox id of the state event folded in last
+    paid_percent: float | None = None  # the state record's ПроцентОплаты, as 1C sent it
+    paid_amount: float | None = None  # the state record's СуммаОплаты
+    delivery: str | None = None  # СтатусыСборкиИДоставки.Статус
+    delivery_event: int | None = None  # the inbox id of the delivery event folded in last
     COPIED: ClassVar[tuple[str, ...]] = ("fields",)
 
     def take(self, seen: ErpSide) -> None:
-        """Take all an order event showed (``order_mapper.erp_side``): the state
-        record's value and the stage are not the order's to say."""
+        """Take all an order event showed (``order_mapper.erp_side``): the state and
+        delivery records' values and the stage are not the order's to say."""
         for k in _ORDER_KEYS:
             setattr(self, k, getattr(seen, k))
 
@@ -113,7 +120,9 @@ class Counted(_Part):
     customer: int | None = None  # the identity it counted for
 
 
-_ORDER_KEYS = ErpSide._known() - {"stage", "event", "state", "state_event"}
+# what the state and delivery records say (and the stage) is kept when the order changes
+_RECORD_KEYS = {"state", "state_event", "paid_percent", "paid_amount", "delivery", "delivery_event"}
+_ORDER_KEYS = ErpSide._known() - {"stage", "event"} - _RECORD_KEYS
 _PARTS = {"erp": ErpSide, "crm": CrmSide, "base": Base, "figures": Counted}
 
 
@@ -174,3 +183,18 @@ class OrderState:
         if self.crm is None:
             self.crm = CrmSide()
         return self.crm
+
+
+def erp_paid_percent(facts: dict | None) -> Decimal | None:
+    """How much of the order 1C counts paid (``ПроцентОплаты``, 0..100), from the facts
+    stored for ``("erp", "order", <1C ref>)`` as ``ctx.facts`` returns them; None when
+    1C has not said (no state record read yet, or a base whose state has no percent)."""
+    erp = (facts or {}).get("erp")
+    value = erp.get("paid_percent") if isinstance(erp, dict) else None
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        percent = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return percent if percent.is_finite() else None

@@ -2,9 +2,11 @@
 
 One flow kind, ``order_sync``, configured once per source system:
 
-- a 1C order (``Document_ЗаказКлиента`` event) or its state (a
-  ``СостоянияЗаказовКлиентов`` record) updates what syncd knows of the order
-  in 1C; an order the CRM has never seen is created there as "new";
+- a 1C order (``Document_ЗаказКлиента`` event), its state (a
+  ``СостоянияЗаказовКлиентов`` record: ``Состояние`` and the payment state)
+  or its assembly and delivery status (a ``СтатусыСборкиИДоставки`` record)
+  updates what syncd knows of the order in 1C; an order the CRM has never
+  seen is created there as "new";
 - a CRM order (``retailcrm_history`` event) with an externalId syncd gave it
   updates what syncd knows of the order in the CRM; orders born in the CRM
   are not this flow's business;
@@ -23,7 +25,7 @@ wrote is dropped by planning (the bindings' fingerprints).
 
     flows:
       - {name: orders_from_erp, kind: order_sync, source_system: erp,
-         entities: [order, order_state], target: crm,
+         entities: [order, order_state, delivery_state], target: crm,
          options: {crm_sink: crm, erp_sink: erp}}
       - {name: orders_from_crm, kind: order_sync, source_system: crm,
          entities: [order], target: erp, options: {crm_sink: crm, erp_sink: erp}}
@@ -45,6 +47,7 @@ from syncd.flows import figures, order_facts
 from syncd.flows.crm_customers import crm_customer
 from syncd.flows.mapped import MappedFlow
 from syncd.flows.order_mapper import OrderMapper, newer_version
+from syncd.flows.order_payments import PAID, unpaid_value
 from syncd.flows.order_rules import Decision, reconcile
 from syncd.flows.order_state import Base, Counted, CrmSide, OrderState
 from syncd.identity.keys import Record
@@ -194,7 +197,11 @@ class OrderSync(MappedFlow, Flow):
         if crm_id is None:  # created by syncd: the CRM's id came back with the write
             written = ctx.binding("crm", "order", ref)
             crm_id = written.remote_id if written is not None else None
-        refs = [("erp", "order", ref), ("erp", "order_state", self.mapper.state_key(ref))]
+        refs = [
+            ("erp", "order", ref),
+            ("erp", "order_state", self.mapper.state_key(ref)),
+            ("erp", "delivery_state", self.mapper.delivery_key(ref)),
+        ]
         if crm_id is not None:
             refs.append(("crm", "order", str(crm_id)))
         found = [ctx.pending(*r) for r in refs if r[0] != event.system]
@@ -221,8 +228,13 @@ class OrderSync(MappedFlow, Flow):
         if event.payload.get("set") == self.mappings.orders.state_set:
             if _folded(erp.state_event, event):
                 return False
-            erp.state = (data or {}).get("Состояние")
+            self.mapper.take_state(erp, data)
             erp.state_event = event.id
+        elif self.mapper.is_delivery(event):
+            if _folded(erp.delivery_event, event):
+                return False
+            self.mapper.take_delivery(erp, data)
+            erp.delivery_event = event.id
         elif data is None:
             return False  # deleted in 1C: nothing to bring over
         elif _folded(erp.event, event) or not newer_version(data.get("DataVersion"), erp.version):
@@ -242,7 +254,11 @@ class OrderSync(MappedFlow, Flow):
             return Plan(Outcome.SKIPPED_ECHO, note="syncd's own 1C write")
         if not state.created:
             return self._create(ref, state, event, ctx)
-        decision = reconcile(state, self.mappings.orders, self.mappings.statuses, self._to_erp)
+        to_erp = self.mappings.orders.payments_to_erp
+        if to_erp is not None and state.base is not None:
+            # a 1C order holds the unpaid value until syncd writes another
+            state.base.fields.setdefault(PAID, unpaid_value(to_erp))
+        decision = reconcile(state, self.mapper.orders, self.mappings.statuses, self._to_erp)
         state.base = decision.base
         commands = self._crm_edit(ref, state, decision, event) + self._erp_write(
             ref, state, decision, event
@@ -271,6 +287,8 @@ class OrderSync(MappedFlow, Flow):
         order = self.mapper.crm_order(erp, status, customer=customer)
         state.created = True
         state.base = Base(stage=stage, fields=dict(erp.fields or {}))
+        if self.mappings.orders.payments_to_erp is not None:
+            state.base.fields[PAID] = unpaid_value(self.mappings.orders.payments_to_erp)
         state.crm = CrmSide(status=status, stage=stage, fields=dict(erp.fields or {}))
         command = self._command(self.options.crm_sink, ref, Upsert.model_validate(order), event)
         return Plan(Outcome.CREATED, [command])

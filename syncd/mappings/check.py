@@ -5,7 +5,8 @@ Against 1C's ``$metadata``: every set and field the mappings name exists
 ``reference/statuses``: every CRM status the map names exists, and every
 active status of the account has a stage (a path through the order's life).
 
-The 1C values the status map names (``Статус``, ``Состояние``) are values
+The 1C values the status map names (the order's ``Статус``, its state's
+``Состояние``, its assembly and delivery ``Статус``) are values
 of configuration enums, which a real publication does **not** list in
 ``$metadata`` (only the platform's own enums are there).  So
 ``check_erp_values`` says so rather than pass silently, and checks them
@@ -33,6 +34,7 @@ from syncd.mappings.observed import Observed
 
 ORDER_STATUS_ENUM = "СтатусыЗаказовКлиентов"
 ORDER_STATE_ENUM = "СостоянияЗаказовКлиентов"
+DELIVERY_STATUS_ENUM = "СтатусыСборкиИДоставки"
 
 
 class Metadata(Protocol):
@@ -87,6 +89,14 @@ def check_against_erp(m: Mappings, meta: Metadata) -> list[ConfigProblem]:
             need_row("orders.yaml", ["items", name], o.erp_set, o.items.section, field)
     if o.state_set:
         need("orders.yaml", ["state_set"], o.state_set, "Состояние")
+        for name in ("percent", "amount"):
+            if getattr(o.payment_state, name):
+                path = ["payment_state", name]
+                need("orders.yaml", path, o.state_set, getattr(o.payment_state, name))
+    if o.delivery_set:
+        need("orders.yaml", ["delivery_set"], o.delivery_set, "Статус")
+    if o.payments_to_erp is not None:
+        need("orders.yaml", ["payments_to_erp", "field"], o.erp_set, o.payments_to_erp.field)
     for stage, write in s.erp_write.items():
         for name in write.fields:
             need("statuses.yaml", ["erp_write", stage, "fields", name], o.erp_set, name)
@@ -110,6 +120,7 @@ def check_erp_values(
     for where, enum, set_name, name in (
         ("erp_statuses", ORDER_STATUS_ENUM, o.erp_set, "Статус"),
         ("erp_states", ORDER_STATE_ENUM, o.state_set, "Состояние"),
+        ("erp_delivery", DELIVERY_STATUS_ENUM, o.delivery_set, "Статус"),
     ):
         mapped = getattr(s, where)
         if not mapped or not set_name:

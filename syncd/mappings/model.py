@@ -48,11 +48,47 @@ class ItemsMap(_Strict):
     cancelled: str | None = Field("Отменено", description="1C flag of a cancelled line")
 
 
+class PaymentStateMap(_Strict):
+    """Which attributes of 1C's order state record carry its payment state."""
+
+    percent: str | None = Field("ПроцентОплаты", description="how much is paid, 0..100")
+    amount: str | None = Field("СуммаОплаты", description="how much is paid, in money")
+
+
+class PaymentsToErp(_Strict):
+    """The CRM's payments, written to a 1C order field so the warehouse sees prepaid orders."""
+
+    field: str = Field(..., description="the 1C order field syncd sets, as in $metadata")
+    value: Literal["flag", "amount"] = Field(
+        "flag",
+        description="flag: true once the paid payments cover the order's total (an "
+        "Edm.Boolean field); amount: the sum paid (an Edm.Double field)",
+    )
+    paid_statuses: list[str] = Field(
+        default_factory=lambda: ["paid"],
+        min_length=1,
+        description="CRM payment statuses that count as money received",
+    )
+
+
 class OrdersMapping(_Strict):
     erp_set: str = "Document_ЗаказКлиента"
     state_set: str | None = Field(
         "InformationRegister_СостоянияЗаказовКлиентов",
         description="1C register with the order's state (key field Заказ)",
+    )
+    payment_state: PaymentStateMap = Field(
+        default_factory=PaymentStateMap,
+        description="the state record's payment attributes, kept in syncd's facts of the order",
+    )
+    delivery_set: str | None = Field(
+        "InformationRegister_СтатусыСборкиИДоставки",
+        description="1C register with the order's assembly and delivery status (key field "
+        "Распоряжение; its Статус is mapped by statuses.yaml erp_delivery), or null",
+    )
+    payments_to_erp: PaymentsToErp | None = Field(
+        None,
+        description="the CRM's online payments -> a 1C order field (off when null)",
     )
     order_type: str | None = Field(None, description="CRM orderType of orders syncd creates")
     order_method: str | None = Field(None, description="CRM orderMethod of orders syncd creates")
@@ -87,6 +123,10 @@ class StatusesMapping(_Strict):
     erp_statuses: dict[str, str] = Field(
         default_factory=dict, description="1C order Статус -> stage (when no state is known)"
     )
+    erp_delivery: dict[str, str] = Field(
+        default_factory=dict,
+        description="1C assembly and delivery Статус (СтатусыСборкиИДоставки) -> stage",
+    )
     erp_write: dict[str, ErpStageWrite] = Field(
         default_factory=dict, description="stage decided in the CRM -> what syncd sets in 1C"
     )
@@ -103,6 +143,7 @@ class StatusesMapping(_Strict):
             ("crm_write", self.crm_write),
             ("erp_states", self.erp_states.values()),
             ("erp_statuses", self.erp_statuses.values()),
+            ("erp_delivery", self.erp_delivery.values()),
             ("erp_write", self.erp_write),
             ("new_order_stage", [self.new_order_stage]),
             ("erp_cancelled_stage", [self.erp_cancelled_stage] if self.erp_cancelled_stage else []),
@@ -110,6 +151,14 @@ class StatusesMapping(_Strict):
             for stage in values:
                 if stage not in known:
                     raise ValueError(f"{where}: stage {stage!r} is not in stages or terminal")
+        for stage, code in self.crm_write.items():
+            # what syncd sets must read back as that stage, or the CRM side always looks
+            # behind and the status is written again on every event
+            if code in self.crm and self.crm[code] != stage:
+                raise ValueError(
+                    f"crm_write: stage {stage!r} sets {code!r}, which crm maps to the stage "
+                    f"{self.crm[code]!r}: map {code!r} to {stage!r} or set another status"
+                )
         return self
 
 
