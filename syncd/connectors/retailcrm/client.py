@@ -16,6 +16,9 @@ reason (``uploads``), whichever of its two answer forms the CRM sends.
     crm.upload_orders(orders)          # chunks of 50: uploaded, existing, failed
     crm.stores()                       # {"main-store": {...}} from a map or a list
     crm.within(deadline).edit_order(…)  # no call starts past a sink round's deadline
+
+An order's payments and the managers' tasks are in ``payments`` and ``tasks``
+(mixed in: ``crm.create_payment(…)``, ``crm.create_task(…)``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from syncd.connectors.retailcrm.errors import CrmError, CrmPartialUpload
+from syncd.connectors.retailcrm.payments import PaymentCalls
+from syncd.connectors.retailcrm.tasks import TaskCalls
 from syncd.connectors.retailcrm.transport import CrmTransport
 from syncd.connectors.retailcrm.uploads import UploadResult, read_answer, settle
 from syncd.connectors.rounds import Deadline
@@ -74,7 +79,7 @@ class HistoryPage:
     generated_at: str | None
 
 
-class CrmClient:
+class CrmClient(PaymentCalls, TaskCalls):
     def __init__(self, transport: CrmTransport) -> None:
         self.t = transport
 
