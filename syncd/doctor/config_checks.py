@@ -3,6 +3,9 @@
 ``configuration`` builds every source, flow and sink exactly as ``syncd run``
 does (options, folders, mapping files) without connecting anywhere.
 ``mapping files`` reads the admin's mappings when a flow uses them.
+``order robot`` fails when an ``order_robot`` flow reads an entity no CRM
+history source gives (``own_created_as``): the robot would never hear of the
+orders syncd itself creates.
 ``webhook secret`` fails when a source takes webhooks but no secret is set:
 the HTTP server then answers every push with 401, and changes arrive only by
 polling.
@@ -69,6 +72,29 @@ def mapping_files(ctx: DoctorContext) -> Check:
         )
     flows = ", ".join(ctx.usage.mapped_flows)
     return Check.passed(name, f"{folder}: valid (used by {flows})")
+
+
+def order_robot_wiring(ctx: DoctorContext) -> Check:
+    name = "order robot"
+    settings = ctx.settings
+    robots = [f for f in settings.flows if f.kind == "order_robot"]
+    if not robots:
+        return Check.skipped_because(name, "no order_robot flow is configured")
+    given = {"order"} | {
+        str((s.options or {}).get("own_created_as"))
+        for s in settings.sources
+        if s.kind == "retailcrm_history" and (s.options or {}).get("own_created_as")
+    }
+    for flow in robots:
+        if "order_created" in (flow.entities or []) and "order_created" not in given:
+            return Check.failed(
+                name,
+                f"flow {flow.name} reads order_created, but no retailcrm_history source "
+                "gives it: the robot never hears of the orders syncd creates",
+                "set options.own_created_as: order_created on the CRM history source "
+                "(docs/robot.md)",
+            )
+    return Check.passed(name, f"{', '.join(f.name for f in robots)}: fed by the CRM history")
 
 
 def webhook_secret(ctx: DoctorContext) -> Check:

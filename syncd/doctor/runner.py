@@ -65,6 +65,8 @@ def planned_checks(ctx: DoctorContext, store: store_checks.StoreProbe) -> list[P
         plan.append(
             ("CRM", lambda: Check.skipped_because("CRM", "no RetailCRM part is configured"))
         )
+    if any(f.kind == "order_robot" for f in ctx.settings.flows):
+        plan.append(("order robot", partial(config_checks.order_robot_wiring, ctx)))
     plan.append(("webhook secret", partial(config_checks.webhook_secret, ctx)))
     return plan
 
