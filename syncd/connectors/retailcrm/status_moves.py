@@ -11,7 +11,10 @@ outside call (``Sink.note_progress``), with a failpoint between:
    (``Result.changed_meanwhile``); if it already has the status and fields
    (an earlier attempt landed unanswered), the move counts as made;
 2. ``orders/{externalId}/edit`` with the status and ``fields`` (the reasons);
-3. the reminder task for the order's manager (``tasks/create``), when asked.
+3. the reminder task for the order's manager (``tasks/create``), when asked;
+   a task has no externalId, so "asked" is noted before the call, and a
+   retry after an unanswered call looks for the task (``find_tasks``) before
+   making it again.
 
 RetailCRM has no conditional edit: a person's change landing between the
 read and the edit (one round trip) is overwritten; the history shows both.
@@ -33,10 +36,11 @@ from typing import Any
 
 from syncd.connectors.retailcrm.actions import MoveStatus
 from syncd.connectors.retailcrm.client import CrmClient
-from syncd.connectors.retailcrm.errors import CrmNotFound
+from syncd.connectors.retailcrm.errors import CrmError, CrmNotFound
 from syncd.engine import failpoints
 from syncd.engine.actions import BadCommand
 from syncd.engine.contracts import Result
+from syncd.errors import PermanentError
 from syncd.model import Command, Event
 
 log = logging.getLogger(__name__)
@@ -88,10 +92,14 @@ class StatusMoves:
                     cmd.key, {"status": move.status, **move.fields}, site=move.site
                 )
                 body = answer.get("order") or {**current, "status": move.status, **move.fields}
-            progress = {"moved": True, "manager_id": body.get("managerId")}
+            progress = {
+                "moved": True,
+                "manager_id": body.get("managerId"),
+                "number": body.get("number"),
+            }
             self.note(cmd, progress)
             failpoints.hit("crm.after_status_move")
-        if move.reminder is not None and not progress.get("reminded"):
+        if move.reminder is not None and "reminded" not in progress:
             self._remind(cmd, move, progress)
         if body is None:  # moved by an earlier attempt: the order as it is now
             body = self.client.get_order(cmd.key, site=move.site)
@@ -110,14 +118,36 @@ class StatusMoves:
                 move.why or "syncd",
             )
             return
-        task_id = self.client.create_task(
-            text=reminder.text,
-            performer_id=int(performer),
-            order={"externalId": cmd.key},
-            datetime=None,
-            commentary=reminder.commentary,
-            site=move.site,
-        )
+        if progress.get("reminding"):  # an earlier attempt asked; it may have landed
+            made = self.client.find_tasks(
+                order_number=progress.get("number"), performer_id=int(performer), text=reminder.text
+            )
+            if made:
+                self.note(cmd, {**progress, "reminded": True, "task_id": made[0].get("id")})
+                return
+        progress = {**progress, "reminding": True}
+        self.note(cmd, progress)
+        try:
+            task_id = self.client.create_task(
+                text=reminder.text,
+                performer_id=int(performer),
+                order={"externalId": cmd.key},
+                datetime=None,
+                commentary=reminder.commentary,
+                site=move.site,
+            )
+        except CrmError as exc:
+            if not isinstance(exc, PermanentError):
+                raise  # tried again (the move is done: only the task)
+            # refused for good (a manager no longer active...): the move stands, said once
+            log.warning(
+                "order externalId=%s moved to %s, but its reminder task was refused: %s",
+                cmd.key,
+                move.status,
+                exc,
+            )
+            self.note(cmd, {**progress, "reminded": False, "reminder_error": str(exc)})
+            return
         self.note(cmd, {**progress, "reminded": True, "task_id": task_id})
 
     def _event(self, cmd: Command, order: dict) -> Event:
