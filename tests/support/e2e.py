@@ -17,6 +17,7 @@ from tests.support.serve import serving
 
 CRM_KEY = "e2e-crm-key-0000000000000"
 PARTNERS = "Catalog_Партнеры"
+DELIVERY = "InformationRegister_СтатусыСборкиИДоставки"
 
 
 @contextmanager
@@ -47,7 +48,12 @@ def order_config(
             "options": {
                 "plan": EXCHANGE_PLAN,
                 "node": erp.node,
-                "sets": {ORDERS: "order", STATES: "order_state", PARTNERS: "customer"},
+                "sets": {
+                    ORDERS: "order",
+                    STATES: "order_state",
+                    DELIVERY: "delivery_state",
+                    PARTNERS: "customer",
+                },
             },
         },
         {
@@ -70,7 +76,7 @@ def order_config(
             "name": "orders_from_erp",
             "kind": "order_sync",
             "source_system": "erp",
-            "entities": ["order", "order_state"],
+            "entities": ["order", "order_state", "delivery_state"],
             "target": "crm",
         },
         {
