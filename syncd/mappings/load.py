@@ -150,10 +150,10 @@ def robot_against_statuses(m: Mappings) -> list[ConfigProblem]:
         problems.append(m.problem(ROBOT, path, message))
     chain = robot.call_chain
     if chain.enabled:
-        for path, code in (
-            (["call_chain", "no_answer_status"], chain.no_answer_status),
-            (["call_chain", "return_status"], robot.return_status),
-        ):
+        own = [(["call_chain", "no_answer_status"], chain.no_answer_status)]
+        if chain.return_status is not None:  # else outcomes.needs_agreement, checked above
+            own.append((["call_chain", "return_status"], chain.return_status))
+        for path, code in own:
             stage = s.crm.get(code)
             if stage is None:
                 message = f"status {code!r} has no stage in statuses.yaml crm: map it there"

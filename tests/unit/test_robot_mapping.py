@@ -85,3 +85,17 @@ def test_a_missed_call_does_not_end_the_order():
     terminal stage, the first missed call closed the order in 1C for good."""
     statuses = load_mappings(ROOT / "mappings").statuses
     assert statuses.crm["no-call"] not in statuses.terminal
+
+
+@pytest.mark.parametrize(
+    ("chain", "where", "message"),
+    [
+        ("  no_answer_status: cancel-other\n", "no_answer_status", "terminal stage"),
+        ("  return_status: no-such-status\n", "return_status", "has no stage"),
+        ("  cancel_status: no-call\n", "cancel_status", "must map to a terminal stage"),
+    ],
+)
+def test_the_call_chains_statuses_must_fit_their_part(tmp_path, chain, where, message):
+    robot = f"outcomes:\n  needs_agreement: requires-agreement\ncall_chain:\n{chain}"
+    (found,) = problems(tmp_path, robot)
+    assert where in str(found) and message in str(found)
