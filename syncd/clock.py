@@ -8,9 +8,11 @@ waiting for them.  Without the variable the offset is 0; a missing or
 unreadable file, or one that does not hold a number, also means 0, with one
 warning.
 
-Only the retention cutoffs (``syncd/store/retention.py``) use this clock: it
-exists for the soak benchmark and for tests, never for production.  Leases,
-claims and event times keep using the real clock.
+The retention cutoffs (``syncd/store/retention.py``) and timer firing
+(``syncd/engine/timer_firing.py``: a test moves a running daemon three hours
+ahead to see the call chain's timer fire) use this clock: the offset exists
+for the soak benchmark and for tests, never for production.  Leases, claims
+and event times keep using the real clock.
 """
 
 from __future__ import annotations
