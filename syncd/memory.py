@@ -27,6 +27,12 @@ M_ARENA_MAX = -8  # glibc's malloc.h
 
 
 def _libc():  # noqa: ANN202
+    try:  # the process's own symbols: glibc's, with no ldconfig run (find_library's way)
+        own = ctypes.CDLL(None)
+        own.mallopt, own.malloc_trim  # noqa: B018 - glibc only
+        return own
+    except (OSError, AttributeError):
+        pass
     name = ctypes.util.find_library("c")
     if not name:
         return None
