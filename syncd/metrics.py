@@ -92,6 +92,13 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.inventory_offers = Counter(
+            "syncd_inventory_offers",
+            "Offers' stock sent to the CRM's store/inventories/upload, by sink and outcome "
+            "(pushed, not_found: the CRM's catalogue has no such offer).",
+            ["sink", "outcome"],
+            registry=r,
+        )
         self.pos_files = Counter(
             "syncd_pos_files",
             "POS export files finished, by stream and outcome (done, duplicate, empty).",

@@ -8,7 +8,8 @@ recorded form) or 460 (``partial_upload_status=460``; ``crm_uploads``), the
 (``reference/stores`` a list; ``crm_references``), bodies with the keys a
 real account computes (``crm_bodies``; ``payments`` keyed by id in GET, list
 and edit answers, ``crm_payments``), the payments, tasks and users endpoints
-(``crm_order_work``), and a per-key rate limit answered with 503 (10
+(``crm_order_work``), stock (``store/inventories``, ``…/upload``;
+``crm_inventories``), and a per-key rate limit answered with 503 (10
 requests/s by default, configurable).
 ``GET /api/credentials`` (unversioned) answers each key's scopes and sites
 from ``access`` (every scope and site unless set).  Every answer carries a
@@ -37,6 +38,7 @@ from urllib.parse import parse_qsl
 from syncd_sandbox import crm_order_work
 from syncd_sandbox.crm_faults import Faults
 from syncd_sandbox.crm_faults import error_body as _error
+from syncd_sandbox.crm_inventories import CrmInventories
 from syncd_sandbox.crm_paging import pagination as _pagination
 from syncd_sandbox.crm_paging import paging as _paging
 from syncd_sandbox.crm_payments import order_answer
@@ -84,6 +86,7 @@ class SandboxCrm:
     ) -> None:
         self.keys = set(api_keys)
         self.state = CrmState(sites, timezone)  # the account's zone: every date is written in it
+        self.inventories = CrmInventories(self.state)  # store/inventories[/upload]
         self.rps = requests_per_second
         self.clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}
@@ -193,10 +196,17 @@ class SandboxCrm:
         parts = path.split("/")
         if method == "GET" and path.startswith("reference/"):
             return 200, {"success": True, **reference_answer(parts[1], self.state.sites)}
-        if method == "GET" and path in ("custom-fields", "store/inventories"):
+        if method == "GET" and path == "custom-fields":
             limit, page = _paging(p, allowed=(20, 50, 100, 250))
-            key = "customFields" if path == "custom-fields" else "offers"
-            return 200, {"success": True, key: [], "pagination": _pagination(0, limit, page)}
+            return 200, {
+                "success": True,
+                "customFields": [],
+                "pagination": _pagination(0, limit, page),
+            }
+        if method == "GET" and path == "store/inventories":
+            return self.inventories.listing(p)
+        if method == "POST" and path == "store/inventories/upload":
+            return self.inventories.upload(p)
         if method == "POST" and path == "customers/combine":
             return self._combine(json.loads(p["customers"]), json.loads(p["resultCustomer"]), key)
         if crm_order_work.handles(path):  # payments, tasks, users

@@ -3,7 +3,8 @@
 ``/odata/standard.odata/`` serves the service document, ``$metadata``, sets
 (JSON with ``$format=json`` or ``Accept: application/json``, Atom otherwise),
 entities by key, ``$count``, POST/PATCH/DELETE, ``…/Post`` and ``…/Unpost``,
-and the exchange plan's ``SelectChanges`` / ``NotifyChangesReceived``.  The
+the exchange plan's ``SelectChanges`` / ``NotifyChangesReceived``, and the stock
+register's ``Balance`` virtual table (``erp_balance``).  The
 quirks are 1C's: Int64 as strings, ``odata.count`` a string and
 ``$inlinecount`` ignoring ``$skip``/``$top``, ``odata.error`` bodies with the
 platform's codes, 500 with code -1 for application refusals, ``+`` not read
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import threading
 import time
 from email.utils import formatdate
@@ -30,6 +32,9 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from syncd_sandbox.erp_atom import atom_feed, entity_url
+from syncd_sandbox.erp_balance import REGISTER as STOCK_REGISTER
+from syncd_sandbox.erp_balance import VIRTUAL_TABLE, balance, records_of
+from syncd_sandbox.erp_balance import answer as balance_answer
 from syncd_sandbox.erp_business import Trade
 from syncd_sandbox.erp_faults import ErpFaults
 from syncd_sandbox.erp_query import ODataFault, compile_filter, order_rows, select_fields
@@ -78,6 +83,7 @@ class SandboxErp:
         self.soap = soap_service(self.trade, user, password)  # /ws/SyncdExchange.1cws
         self.date_skew_seconds = 0.0  # the Date header's offset from this host's clock
         self.unavailable_posts = 0  # the next N …/Post calls answer 503 and post nothing
+        self._balance_rng = random.Random(seed)  # Balance's $top: an arbitrary subset
 
     # -- WSGI ------------------------------------------------------------------
     def __call__(self, environ: dict, start_response) -> list[bytes]:  # noqa: ANN001
@@ -167,6 +173,11 @@ class SandboxErp:
             return 200, [("Content-Type", "application/xml;charset=utf-8")], metadata_xml()
         if rest in ("SelectChanges", "NotifyChangesReceived") and method == "POST":
             return self.exchange(rest, options, base)
+        virtual = VIRTUAL_TABLE.match(rest)
+        if virtual is not None and method == "GET":  # the stock register's Balance
+            records = records_of(self.state.rows(STOCK_REGISTER))
+            rows = balance(records, virtual.group("args"), options, self._balance_rng)
+            return _json_reply(200, balance_answer(base, rows))
         set_name, key_text, action = parse_resource(rest)
         schema = self.state.schema(set_name)
         key = parse_key(key_text, schema) if key_text is not None else None

@@ -16,7 +16,8 @@ The rules that matter to an integration (reference §4.5):
 
 ``Trade`` also acts as the 1C users do, for tests and the demo: a site order
 arrives, a manager edits an order, the warehouse ships one, a customer pays
-one, a courier delivers one, an order closes.
+one, a courier delivers one, an order closes, goods arrive at a warehouse
+(``receive_stock``) or are ordered out of it (``plan_shipment``).
 
     trade = Trade(ErpState()); trade.seed(customers=50, items=20, orders=30)
     order = trade.new_site_order(partner_ref, [(item_ref, 2, 990.0)])
@@ -300,10 +301,27 @@ class Trade:
             row = self.write("Document_ЧекККМ", None, body, data_load=False)
             return self.post("Document_ЧекККМ", (row["Ref_Key"],))
 
-    def receive_stock(self, item: str, warehouse: str, quantity: float) -> None:
-        doc = {"Ref_Key": str(uuid.uuid4()), "Date": self.state.stamp()}
-        rows = [{"Номенклатура_Key": item, "Склад_Key": warehouse, "Количество": quantity}]
-        self._move_stock({**doc, "Товары": rows, "Склад_Key": warehouse}, "Receipt")
+    def receive_stock(
+        self, item: str, warehouse: str, quantity: float, characteristic: str = EMPTY_GUID
+    ) -> dict:
+        """Goods arrive at a warehouse (a posted receipt): ``ВНаличии`` goes up."""
+        return self._stock_document(item, warehouse, {"ВНаличии": quantity}, characteristic)
+
+    def plan_shipment(
+        self, item: str, warehouse: str, quantity: float, characteristic: str = EMPTY_GUID
+    ) -> dict:
+        """Goods of a warehouse are ordered out (a posted shipment order): ``КОтгрузке``
+        goes up, so less of it is free."""
+        return self._stock_document(item, warehouse, {"КОтгрузке": quantity}, characteristic)
+
+    def _stock_document(
+        self, item: str, warehouse: str, resources: dict, characteristic: str
+    ) -> dict:
+        with self.state.lock:
+            doc = {"Ref_Key": str(uuid.uuid4()), "Date": self.state.stamp()}
+            line = {"Номенклатура_Key": item, "Характеристика_Key": characteristic, **resources}
+            self._move_stock({**doc, "Товары": [line], "Склад_Key": warehouse}, "Receipt")
+            return doc
 
     def _move_stock(self, doc: dict, kind: str) -> None:
         recorder = (doc["Ref_Key"], f"{NAMESPACE}.{SALES}")
@@ -316,8 +334,13 @@ class Trade:
                 "Active": True,
                 "RecordType": kind,
                 "Номенклатура_Key": line["Номенклатура_Key"],
+                "Характеристика_Key": line.get("Характеристика_Key", EMPTY_GUID),
+                "Назначение_Key": EMPTY_GUID,
                 "Склад_Key": doc.get("Склад_Key", EMPTY_GUID),
-                "ВНаличии": line["Количество"],
+                "Помещение_Key": EMPTY_GUID,
+                "Серия_Key": EMPTY_GUID,
+                "ВНаличии": line.get("ВНаличии", line.get("Количество", 0.0)),
+                "КОтгрузке": line.get("КОтгрузке", 0.0),
             }
             for i, line in enumerate(doc["Товары"], start=1)
         ]

@@ -7,6 +7,8 @@ User routes (sandbox only, JSON in and out), relative to ``/sandbox/user/``:
 - ``POST orders`` ``{"partner": ref?, "lines": [[item, qty, price]]?, "site_number": …}``
 - ``POST orders/<ref>/ship`` · ``…/close`` · ``…/cancel`` · ``…/edit`` (body: fields)
 - ``POST orders/<ref>/refuse-posting`` ``{"message": …}`` (the next Post is refused)
+- ``POST stock/receive`` · ``stock/plan-shipment`` ``{"item", "warehouse", "quantity",
+  "characteristic"?}`` (goods arrive: ВНаличии up; goods ordered out: КОтгрузке up)
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from syncd_sandbox.erp_query import ODataFault
 from syncd_sandbox.erp_schema import ObjectSchema
+from syncd_sandbox.erp_state import EMPTY_GUID
 
 RESOURCE = re.compile(r"^(?P<set>[^()/]+)(?:\((?P<key>.*)\))?(?:/(?P<action>[^/]+))?$")
 KEY_PART = re.compile(
@@ -70,6 +73,11 @@ def user_action(trade: Any, method: str, rest: str, body: Any) -> tuple[int, Any
     try:
         if parts == ["orders"]:
             return 201, _new_order(trade, body or {})
+        if len(parts) == 2 and parts[0] == "stock" and parts[1] in ("receive", "plan-shipment"):
+            move = trade.receive_stock if parts[1] == "receive" else trade.plan_shipment
+            b = body or {}
+            args = (b["item"], b["warehouse"], float(b["quantity"]))
+            return 201, move(*args, b.get("characteristic") or EMPTY_GUID)
         if len(parts) == 3 and parts[0] == "orders":
             ref, action = parts[1], parts[2]
             if action == "ship":

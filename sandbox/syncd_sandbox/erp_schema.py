@@ -129,6 +129,20 @@ GOODS_ROW = {
     "Сумма": "Edm.Double",
 }
 
+# ТоварыНаСкладах (reference §0 item 25): its dimensions and resources
+STOCK_DIMENSIONS = ("Номенклатура", "Характеристика", "Назначение", "Склад", "Помещение", "Серия")
+STOCK_RESOURCES = ("ВНаличии", "КОтгрузке")
+STOCK_RECORD = {
+    "Recorder": "Edm.String",
+    "Recorder_Type": "Edm.String",
+    "LineNumber": "Edm.Int64",
+    "Period": "Edm.DateTime",
+    "Active": "Edm.Boolean",
+    "RecordType": "Edm.String",
+    **{f"{d}_Key": "Edm.Guid" for d in STOCK_DIMENSIONS},
+    **{r: "Edm.Double" for r in STOCK_RESOURCES},
+}
+
 _OBJECTS = [
     ObjectSchema(
         "Catalog_Партнеры",
@@ -250,19 +264,8 @@ _OBJECTS = [
         "accumulation_register",
         {"Recorder": "Edm.String", "Recorder_Type": "Edm.String"},
         key=("Recorder", "Recorder_Type"),
-        tabular={
-            "RecordSet": {
-                "Recorder": "Edm.String",
-                "Recorder_Type": "Edm.String",
-                "LineNumber": "Edm.Int64",
-                "Period": "Edm.DateTime",
-                "Active": "Edm.Boolean",
-                "RecordType": "Edm.String",
-                "Номенклатура_Key": "Edm.Guid",
-                "Склад_Key": "Edm.Guid",
-                "ВНаличии": "Edm.Double",
-            }
-        },
+        # stock on hand (reference §0 item 25); its Balance virtual table: erp_balance
+        tabular={"RecordSet": STOCK_RECORD},
     ),
     # 1C:Розница 2 store base objects (reference §5.1): receipts with card, phone, e-mail
     ObjectSchema(
@@ -379,6 +382,10 @@ def metadata_xml() -> bytes:
         types, sets = _associations(obj)
         parts += types
         association_sets += sets
+    from syncd_sandbox.erp_balance import metadata_parts
+
+    virtual_types, virtual_functions = metadata_parts()
+    parts += virtual_types
     for enum, members in PLATFORM_ENUMS:
         parts.append(f'<EnumType Name={quoteattr(enum)} UnderlyingType="Edm.Int32">')
         parts += [f"<Member Name={quoteattr(m)}/>" for m in members]
@@ -402,5 +409,6 @@ def metadata_xml() -> bytes:
                 f'<Parameter Name="bindingParameter" Type={binding}/>'
                 '<Parameter Name="PostingModeOperational" Type="Edm.Boolean"/></FunctionImport>'
             )
+    parts += virtual_functions
     parts.append("</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>")
     return "\n".join(parts).encode("utf-8")

@@ -314,3 +314,6 @@ class PartContext:
     settings: Any  # syncd.config.Settings
     metrics: Any  # syncd.metrics.Metrics
     dry_run: bool = False
+    # the daemon's store, for a source that compares what it reads with what syncd keeps
+    # (the stock source); read only.  None outside the daemon: such a source opens its own
+    store: Any = None

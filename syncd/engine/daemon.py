@@ -105,7 +105,9 @@ class Engine(Reloading):
         self.metrics.watch_store(self.store, lambda: self.pipeline.directions())
 
     def _context(self, settings: Settings) -> PartContext:
-        return PartContext(settings=settings, metrics=self.metrics, dry_run=self.dry_run)
+        return PartContext(
+            settings=settings, metrics=self.metrics, dry_run=self.dry_run, store=self.store
+        )
 
     # -- control ---------------------------------------------------------
     # The signal handlers only set a flag: a handler runs in the main thread between

@@ -34,12 +34,15 @@ PART_MODULES = (
     "syncd.connectors.onec.sink",
     "syncd.connectors.pos.source",
     "syncd.connectors.onec.retail_source",
+    "syncd.connectors.onec.stock_source",
+    "syncd.connectors.retailcrm.inventory_sink",
     "syncd.flows.copy",
     "syncd.flows.orders",
     "syncd.flows.robot_agreement",
     "syncd.flows.call_chain",
     "syncd.flows.customers",
     "syncd.flows.purchases",
+    "syncd.flows.stock",
 )
 
 

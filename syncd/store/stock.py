@@ -52,3 +52,10 @@ def rows_of(conn: Connection, offers: Iterable[str]) -> list[dict]:
         )
         found += [{"offer": o, "store": s, "available": Decimal(a)} for o, s, a in rows]
     return found
+
+
+def snapshot(conn: Connection) -> dict[tuple[str, str], Decimal]:
+    """Every stock row, ``(offer, store) -> available``: what the stock source compares
+    a fresh read of 1C with, so that only changed offers become events."""
+    rows = conn.execute(select(stock.c.offer, stock.c.store, stock.c.available))
+    return {(o, s): Decimal(a) for o, s, a in rows}

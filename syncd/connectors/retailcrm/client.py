@@ -17,8 +17,9 @@ reason (``uploads``), whichever of its two answer forms the CRM sends.
     crm.stores()                       # {"main-store": {...}} from a map or a list
     crm.within(deadline).edit_order(…)  # no call starts past a sink round's deadline
 
-An order's payments and the managers' tasks are in ``payments`` and ``tasks``
-(mixed in: ``crm.create_payment(…)``, ``crm.create_task(…)``).
+An order's payments, the managers' tasks and the stock are in ``payments``,
+``tasks`` and ``inventories`` (mixed in: ``crm.create_payment(…)``,
+``crm.create_task(…)``, ``crm.upload_inventories(…)``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from syncd.connectors.retailcrm.errors import CrmError, CrmPartialUpload
+from syncd.connectors.retailcrm.inventories import InventoryCalls
 from syncd.connectors.retailcrm.payments import PaymentCalls
 from syncd.connectors.retailcrm.tasks import TaskCalls
 from syncd.connectors.retailcrm.transport import CrmTransport
@@ -79,7 +81,7 @@ class HistoryPage:
     generated_at: str | None
 
 
-class CrmClient(PaymentCalls, TaskCalls):
+class CrmClient(PaymentCalls, TaskCalls, InventoryCalls):
     def __init__(self, transport: CrmTransport) -> None:
         self.t = transport
 
