@@ -133,3 +133,22 @@ def test_a_refused_task_leaves_the_move_done_and_says_why(crm, caplog):
     assert result.ok
     assert app.state.find("order", "ERP-1", "externalId", None)["status"] == "requires-agreement"
     assert "reminder task was refused" in caplog.text
+
+
+def test_robot_decisions_are_counted_when_made_or_overtaken(crm):
+    app, _, sink = crm
+    an_order(app, sink, status="new")
+    robot = {"outcome": "needs_agreement", "failed": ["paid", "in_stock"], "created_at": 1.0}
+    decision = {"status": "requires-agreement", "expect": ["new"], "robot": robot}
+    sink.apply([move(10, decision)])
+    agree = {**decision, "status": "client-confirmed", "robot": {**robot, "outcome": "agree"}}
+    sink.apply([move(11, agree)])  # the order is not in "new" any more: overtaken
+    registry = sink.metrics.registry
+
+    def value(name: str, **labels: str) -> float:
+        return registry.get_sample_value(name, labels) or 0.0
+
+    assert value("syncd_robot_decisions_total", outcome="needs_agreement") == 1
+    assert value("syncd_robot_decisions_total", outcome="overtaken") == 1
+    assert value("syncd_robot_failed_conditions_total", condition="paid") == 1
+    assert value("syncd_robot_decision_seconds_count") == 1
