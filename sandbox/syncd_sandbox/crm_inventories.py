@@ -93,7 +93,7 @@ class CrmInventories:
         return 200, {"success": True, "processedOffersCount": processed, "notFoundOffers": missing}
 
     def listing(self, p: dict) -> tuple[int, dict]:
-        f = p.get("filter") or {}
+        f = p.get("filter") if isinstance(p.get("filter"), dict) else {}
         limit, page = paging(p, allowed=(20, 50, 100, 250))
         known = self._known()
         wanted = f.get("offerExternalId")

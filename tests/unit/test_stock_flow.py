@@ -22,9 +22,8 @@ class KeptStock(FlowContext):
 
     def stock(self, offers):  # noqa: ANN001, ANN201
         wanted = set(offers)
-        return [
-            {"offer": o, "store": s, "available": Decimal(a)} for o, s, a in self.rows if o in wanted
-        ]
+        rows = [(o, s, a) for o, s, a in self.rows if o in wanted]
+        return [{"offer": o, "store": s, "available": Decimal(a)} for o, s, a in rows]
 
     def binding(self, *args):  # noqa: ANN002, ANN201
         return None

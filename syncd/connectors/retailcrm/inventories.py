@@ -6,8 +6,8 @@ processedOffersCount, notFoundOffers}`` (shared/reference/retailcrm-api.md
 §2.4); an upload sets only the stores it names.  syncd sends at most 250
 offers a call (the official modules send 200–250).  An offer the CRM's
 catalogue does not have comes back in ``notFoundOffers`` — the call still
-succeeds for the rest.  ``store/inventories`` lists offers with their stock,
-per store with ``filter[details]=1``.
+succeeds for the rest.  ``store/inventories`` lists offers with their stock
+(``CrmClient.inventories``), per store with ``filter[details]=1``.
 
 Mixed into ``CrmClient``; the calls go through its transport (pacing, retries,
 typed errors).
@@ -15,7 +15,7 @@ typed errors).
     done = crm.upload_inventories([{"externalId": "A-1", "stores": [{"code": "main",
                                     "available": 5}]}])
     done.not_found        # {"A-9"}: offers the CRM does not know
-    crm.inventories(["A-1"])  # [{"externalId": "A-1", "stores": [{"store", "quantity"}], …}]
+    crm.offer_stock(["A-1"])  # [{"externalId": "A-1", "stores": [{"store", "quantity"}], …}]
 """
 
 from __future__ import annotations
@@ -54,26 +54,12 @@ class InventoryCalls:
             done.not_found |= not_found_ids(answer.get("notFoundOffers"))
         return done
 
-    def inventories(self, external_ids: list[str], *, limit: int = 250) -> list[dict]:
-        """Offers by externalId with their stock per store (``details``)."""
+    def offer_stock(self, external_ids: list[str]) -> list[dict]:
+        """Offers by externalId with their stock per store (``filter[details]=1``)."""
         found: list[dict] = []
-        for start in range(0, len(external_ids), limit):
-            page = 1
-            while True:
-                params = {
-                    "filter": {
-                        "offerExternalId": external_ids[start : start + limit],
-                        "details": 1,
-                    },
-                    "limit": limit,
-                    "page": page,
-                }
-                answer = self.t.get("store/inventories", params)
-                found += list(answer.get("offers") or [])
-                paging = answer.get("pagination") or {}
-                if page >= int(paging.get("totalPageCount") or 1):
-                    break
-                page += 1
+        for start in range(0, len(external_ids), INVENTORY_LIMIT):
+            chunk = external_ids[start : start + INVENTORY_LIMIT]
+            found += self.inventories({"offerExternalId": chunk, "details": 1})  # type: ignore[attr-defined]
         return found
 
 
