@@ -32,6 +32,10 @@ class World:
         self.erp = SandboxErp(user=ERP_USER, password=ERP_PASSWORD, timezone=erp_timezone)
         self.erp.trade.seed(customers=customers, items=items, orders=orders, seed=seed)
         self.crm = SandboxCrm([CRM_KEY], requests_per_second=None, timezone=crm_timezone)
+        # the shop's catalogue: every 1C item is an offer (externalId = its Ref_Key, as
+        # mappings/items.yaml names unlisted items), so the stock syncd pushes is shown
+        goods = self.erp.state.rows("Catalog_Номенклатура")
+        self.crm.inventories.add_offers([g["Ref_Key"] for g in goods])
         self._servers: list[HttpServer] = []
 
     def start(self, erp_port: int = 0, crm_port: int = 0, *, threads: int = 8) -> None:
