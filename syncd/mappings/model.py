@@ -286,9 +286,10 @@ def write_schemas(folder: Path) -> list[Path]:
     """The JSON Schema of each file, as editors read them."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
+    from syncd.mappings.items import ItemsMapping
     from syncd.mappings.robot import RobotMapping
 
-    extra = {"pos_csv.yaml": PosCsvMapping, "robot.yaml": RobotMapping}
+    extra = {"pos_csv.yaml": PosCsvMapping, "robot.yaml": RobotMapping, "items.yaml": ItemsMapping}
     for name, model in {**FILES, **extra}.items():
         schema = model.model_json_schema()
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
