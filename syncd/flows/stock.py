@@ -23,7 +23,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from syncd.connectors.retailcrm.inventory_sink import Inventory, StoreStock
+from syncd.connectors.retailcrm.actions import Inventory, StoreStock
 from syncd.engine.contracts import Flow, FlowContext
 from syncd.engine.pipeline import register
 from syncd.model import Command, Event, Outcome, Plan

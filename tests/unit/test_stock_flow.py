@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 
 from syncd.config import Settings
-from syncd.connectors.retailcrm.inventory_sink import ACTIONS, Inventory
+from syncd.connectors.retailcrm.actions import INVENTORY_ACTIONS as ACTIONS
+from syncd.connectors.retailcrm.actions import Inventory
 from syncd.engine.actions import check
 from syncd.engine.contracts import FlowContext, PartContext
 from syncd.flows.stock import StockFlow

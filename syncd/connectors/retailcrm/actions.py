@@ -14,6 +14,9 @@
   only while its status is one of ``expect`` (never over a person's choice),
   then a ``task`` for its manager when asked (``status_moves``).
 
+The stock sink (``inventory_sink``) has one action of its own, ``inventory``:
+an offer's (the key) free stock per store, for ``store/inventories/upload``.
+
 The objects' own fields are the CRM's API v5 fields and are checked by the CRM;
 what is checked here is the shape syncd relies on.
 
@@ -81,3 +84,21 @@ class MoveStatus(Action):
 
 
 ACTIONS = table(Upsert, Edit, FixExternalId, LinkOrCreate, MoveStatus)
+
+
+class StoreStock(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    code: str = Field(..., min_length=1)  # the CRM store code
+    available: int | float = Field(..., ge=0)
+
+
+class Inventory(Action):
+    """An offer's (the command's key) free stock in these stores: the stock sink's
+    (``inventory_sink``) one action, not the orders' sink's."""
+
+    name = "inventory"
+    stores: list[StoreStock] = Field(..., min_length=1)
+    site: str | None = None
+
+
+INVENTORY_ACTIONS = table(Inventory)

@@ -30,9 +30,10 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from syncd.connectors.retailcrm.actions import INVENTORY_ACTIONS
 from syncd.connectors.retailcrm.client import client_for
 from syncd.connectors.retailcrm.inventories import INVENTORY_LIMIT
-from syncd.engine.actions import Action, BadCommand, table
+from syncd.engine.actions import BadCommand
 from syncd.engine.actions import read as read_action
 from syncd.engine.contracts import Result, Sink
 from syncd.engine.pipeline import register
@@ -42,21 +43,7 @@ from syncd.model import Command
 log = logging.getLogger(__name__)
 
 
-class StoreStock(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    code: str = Field(..., min_length=1)  # the CRM store code
-    available: int | float = Field(..., ge=0)
-
-
-class Inventory(Action):
-    """An offer's (the command's key) free stock in these stores."""
-
-    name = "inventory"
-    stores: list[StoreStock] = Field(..., min_length=1)
-    site: str | None = None
-
-
-ACTIONS = table(Inventory)
+ACTIONS = INVENTORY_ACTIONS
 
 
 class InventorySinkOptions(BaseModel):
