@@ -90,6 +90,7 @@ class Engine(Reloading):
         self._staged: tuple[Settings, Pipeline] | None = None  # a reload waiting for work in flight
         self._sources_running: dict[str, Future] = {}
         self._source_started: dict[str, float] = {}
+        self._held_since: float | None = None  # when planning was first held for sources
         self.schedule = StreamSchedule(lambda: self.settings.engine.webhook_gap_seconds)
         self.hints = WorkHints(lambda: self.settings.engine.tick_seconds)
         self.writes = WriteDispatch(
@@ -259,12 +260,23 @@ class Engine(Reloading):
 
     def _hold_planning(self) -> bool:
         """While streams polled together are still reading (at most engine.cycle_wait_seconds),
-        wait for them: changes made on both sides in one cycle are then decided together."""
+        wait for them: changes made on both sides in one cycle are then decided together.
+        A hold never lasts longer than that, even when one stream's runs follow each other
+        back to back (each starting a new wait would put planning off for good)."""
         started = [
             self._source_started[n] for n in self._sources_running if n in self._source_started
         ]
         wait = self.settings.engine.cycle_wait_seconds
-        return bool(started) and time.monotonic() - min(started) < wait
+        now = time.monotonic()
+        if not started or now - min(started) >= wait:
+            self._held_since = None
+            return False
+        if self._held_since is None:
+            self._held_since = now
+        if now - self._held_since >= wait:
+            self._held_since = None  # held long enough: plan now, then a new hold may start
+            return False
+        return True
 
     def _lease_names(self) -> list[str]:
         # the keeper adds "instance:<owner>": while it lives, this instance's claims and
