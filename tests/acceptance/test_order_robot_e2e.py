@@ -27,6 +27,7 @@ from tests.support.daemon import start_daemon, stop, syncd
 from tests.support.e2e import both_sandboxes, crm_order, e2e_env
 from tests.support.erp import ORDERS
 from tests.support.robot_e2e import edit_yaml, robot_config
+from tests.support.stock import stock_parts
 
 pytestmark = pytest.mark.slow
 ADDRESS = "Москва, ул. Тверская, д. 7, кв. 3"
@@ -134,5 +135,46 @@ def test_a_person_who_moves_the_order_while_the_robot_decides_keeps_it(tmp_path,
             )
             assert crm_order(crm, ref)["status"] == "availability-confirmed"
             assert "Робот" not in (crm_order(crm, ref).get("statusComment") or "")
+        finally:
+            stop(daemon)
+
+
+def test_an_order_becomes_agreeable_when_its_item_arrives_in_1c(tmp_path, db_url):
+    """1C's free stock read by the stock stream (Balance), kept for the robot and pushed to
+    the CRM's inventories: the order placed before the goods came goes to the operators,
+    the one placed after is agreed by the robot."""
+    with both_sandboxes(orders=0) as (erp, erp_url, crm, crm_url):
+        item = erp.state.rows("Catalog_Номенклатура")[0]["Ref_Key"]
+        main = erp.state.rows("Catalog_Склады")[0]["Ref_Key"]
+        crm.inventories.add_offers([item])
+        parts = stock_parts(interval=0.5)
+        config = robot_config(
+            tmp_path,
+            db_url,
+            erp,
+            edit_mappings=robot_mappings,
+            extra_sources=parts["sources"],
+            extra_flows=parts["flows"],
+            extra_sinks=parts["sinks"],
+        )
+        erp.trade.receive_stock(item, main, 2)
+        env = e2e_env(erp_url, crm_url)
+        daemon = start_daemon(config, env=env)
+        try:
+            free = wait_until(
+                lambda: crm.inventories.available(item).get("main-store"),
+                what="the item's stock in the CRM's inventories",
+            )
+            early = site_order(erp, item, qty=free + 3, price=100.0)
+            assert decided(crm, early)["status"] == "requires-agreement"
+            assert "not in stock" in crm_order(crm, early)["statusComment"]
+
+            erp.trade.receive_stock(item, main, free + 10)  # the goods arrive in 1C
+            wait_until(
+                lambda: (crm.inventories.available(item).get("main-store") or 0) >= free + 3,
+                what="the arrival in the CRM's inventories",
+            )
+            later = site_order(erp, item, qty=free + 3, price=100.0)
+            assert decided(crm, later)["status"] == "client-confirmed"
         finally:
             stop(daemon)

@@ -44,6 +44,7 @@ def robot_config(
     edit_mappings=None,  # noqa: ANN001 - Callable[[Path], None]
     extra_sources: list[dict] | None = None,
     extra_flows: list[dict] | None = None,
+    extra_sinks: dict | None = None,
 ) -> Path:
     config = order_config(tmp, db_url, erp)
     data = yaml.safe_load(config.read_text(encoding="utf-8"))
@@ -52,6 +53,7 @@ def robot_config(
             source["options"]["own_created_as"] = "order_created"
     data["sources"] += extra_sources or []
     data["flows"] += ROBOT_FLOWS + (extra_flows or [])
+    data["sinks"].update(extra_sinks or {})
     mappings = tmp / "mappings"
     if not mappings.exists():
         shutil.copytree(ROOT / "mappings", mappings)
