@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from syncd_sandbox.demo.day import CRM_TO_ERP, ERP_TO_CRM, DayPlayer  # noqa: E402
 from syncd_sandbox.demo.runner import Webhooks, latency_between, latency_metric  # noqa: E402
-from syncd_sandbox.demo.world import World  # noqa: E402
+from syncd_sandbox.demo.world import World, without_robot  # noqa: E402
 
 SECRET = "bench-webhook-secret"
 
@@ -52,6 +52,7 @@ def free_port() -> int:
 
 def config_for(folder: Path, poll: float, port: int, crm_timezone: str) -> Path:
     config = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text(encoding="utf-8"))
+    config = without_robot(config)  # the shop agrees its orders itself
     config["state_dir"] = str(folder / "state")
     config["mappings_dir"] = str(ROOT / "mappings")
     config["http"] = {"listen": f"127.0.0.1:{port}", "webhook_secret": SECRET}

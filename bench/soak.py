@@ -65,7 +65,7 @@ from syncd_sandbox.demo import soak, soak_report  # noqa: E402
 from syncd_sandbox.demo.chaos import SECRET, Daemon, _free_port  # noqa: E402
 from syncd_sandbox.demo.day import ORDERS, percentile  # noqa: E402
 from syncd_sandbox.demo.runner import Webhooks  # noqa: E402
-from syncd_sandbox.demo.world import World  # noqa: E402
+from syncd_sandbox.demo.world import World, without_robot  # noqa: E402
 
 SETTLE_SECONDS = 300.0  # after the last order is created, for the last lives to end
 
@@ -74,6 +74,7 @@ def write_config(
     folder: Path, listen: str, node: str, store_url: str | None, retention: dict | None
 ) -> Path:
     config = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text(encoding="utf-8"))
+    config = without_robot(config)  # the shop agrees its orders itself
     config["state_dir"] = str(folder / "state")
     config["mappings_dir"] = str(ROOT / "mappings")
     config["http"] = {"listen": listen, "webhook_secret": SECRET}

@@ -39,8 +39,10 @@ def demo_command(
     erp_port: int,
     crm_port: int,
 ) -> None:
-    """Play a day: site orders from 1C reach the CRM as "new", a manager agrees most and
-    cancels a few, 1C posts the agreed ones for the warehouse, shipments reach the CRM."""
+    """Play a day: site orders from 1C reach the CRM as "new", the order robot agrees most by
+    itself, operators call about the rest (agreeing, cancelling, or not reaching the
+    customer: syncd brings those back 3 h later), 1C posts the agreed ones for the
+    warehouse, shipments and deliveries reach the CRM."""
     sandbox_or_exit()
     from syncd_sandbox.demo.runner import Demo
 
@@ -101,6 +103,18 @@ def _print_summary(summary: dict, settings, config_path: str, demo) -> int:  # n
                 f"    syncd_apply_latency_seconds says: mean {metric['mean']:.2f} s "
                 f"over {metric['writes']} writes"
             )
+    robot = player.get("robot")
+    if robot:
+        share = "-" if robot["share"] is None else f"{robot['share']:.0%}"
+        click.echo(
+            f"  order robot: decided {robot['decided']}, agreed {robot['agreed']} by itself, "
+            f"{robot['handed_over']} to the operators (who agreed {robot['agreed_by_people']}); "
+            f"robot's share of agreed orders {share}"
+        )
+        click.echo(
+            f"  no answer {robot['no_answer']} times, {robot['chains_run_out']} order(s) "
+            f"cancelled at the last missed call; delivered {robot['delivered']}"
+        )
     click.echo(
         f"  dead letters {store.get('dead_letters', '?')}, conflicts {store.get('conflicts', '?')}"
     )
@@ -110,5 +124,6 @@ def _print_summary(summary: dict, settings, config_path: str, demo) -> int:  # n
     click.echo(f"  daemon log   {demo.log_path}")
     ok = player["waiting"] == 0 and demo.daemon_alive()
     if not ok:
-        click.echo("  the day did not settle: see the daemon log", err=True)
+        waiting = ", ".join(player.get("waiting_for") or [])
+        click.echo(f"  the day did not settle ({waiting}): see the daemon log", err=True)
     return 0 if ok else 1

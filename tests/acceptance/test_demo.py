@@ -49,6 +49,9 @@ def test_a_short_demo_day_settles_and_says_where_to_look(tmp_path):
     assert "initial load: 200 sample orders" in out
     assert "still waiting 0" in out and "dead letters 0, conflicts 0" in out
     assert "lag 1C→CRM" in out and "lag CRM→1C" in out
+    # the order robot agreed some of the day's orders by itself and handed the rest over
+    robot = re.search(r"order robot: decided (\d+), agreed (\d+) by itself", out)
+    assert robot and int(robot.group(2)) > 0, out
     # the daemon's latency metric tells the lag the demo measured, in both directions
     # (the sandbox CRM writes its dates in the account's zone, whatever this host's is)
     for direction in ("1C→CRM", "CRM→1C"):

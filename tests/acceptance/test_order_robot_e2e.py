@@ -8,9 +8,9 @@ order a person moves while the robot is deciding keeps the person's status.
 
 Free stock is set in syncd's store as the stock stream leaves it (its own path
 from 1C is tested in the stock tests); 1C's payment state (ПроцентОплаты) is
-what the robot counts as paid (robot.yaml payments.erp_paid_percent), and the
-1C order's Комментарий is the CRM's customerComment (orders.yaml), as a site
-exchange fills them.
+what the robot counts as paid (robot.yaml payments.erp_paid_percent, shipped on), and the
+1C order's Комментарий is the CRM's customerComment (orders.yaml, edited here),
+as a site exchange fills them.
 """
 
 from __future__ import annotations
@@ -34,11 +34,6 @@ ADDRESS = "Москва, ул. Тверская, д. 7, кв. 3"
 
 
 def robot_mappings(folder: Path) -> None:
-    edit_yaml(
-        folder / "robot.yaml",
-        "erp_paid_percent: false",
-        "erp_paid_percent: true",
-    )
     edit_yaml(
         folder / "orders.yaml",
         "  - erp: Комментарий\n    crm: managerComment\n    direction: both\n    owner: crm",

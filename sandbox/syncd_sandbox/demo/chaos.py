@@ -39,7 +39,7 @@ import yaml
 from syncd_sandbox.crm_faults import Faults
 from syncd_sandbox.demo.day import ORDERS, DayPlayer
 from syncd_sandbox.demo.runner import Webhooks
-from syncd_sandbox.demo.world import World
+from syncd_sandbox.demo.world import World, without_robot
 from syncd_sandbox.erp_faults import ErpFaults
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -347,6 +347,7 @@ def _dead_letters(workdir: Path, plan: ChaosPlan) -> int:
 
 def _write_config(workdir: Path, listen: str, plan: ChaosPlan, node: str) -> Path:
     demo = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text(encoding="utf-8"))
+    demo = without_robot(demo)  # the shop agrees its orders itself
     demo["state_dir"] = str(workdir / "state")
     demo["mappings_dir"] = str(ROOT / "mappings")
     demo["http"] = {"listen": listen, "webhook_secret": SECRET}

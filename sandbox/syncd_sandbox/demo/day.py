@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 ORDERS = "Document_ЗаказКлиента"
 ERP_TO_CRM, CRM_TO_ERP, INITIAL = "1C→CRM", "CRM→1C", "initial load"
+SHIPPED_OR_LATER = ("send-to-delivery", "delivering", "redirect", "delivered", "complete")
 
 
 @dataclass
@@ -117,7 +118,8 @@ class DayPlayer:
             ERP_TO_CRM,
             "shipped",
             ref,
-            lambda: (self._crm(ref) or {}).get("status") == "send-to-delivery",
+            # or past it: the couriers may deliver it before anyone looks
+            lambda: (self._crm(ref) or {}).get("status") in SHIPPED_OR_LATER,
         )
         self._nudge("1c", {"type": ORDERS, "ref": ref})
 
@@ -139,6 +141,9 @@ class DayPlayer:
             "initial": sum(1 for e in done if e.direction == INITIAL),
             "synced": {d: len(v) for d, v in lags.items()},
             "waiting": sum(1 for e in self.expectations if e.done_at is None),
+            "waiting_for": sorted(
+                {f"{e.direction}: {e.what}" for e in self.expectations if e.done_at is None}
+            ),
             "lag": {
                 d: {
                     "mean": sum(v) / len(v) if v else None,

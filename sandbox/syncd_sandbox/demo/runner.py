@@ -23,7 +23,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from syncd.config import Settings
 from syncd.status import status_report
 from syncd.store import Store
-from syncd_sandbox.demo.day import CRM_TO_ERP, ERP_TO_CRM, DayPlayer
+from syncd_sandbox.demo.day import CRM_TO_ERP, ERP_TO_CRM
+from syncd_sandbox.demo.robot_day import RobotDay
 from syncd_sandbox.demo.world import World
 
 # the metric's direction label -> the demo's name for it
@@ -76,17 +77,25 @@ class Demo:
             if webhooks and settings.http.webhook_secret
             else None
         )
-        self.player = DayPlayer(self.world, notify=self.webhooks.post if self.webhooks else None)
+        self.log_path = settings.state_dir / "syncd.log"
+        # the daemon's clock for timers: an hour of the demo moves it an hour ahead
+        self.clock_file = settings.state_dir / "clock-offset"
+        self.clock_offset = 0.0
+        self.player = RobotDay(
+            self.world,
+            notify=self.webhooks.post if self.webhooks else None,
+            advance=self.advance_clock,
+        )
         self.daemon: subprocess.Popen | None = None
         self._latency_before_day: dict[str, tuple[float, int]] = {}
-        self.log_path = settings.state_dir / "syncd.log"
 
     # -- the parts ---------------------------------------------------------------
     def start(self, erp_port: int, crm_port: int) -> None:
         shutil.rmtree(self.settings.state_dir, ignore_errors=True)
         self.settings.state_dir.mkdir(parents=True, exist_ok=True)
         self.world.start(erp_port, crm_port)
-        env = {**os.environ, **self.world.env()}
+        self.clock_file.write_text("0", encoding="utf-8")
+        env = {**os.environ, **self.world.env(), "SYNCD_CLOCK_OFFSET_FILE": str(self.clock_file)}
         log = self.log_path.open("ab")
         self.daemon = subprocess.Popen(
             [sys.executable, "-m", "cli", "run", "--config", str(self.config_path)],
@@ -106,6 +115,11 @@ class Demo:
                 self.daemon.kill()
         self.world.stop()
 
+    def advance_clock(self, seconds: float) -> None:
+        """Move the daemon's timer clock forward (it reads the file within a second)."""
+        self.clock_offset += seconds
+        self.clock_file.write_text(str(self.clock_offset), encoding="utf-8")
+
     def daemon_alive(self) -> bool:
         return self.daemon is not None and self.daemon.poll() is None
 
@@ -124,6 +138,7 @@ class Demo:
         for hour in range(hours):
             self.player.hour(8 + hour)
             self._watch(hour_seconds, f"hour {hour + 1}/{hours}")
+        self.player.night()  # the last missed calls' timers come due
         deadline = time.monotonic() + settle_seconds
         while not self.player.settled() and time.monotonic() < deadline and self.daemon_alive():
             self._watch(0.5, "settling")

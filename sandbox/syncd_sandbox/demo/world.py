@@ -13,6 +13,7 @@ from syncd_sandbox.crm_app import SandboxCrm
 from syncd_sandbox.erp_app import PREFIX, SandboxErp
 
 ERP_USER, ERP_PASSWORD = "Обмен", "demo-erp-password"
+ROBOT_KINDS = ("order_robot", "call_chain")
 CRM_KEY = "demo-crm-api-key-000000000000"
 
 
@@ -71,3 +72,14 @@ class World:
         for server in self._servers:
             server.stop()
         self._servers = []
+
+
+def without_robot(config: dict) -> dict:
+    """The demo config with people agreeing every order: no order robot, no call chain.
+
+    For the benchmarks and the chaos run, whose shop agrees new orders itself and
+    measures that path; ``syncd demo`` keeps them."""
+    config["flows"] = [f for f in config["flows"] if f.get("kind") not in ROBOT_KINDS]
+    for source in config["sources"]:
+        (source.get("options") or {}).pop("own_created_as", None)
+    return config
