@@ -15,7 +15,9 @@ as syncd's own moves left it) and the timers it set:
 - the timer, when it fires and the order is still where the timer left it,
   moves the order back to the operators' status with a reminder (a task for
   its manager, and/or a custom field the account's triggers act on);
-- an order that leaves the no-answer status any other way cancels its timer.
+- an order that leaves the no-answer status any other way cancels its timer;
+- events are taken in the account's history order (their history ids): the
+  order as one of syncd's moves left it never overrides a later change.
 
 Every move goes through the CRM sink's ``move_status``: only while the order
 is still in the no-answer status, so a person's newer choice wins.  Timers
@@ -88,9 +90,13 @@ class CallChainFlow(MappedFlow, Flow):
     # -- an order's status, as the CRM shows it -------------------------------------
     def _status_seen(self, chain: CallChain, ref: str, facts: dict, event: Event) -> Plan:
         body = event.payload
+        seen, history_id = int(facts.get("history_id") or 0), history_of(event)
+        if history_id is not None and history_id < seen:
+            return Plan(Outcome.UNCHANGED, note="older than the order's status seen")
         status = body.get("status")
         before = facts.get("status")
         facts.update(status=status, number=body.get("number"), site=body.get("site"))
+        facts["history_id"] = max(seen, history_id or 0)
         plan = Plan(Outcome.UNCHANGED, remember={chain_ref(ref): facts})
         if status == before:
             return plan
@@ -144,7 +150,12 @@ class CallChainFlow(MappedFlow, Flow):
             why=f"call chain: back to the operators after no answer {miss}",
             step=f"no answer {miss}: return",
         )
-        return Plan(Outcome.UPDATED, [self._command(ref, move, event)])
+        # the order is on its way back: the operator's next "Недозвон" is a new miss even
+        # when it reaches syncd before the order as the move left it
+        back = {**facts, "status": rules.return_status}
+        return Plan(
+            Outcome.UPDATED, [self._command(ref, move, event)], remember={chain_ref(ref): back}
+        )
 
     def _command(self, ref: str, move: MoveStatus, event: Event) -> Command:
         return Command.for_event(
@@ -156,6 +167,18 @@ class CallChainFlow(MappedFlow, Flow):
             action=move,
             link_origin=False,
         )
+
+
+def history_of(event: Event) -> int | None:
+    """Where a CRM event sits in the account's history: its history id (``812``, the
+    re-read ``812-reread-77``, syncd's own move ``815-set-77``); None for a move whose
+    own record was not found (``0-set-77``: the order right after that write)."""
+    head = event.version.split("-", 1)[0]
+    try:
+        number = int(head)
+    except ValueError:
+        return None
+    return None if number == 0 and "-set-" in event.version else number
 
 
 def _ref_of(event: Event) -> str:

@@ -214,10 +214,11 @@ class OrderSync(MappedFlow, Flow):
             seen = crm.history_id
             if _folded(crm.event, event):
                 return False
-            # a status syncd moved (``0-set-<command>``) is the CRM's order right after
-            # that write: newer than anything folded before it, whatever the history id
-            moved = "-set-" in event.version
-            if not moved and seen is not None and _int(event.version) < int(seen):
+            # a status syncd moved (``<history id>-set-<command>``) sorts by its own
+            # status record's history id; one whose record was not found (``0-set-…``)
+            # is the CRM's order right after that write: taken as the newest
+            unplaced = "-set-" in event.version and _int(event.version) == 0
+            if not unplaced and seen is not None and _int(event.version) < int(seen):
                 return False
             state.crm = self.mapper.crm_side(event.payload)
             state.crm.history_id = max(_int(event.version), int(seen or 0))
@@ -362,7 +363,8 @@ def _folded(folded: int | None, event: Event) -> bool:
 def _int(text: str) -> int:
     """A CRM event's history id: ``812``, or ``812-reread-77`` for the state the CRM sink
     re-read after a write that got no answer (a version of its own, same history id),
-    or ``0-set-77`` for the order as a status move left it (no history id known)."""
+    or ``815-set-77`` for the order as a status move left it (815: the move's own
+    status record; 0 when it was not found)."""
     try:
         return int(str(text).split("-", 1)[0])
     except (TypeError, ValueError):

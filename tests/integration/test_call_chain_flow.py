@@ -76,3 +76,16 @@ def test_a_stale_timer_moves_nothing(flows):
     flows.fire(at=1200.0 + HOURS_3)
     (move,) = flows.moves(ref)
     assert "2 из 3" in move["fields"]["statusComment"]
+
+
+def test_syncds_own_move_arriving_after_a_later_change_is_not_taken(flows):
+    """The order as a return left it (``<record>-set-<command>``) reaching the inbox after
+    the operator's next "Недозвон" (a later history record) must not cancel its timer."""
+    ref = agreeable()["externalId"]
+    flows.add(crm_event(order("no-call"), 901, at=1000.0))
+    flows.fire(at=1000.0 + HOURS_3)
+    flows.add(crm_event(order("no-call"), 930, at=1000.0 + HOURS_3 + 60))  # missed again
+    moved = crm_event(order("requires-agreement"), 920, at=1000.0 + HOURS_3)
+    flows.add(type(moved)(**{**moved.__dict__, "version": "920-set-17"}))  # late in the inbox
+    assert [t.payload["miss"] for t in flows.timers()] == [2]
+    assert flows.facts("call_chain", ref)["status"] == "no-call"

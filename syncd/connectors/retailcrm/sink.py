@@ -71,8 +71,8 @@ class CrmSink(Sink):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        zone = crm_zone(self.context.settings, None, f"sink {self.name}")
-        self.late = LateWrites(self.system, self.name, zone)
+        self.zone = crm_zone(self.context.settings, None, f"sink {self.name}")
+        self.late = LateWrites(self.system, self.name, self.zone)
         self.client = client_for(
             self.context, self.options.requests_per_second, f"sink {self.name}"
         )
@@ -99,7 +99,9 @@ class CrmSink(Sink):
             results += writes.upserts("customer", customers)
         orders = [c for c in commands if c.action == "upsert" and c.entity == "order"]
         done = {id(c) for c in links + customers + orders}
-        moves = StatusMoves(writes.client, self.note_progress, self.system, self.name, self.metrics)
+        moves = StatusMoves(
+            writes.client, self.note_progress, self.system, self.name, self.zone, self.metrics
+        )
         singles = [
             Unit([c], lambda c=c: [moves.one(c) if c.action == "move_status" else writes.one(c)])
             for c in commands

@@ -20,23 +20,31 @@ RetailCRM has no conditional edit: a person's change landing between the
 read and the edit (one round trip) is overwritten; the history shows both.
 The CRM's history leaves out syncd's own writes, so the order as the move
 left it is handed to the flows (``Result.applied(event=...)``, version
-``0-set-<command id>``): the order flow takes the new status to 1C by its
-usual path (an agreed order is posted there for the warehouse).
+``<history id>-set-<command id>``: the history id of the move's own status
+record, read back with one ``orders/history`` call, so that the event sorts
+among the changes others made around it); the order flow takes the new
+status to 1C by its usual path (an agreed order is posted there for the
+warehouse).  An overtaken move hands nothing back: the person's change comes
+through the history.
 
-    moves = StatusMoves(client, sink.note_progress, "crm", "crm", metrics)
+    moves = StatusMoves(client, sink.note_progress, "crm", "crm", zone, metrics)
     result = moves.one(command)
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from syncd.connectors.retailcrm.actions import MoveStatus
 from syncd.connectors.retailcrm.client import CrmClient
 from syncd.connectors.retailcrm.errors import CrmError, CrmNotFound
+from syncd.connectors.retailcrm.history_source import CRM_TIME, is_own_change
 from syncd.engine import failpoints
 from syncd.engine.actions import BadCommand
 from syncd.engine.contracts import Result
@@ -44,7 +52,9 @@ from syncd.errors import PermanentError
 from syncd.model import Command, Event
 
 log = logging.getLogger(__name__)
-SET_VERSION = "0-set-{command_id}"  # the version of the event a move hands to the flows
+# the version of the event a move hands to the flows: the history id of its own
+# status record (0: not found), so that it sorts among the history's events
+SET_VERSION = "{record}-set-{command_id}"
 
 
 class StatusMoves:
@@ -54,9 +64,10 @@ class StatusMoves:
         note: Callable[[Command, dict], None],
         system: str,
         stream: str,
+        zone: ZoneInfo,
         metrics: Any = None,  # noqa: ANN401 - syncd.metrics.Metrics
     ) -> None:
-        self.client, self.note = client, note
+        self.client, self.note, self.zone = client, note, zone
         self.system, self.stream, self.metrics = system, stream, metrics
 
     def one(self, cmd: Command) -> Result:
@@ -86,7 +97,8 @@ class StatusMoves:
                     f"order externalId={cmd.key} is in status {status!r} now, not "
                     f"{' / '.join(move.expect)}: a person moved it; not moved to {move.status!r}"
                 )
-                return Result.changed_meanwhile(cmd, reason, self._event(cmd, current))
+                # the person's change reaches the flows through the history, in its order
+                return Result(cmd.id or 0, False, error=reason, superseded=True)
             else:
                 answer = self.client.edit_order(
                     cmd.key, {"status": move.status, **move.fields}, site=move.site
@@ -96,6 +108,7 @@ class StatusMoves:
                 "moved": True,
                 "manager_id": body.get("managerId"),
                 "number": body.get("number"),
+                "at": time.time(),
             }
             self.note(cmd, progress)
             failpoints.hit("crm.after_status_move")
@@ -105,7 +118,25 @@ class StatusMoves:
             body = self.client.get_order(cmd.key, site=move.site)
         self._count_decision(move)
         log.info("order externalId=%s moved to %s (%s)", cmd.key, move.status, move.why or "syncd")
-        return Result.applied(cmd, _text(body.get("id")), event=self._event(cmd, body))
+        record = self._own_record(move, body, progress.get("at"))
+        return Result.applied(cmd, _text(body.get("id")), event=self._event(cmd, body, record))
+
+    def _own_record(self, move: MoveStatus, body: dict, at: float | None) -> int:
+        """The history id of the move's own status record: where the order as moved sits
+        among the changes others made (0 when the history does not show it)."""
+        if body.get("id") is None:
+            return 0
+        since = math.floor(at if at is not None else time.time()) - 60
+        start = datetime.fromtimestamp(since, self.zone).strftime(CRM_TIME)
+        records = self.client.object_history("order", int(body["id"]), start)
+        own = [
+            int(r["id"])
+            for r in records
+            if is_own_change(r)
+            and r.get("field") == "status"
+            and (r.get("newValue") or {}).get("code") == move.status
+        ]
+        return max(own, default=0)
 
     def _remind(self, cmd: Command, move: MoveStatus, progress: dict) -> None:
         reminder = move.reminder
@@ -150,12 +181,12 @@ class StatusMoves:
             return
         self.note(cmd, {**progress, "reminded": True, "task_id": task_id})
 
-    def _event(self, cmd: Command, order: dict) -> Event:
+    def _event(self, cmd: Command, order: dict, record: int) -> Event:
         return Event(
             system=self.system,
             entity="order",
             external_id=str(order.get("id")),
-            version=SET_VERSION.format(command_id=cmd.id),
+            version=SET_VERSION.format(record=record, command_id=cmd.id),
             payload=order,
             changed_at=time.time(),
             stream=self.stream,
