@@ -46,6 +46,10 @@ def validate(config_path: str | None, folder: str | None, offline: bool) -> None
     path = Path(folder) if folder else settings.mappings_dir  # type: ignore[union-attr]
     try:
         mappings = load_mappings(path)
+        if (path / "items.yaml").exists():  # the stock stream's names (optional)
+            from syncd.mappings.items import load_items
+
+            load_items(path / "items.yaml")
     except MappingError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)

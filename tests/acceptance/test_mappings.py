@@ -167,3 +167,12 @@ def test_a_reload_with_a_broken_mapping_keeps_the_running_mappings(tmp_path):
             assert created["status"] == "new"
         finally:
             stop(daemon)
+
+
+def test_validate_checks_items_yaml_too(tmp_path):
+    folder = copy_mappings(tmp_path)
+    edit(folder / "items.yaml", "unmapped_items: ref_key", "unmapped_items: guess")
+    done = syncd("mappings", "validate", "--dir", str(folder), "--offline", env=unreachable_env())
+    assert done.returncode == 1
+    line = line_of(folder / "items.yaml", "unmapped_items: guess")
+    assert f"items.yaml:{line}:" in done.stderr and "unmapped_items" in done.stderr
