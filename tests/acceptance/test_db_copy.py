@@ -19,7 +19,7 @@ from tests.support.daemon import change, journal, outputs, syncd, write_config, 
 from tests.support.databases import create_pg_database, drop_pg_database
 
 ROWS = 2345  # three batches of 1000, the last one partial
-SERIAL_TABLES = {"inbox", "outbox", "bindings", "dead_letters", "conflicts"}
+SERIAL_TABLES = {"inbox", "outbox", "bindings", "dead_letters", "conflicts", "timers"}
 
 
 @pytest.fixture(scope="module")

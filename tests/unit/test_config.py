@@ -548,7 +548,7 @@ def test_demo_config_loads(monkeypatch, tmp_path):
     assert settings.state_dir == ROOT / "state" / "demo"
     assert settings.mappings_dir == ROOT / "mappings"
     assert settings.database_url == f"sqlite:///{ROOT / 'state' / 'demo' / 'syncd.db'}"
-    assert [s.name for s in settings.sources] == ["erp_changes", "crm_orders"]
+    assert [s.name for s in settings.sources] == ["erp_changes", "erp_stock", "crm_orders"]
     assert all(f.target in settings.sinks for f in settings.flows)
     assert settings.erp.odata_url.startswith("http://127.0.0.1:")  # the sandboxes only
     assert settings.crm.url.startswith("http://127.0.0.1:")
