@@ -21,24 +21,12 @@ from syncd.connectors.onec.atom import parse_feed
 from syncd.connectors.onec.changes import EntryReader
 from syncd.connectors.onec.metadata import Metadata
 from syncd_sandbox.erp_schema import EXCHANGE_PLAN
-from tests.support.erp import ORDERS, PASSWORD, STATES, USER, erp_sandbox
+from tests.support.erp import DELIVERY_STATUSES, ORDERS, PASSWORD, STATES, USER, erp_sandbox
 from tests.support.recorded_erp import fixture
 
 DELIVERY = "InformationRegister_СтатусыСборкиИДоставки"
 ATOM = "{http://www.w3.org/2005/Atom}"
 M = "{http://schemas.microsoft.com/ado/2007/08/dataservices/metadata}"
-# УТ 11.5 enum СтатусыСборкиИДоставки (reference §4.2)
-DELIVERY_STATUSES = {
-    "Обрабатывается",
-    "КСборке",
-    "Собирается",
-    "Собран",
-    "ГотовКДоставке",
-    "Доставляется",
-    "Доставлен",
-    "Отменен",
-    "Возвращен",
-}
 
 
 @dataclass

@@ -16,6 +16,19 @@ from tests.support.serve import serving
 USER, PASSWORD = "Обмен", "пароль-1С"
 ORDERS = "Document_ЗаказКлиента"
 STATES = "InformationRegister_СостоянияЗаказовКлиентов"
+# УТ 11.5 enum СтатусыСборкиИДоставки, as shared/reference/1c-erp.md §4.2 records it (the
+# tests' own copy: the sandbox's is checked against it, never the other way round)
+DELIVERY_STATUSES = [
+    "Обрабатывается",
+    "КСборке",
+    "Собирается",
+    "Собран",
+    "ГотовКДоставке",
+    "Доставляется",
+    "Доставлен",
+    "Отменен",
+    "Возвращен",
+]
 
 
 @contextmanager

@@ -17,23 +17,9 @@ import yaml
 from syncd.store import Store, timers
 from tests.support.daemon import ROOT
 from tests.support.e2e import order_config
+from tests.support.robot_flows import FLOWS
 
-ROBOT_FLOWS = [
-    {
-        "name": "order_robot",
-        "kind": "order_robot",
-        "source_system": "crm",
-        "entities": ["order_created", "order"],
-        "target": "crm",
-    },
-    {
-        "name": "call_chain",
-        "kind": "call_chain",
-        "source_system": "crm",
-        "entities": ["order"],
-        "target": "crm",
-    },
-]
+ROBOT_FLOWS = FLOWS  # the order_robot and call_chain flows, as the demo config has them
 
 
 def robot_config(

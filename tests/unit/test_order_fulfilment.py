@@ -17,20 +17,9 @@ from syncd.mappings.load import MappingError, load_mappings
 from syncd.mappings.model import PaymentsToErp
 from syncd.mappings.transforms import Zones
 from syncd.model import Event
+from tests.support.erp import DELIVERY_STATUSES
 from tests.support.paths import ROOT
 
-# УТ 11.5 enum СтатусыСборкиИДоставки (shared/reference/1c-erp.md §4.2)
-DELIVERY_STATUSES = [
-    "Обрабатывается",
-    "КСборке",
-    "Собирается",
-    "Собран",
-    "ГотовКДоставке",
-    "Доставляется",
-    "Доставлен",
-    "Отменен",
-    "Возвращен",
-]
 DELIVERY = "InformationRegister_СтатусыСборкиИДоставки"
 REF = "8d1d7287-6240-11ef-9296-00155d0a1c01"
 ZONES = Zones(ZoneInfo("Europe/Moscow"), ZoneInfo("Europe/Moscow"))
