@@ -1,0 +1,60 @@
+"""The probabilistic decision: the heaviest candidate above the threshold, unless vetoed."""
+
+from __future__ import annotations
+
+from syncd.identity.comparisons import LEVELS, Person
+from syncd.identity.fellegi_sunter import FieldModel, Model
+from syncd.identity.probabilistic import NAME_LEVELS, choose
+
+ANNA = Person(
+    given="анна",
+    surname="иванова",
+    birth_date="1987-04-12",
+    phones=("+79123456789",),
+    street="ленина",
+    house="12",
+    postcode="620014",
+    city="екатеринбург",
+)
+
+
+def model() -> Model:
+    fields = {}
+    for name, n in {**LEVELS, **NAME_LEVELS}.items():
+        m = [0.8] + [0.15 / max(n - 2, 1)] * (n - 2) + [0.05]
+        agree = 0.02 if name in NAME_LEVELS else 0.001  # many people share a first name
+        u = [agree] + [0.01 / max(n - 2, 1)] * (n - 2) + [0.99 - agree]
+        fields[name] = FieldModel(tuple(m), tuple(u))
+    return Model(fields, prior=1e-3)
+
+
+def test_a_record_with_a_mistyped_phone_joins_its_person_with_each_fields_weight():
+    typo = Person(**{**ANNA.__dict__, "phones": ("+79123456798",), "street": ""})
+    choice = choose(typo, {7: ANNA}, model(), threshold=0.99)
+    assert choice.identity == 7 and choice.probability > 0.999
+    assert choice.fields["phone"][0] == 1 and choice.fields["street"] == (None, 0.0)
+    assert any("given level 0" in r for r in choice.reasons())
+
+
+def test_a_shared_phone_with_everything_else_different_is_vetoed():
+    husband = Person(
+        given="сергей",
+        surname="иванов",
+        birth_date="1983-09-30",
+        phones=ANNA.phones,
+        street="мира",
+        house="3",
+        city="екатеринбург",
+    )
+    choice = choose(husband, {7: ANNA}, model(), threshold=0.5)
+    assert choice.identity is None
+    assert "only the phone is shared" in choice.vetoed[7]
+
+
+def test_the_heaviest_candidate_wins_and_a_weak_one_is_a_new_person():
+    close = Person(given="анна", surname="иванова", birth_date="1987-04-12", city="екатеринбург")
+    namesake = Person(given="анна", surname="иванова", city="москва")
+    choice = choose(ANNA, {3: namesake, 7: close}, model(), threshold=0.99)
+    assert choice.identity == 7
+    alone = choose(Person(given="анна", surname="иванова"), {3: namesake}, model(), 0.99)
+    assert alone.identity is None  # a name alone is not enough
