@@ -170,14 +170,18 @@ ROOTS, GENDER = _table()
 NONE: frozenset[str] = frozenset()
 
 
-@lru_cache(maxsize=65536)
-def roots_of(name: str) -> frozenset[str]:
+def roots_of(name: object) -> frozenset[str]:
     """The full names (canonical Latin) a given name is a form of; empty when not known.
 
     Looked up whole, then without an affectionate ending (``Сашенька`` ->
     ``Саша``), then part by part (``Анна-Мария`` -> Анна and Мария).
     """
-    latin = transliterate(name)
+    return roots_of_canonical(transliterate(name))
+
+
+@lru_cache(maxsize=65536)
+def roots_of_canonical(latin: str) -> frozenset[str]:
+    """``roots_of`` a name already in its canonical form (``spelling.canonical``)."""
     if found := ROOTS.get(latin):
         return found
     if (pet := _PET.search(latin)) and len(latin) - len(pet.group(0)) >= 2:

@@ -38,8 +38,8 @@ from functools import lru_cache
 
 from rapidfuzz.distance import OSA, JaroWinkler
 
-from syncd.identity.given_names import NONE, gender_of, roots_of
-from syncd.identity.spelling import normalise, transliterate
+from syncd.identity.given_names import NONE, gender_of, roots_of_canonical
+from syncd.identity.spelling import canonical, normalise, transliterate
 
 __all__ = [
     "CLOSE_AT",
@@ -134,16 +134,20 @@ class Part:
     stem: str  # a surname or patronymic without its gendered ending; else == latin
     gender: Gender
     initial: bool  # a single letter (А., J)
+    stems: frozenset[str] = frozenset()  # a double surname's parts' stems (two or more)
 
 
 def _latin(text: str) -> str:
-    return "-".join(transliterate(w) for w in text.replace(" ", "-").split("-"))
+    if " " not in text and "-" not in text:
+        return canonical(text)
+    return "-".join(canonical(w) for w in text.replace(" ", "-").split("-"))
 
 
 @lru_cache(maxsize=65536)
 def given_part(name: object) -> Part:
     text = normalise(name)
-    latin, roots = transliterate(text), roots_of(text)
+    latin = canonical(text)
+    roots = roots_of_canonical(latin)
     genders = {gender_of(r) for r in roots}
     gender = Gender(genders.pop()) if len(genders) == 1 else Gender.UNKNOWN
     return Part(text, latin, roots, latin, gender, len(text) == 1)
@@ -154,13 +158,14 @@ def surname_part(surname: object) -> Part:
     text = normalise(surname)
     latin = _latin(text)
     stem, gender = _inflected(latin, SURNAME_ENDINGS, 3)
-    return Part(text, latin, roots_of(text), stem, gender, len(text) == 1)
+    stems = frozenset(stem.split("-")) if "-" in stem else frozenset()
+    return Part(text, latin, roots_of_canonical(latin), stem, gender, len(text) == 1, stems)
 
 
 @lru_cache(maxsize=65536)
 def patronymic_part(patronymic: object) -> Part:
     text = normalise(patronymic)
-    latin = transliterate(text)
+    latin = canonical(text)
     stem, gender = _inflected(latin, PATRONYMIC_ENDINGS, 2)
     return Part(text, latin, NONE, stem, gender, len(text) == 1)
 
@@ -195,7 +200,9 @@ def _alike(a: str, b: str, close: float) -> bool:
     """
     if JaroWinkler.similarity(a, b, score_cutoff=close):
         return True
-    return min(len(a), len(b)) >= EDIT_FROM and OSA.distance(a, b, score_cutoff=1) <= 1
+    if abs(len(a) - len(b)) > 1 or min(len(a), len(b)) < EDIT_FROM:
+        return False
+    return OSA.distance(a, b, score_cutoff=1) <= 1
 
 
 def _plain(a: Part, b: Part) -> Level | None:
@@ -229,11 +236,12 @@ def _inflecting(a: Part, b: Part, close: float) -> Level:
     other_gender = bool(a.gender and b.gender and a.gender != b.gender)
     if a.stem == b.stem:
         return Level.SAME_STEM_OTHER_GENDER if other_gender else Level.SAME_ROOT
-    stems_a, stems_b = set(a.stem.split("-")), set(b.stem.split("-"))
-    if len(stems_a) + len(stems_b) > 2 and (stems_a <= stems_b or stems_b <= stems_a):
-        if other_gender:
-            return Level.SAME_STEM_OTHER_GENDER
-        return Level.SAME_ROOT if stems_a == stems_b else Level.CLOSE
+    if a.stems or b.stems:  # a double surname: its parts in another order, or one of them
+        stems_a, stems_b = a.stems or {a.stem}, b.stems or {b.stem}
+        if stems_a <= stems_b or stems_b <= stems_a:
+            if other_gender:
+                return Level.SAME_STEM_OTHER_GENDER
+            return Level.SAME_ROOT if stems_a == stems_b else Level.CLOSE
     if other_gender:
         alike = _alike(a.stem, b.stem, close)
         return Level.SAME_STEM_OTHER_GENDER if alike else Level.DIFFERENT

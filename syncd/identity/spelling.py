@@ -28,6 +28,8 @@ _CLEAN = {**_DROP, **_DASH}
 _NOT_NAME = re.compile(r"[^\w\-\s]|[\d_]")  # digits and punctuation: a space
 _HYPHEN = re.compile(r"\s*-[\s-]*")
 _SEGMENT = re.compile(r"[^\s-]+")
+_HAS_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_HAS_LATIN = re.compile(r"[a-z]")
 
 # letters that look alike, case-folded: a mistyped script inside one word
 _LATIN_LOOKALIKE = dict(zip("aeopcyxkmthb", "аеорсухкмтнв", strict=True))
@@ -63,7 +65,8 @@ def normalise(text: object) -> str:
     t = unicodedata.normalize("NFC", str(text or "")).casefold().replace("ё", "е")
     t = _NOT_NAME.sub(" ", t.translate(_CLEAN))
     t = _HYPHEN.sub("-", t)
-    t = _SEGMENT.sub(_one_script, t)
+    if _HAS_CYRILLIC.search(t) and _HAS_LATIN.search(t):
+        t = _SEGMENT.sub(_one_script, t)
     return " ".join(w for w in (w.strip("-") for w in t.split()) if w)
 
 
@@ -107,6 +110,12 @@ def _latin(text: str) -> str:
 @lru_cache(maxsize=65536)
 def transliterate(text: object) -> str:
     """The canonical Latin form of a name, whatever script and scheme it was written in."""
-    t = _VARIANT.sub(lambda m: _VARIANTS[m.group(0)], _latin(normalise(text)))
+    return canonical(normalise(text))
+
+
+@lru_cache(maxsize=65536)
+def canonical(normalised: str) -> str:
+    """``transliterate`` of a name already normalised (not normalised again)."""
+    t = _VARIANT.sub(lambda m: _VARIANTS[m.group(0)], _latin(normalised))
     t = _IU.sub("u", _IE.sub("e", t))
     return _DOUBLE.sub(r"\1", t).translate(_SOUNDS)
