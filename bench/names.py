@@ -77,8 +77,8 @@ def written(rng: random.Random, name: tuple[str, str, str]) -> tuple[str, str, s
 
 
 def clear_caches() -> None:
-    for cached in (spelling.normalise, spelling.transliterate, spelling.canonical,
-                   given_names.roots_of_canonical,
+    for cached in (spelling.normalise, spelling.transliterate, spelling.canonical, spelling.folded,
+                   given_names.roots_of_canonical, given_names.near_roots,
                    names.given_part, names.surname_part, names.patronymic_part):  # fmt: skip
         cached.cache_clear()
 

@@ -18,7 +18,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from syncd.identity.spelling import transliterate
+from rapidfuzz.distance import OSA
+
+from syncd.identity.spelling import canonical, folded, normalise, transliterate
 
 MALE = """
 Александр: Саша Шура Саня Санек Шурик Алекс Alexander Alexandre Aleksander Alex Sasha
@@ -154,8 +156,10 @@ _LINE = re.compile(r"^(?P<full>[^:\n]+?)(?::(?P<forms>.*))?$", re.MULTILINE)
 _PET = re.compile(r"(?:ochka|echka|enka|onka|iushka|ushka|ka)$")
 
 
-def _table() -> tuple[dict[str, frozenset[str]], dict[str, str]]:
+def _table() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], dict[str, str]]:
+    """Canonical form -> roots; canonical and as-typed (``folded``) forms -> roots; genders."""
     roots: dict[str, set[str]] = {}
+    typed: dict[str, set[str]] = {}
     gender: dict[str, str] = {}
     for block, sex in ((MALE, "m"), (FEMALE, "f")):
         for line in _LINE.finditer(block.strip()):
@@ -163,11 +167,24 @@ def _table() -> tuple[dict[str, frozenset[str]], dict[str, str]]:
             gender[root] = sex
             for form in [line["full"], *(line["forms"] or "").split()]:
                 roots.setdefault(transliterate(form), set()).add(root)
-    return {form: frozenset(found) for form, found in roots.items()}, gender
+                for spelt in (transliterate(form), folded(normalise(form))):
+                    typed.setdefault(spelt, set()).add(root)
+    freeze = lambda table: {form: frozenset(found) for form, found in table.items()}  # noqa: E731
+    return freeze(roots), freeze(typed), gender
 
 
-ROOTS, GENDER = _table()
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+ROOTS, TYPED, GENDER = _table()
 NONE: frozenset[str] = frozenset()
+# every listed form and each form with one letter deleted -> the forms: a typo in O(length)
+NEAR: dict[str, set[str]] = {}
+for _form in TYPED:
+    for _key in {_form, *_deletions(_form)}:
+        NEAR.setdefault(_key, set()).add(_form)
+NEAR_FROM = 4  # letters: a shorter unknown name is too near too many listed ones
 
 
 def roots_of(name: object) -> frozenset[str]:
@@ -193,6 +210,25 @@ def roots_of_canonical(latin: str) -> frozenset[str]:
     if len(parts) > 1:
         return frozenset().union(*(ROOTS.get(p, NONE) for p in parts))
     return NONE
+
+
+@lru_cache(maxsize=65536)
+def near_roots(normalised: str) -> frozenset[str]:
+    """The roots of the listed forms one typo from a name not listed (``spelling.normalise``d).
+
+    ``Свта`` (Света, a letter dropped) -> {svetlana}; ``Ivamn`` -> {ivan}.  The
+    name as typed and in its canonical form are each looked up in the deletion
+    neighbourhood, and each candidate checked: one edit or transposition.
+    """
+    found: set[str] = set()
+    for spelt in {folded(normalised), canonical(normalised)}:
+        if len(spelt) < NEAR_FROM:
+            continue
+        forms = set().union(*(NEAR.get(key, ()) for key in {spelt, *_deletions(spelt)}))
+        for form in forms:
+            if OSA.distance(spelt, form, score_cutoff=1) <= 1:
+                found |= TYPED[form]
+    return frozenset(found) if found else NONE
 
 
 def gender_of(root: str) -> str:

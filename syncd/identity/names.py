@@ -38,7 +38,7 @@ from functools import lru_cache
 
 from rapidfuzz.distance import OSA, JaroWinkler
 
-from syncd.identity.given_names import NONE, gender_of, roots_of_canonical
+from syncd.identity.given_names import NONE, gender_of, near_roots, roots_of_canonical
 from syncd.identity.spelling import canonical, normalise, transliterate
 
 __all__ = [
@@ -135,6 +135,8 @@ class Part:
     gender: Gender
     initial: bool  # a single letter (А., J)
     stems: frozenset[str] = frozenset()  # a double surname's parts' stems (two or more)
+    near: frozenset[str] = frozenset()  # a given name not listed: the roots one typo away
+    cyrillic: bool = False  # written in Cyrillic: a typo is measured on the letters typed
 
 
 def _latin(text: str) -> str:
@@ -150,7 +152,12 @@ def given_part(name: object) -> Part:
     roots = roots_of_canonical(latin)
     genders = {gender_of(r) for r in roots}
     gender = Gender(genders.pop()) if len(genders) == 1 else Gender.UNKNOWN
-    return Part(text, latin, roots, latin, gender, len(text) == 1)
+    near = NONE if roots else near_roots(text)
+    return Part(text, latin, roots, latin, gender, len(text) == 1, NONE, near, _in_cyrillic(text))
+
+
+def _in_cyrillic(text: str) -> bool:
+    return any("\u0400" <= c <= "\u04ff" for c in text)
 
 
 @lru_cache(maxsize=65536)
@@ -158,8 +165,9 @@ def surname_part(surname: object) -> Part:
     text = normalise(surname)
     latin = _latin(text)
     stem, gender = _inflected(latin, SURNAME_ENDINGS, 3)
-    stems = frozenset(stem.split("-")) if "-" in stem else frozenset()
-    return Part(text, latin, roots_of_canonical(latin), stem, gender, len(text) == 1, stems)
+    stems = frozenset(stem.split("-")) if "-" in stem else NONE
+    roots = roots_of_canonical(latin)
+    return Part(text, latin, roots, stem, gender, len(text) == 1, stems, NONE, _in_cyrillic(text))
 
 
 @lru_cache(maxsize=65536)
@@ -167,7 +175,7 @@ def patronymic_part(patronymic: object) -> Part:
     text = normalise(patronymic)
     latin = canonical(text)
     stem, gender = _inflected(latin, PATRONYMIC_ENDINGS, 2)
-    return Part(text, latin, NONE, stem, gender, len(text) == 1)
+    return Part(text, latin, NONE, stem, gender, len(text) == 1, NONE, NONE, _in_cyrillic(text))
 
 
 def surname_stem(surname: object) -> str:
@@ -205,6 +213,16 @@ def _alike(a: str, b: str, close: float) -> bool:
     return OSA.distance(a, b, score_cutoff=1) <= 1
 
 
+def _typo(a: Part, b: Part, close: float) -> bool:
+    """A typo apart, on the canonical forms or, in one script, on the letters as typed.
+
+    Пцвловна / Павловна is one letter in Cyrillic, two in Latin (ц: ts).
+    """
+    if _alike(a.latin, b.latin, close):
+        return True
+    return a.cyrillic == b.cyrillic and _alike(a.text, b.text, close)
+
+
 def _plain(a: Part, b: Part) -> Level | None:
     """The levels every field shares: missing, exact, initials, one spelling."""
     if not a.text or not b.text:
@@ -226,7 +244,9 @@ def _given(a: Part, b: Part, close: float) -> Level:
         return Level.SAME_ROOT
     if a.roots and b.roots:  # two names of the table, of different roots
         return Level.DIFFERENT
-    return Level.CLOSE if _alike(a.latin, b.latin, close) else Level.DIFFERENT
+    if (a.roots or a.near) & (b.roots or b.near):  # a typo in a form of the same name: Свта
+        return Level.CLOSE
+    return Level.CLOSE if _typo(a, b, close) else Level.DIFFERENT
 
 
 def _inflecting(a: Part, b: Part, close: float) -> Level:
@@ -247,7 +267,7 @@ def _inflecting(a: Part, b: Part, close: float) -> Level:
         return Level.SAME_STEM_OTHER_GENDER if alike else Level.DIFFERENT
     if _adjective_pair(a, b) or _adjective_pair(b, a):
         return Level.SAME_STEM_OTHER_GENDER
-    return Level.CLOSE if _alike(a.latin, b.latin, close) else Level.DIFFERENT
+    return Level.CLOSE if _typo(a, b, close) else Level.DIFFERENT
 
 
 def _adjective_pair(feminine: Part, other: Part) -> bool:
@@ -287,10 +307,11 @@ def _swapped(ga: Part, sa: Part, gb: Part, sb: Part, close: float) -> bool:
     """
     if not (ga.text and sa.text and gb.text and sb.text):
         return False
+    straight = max(_given(ga, gb, close), _inflecting(sa, sb, close))
+    if straight is Level.EXACT:
+        return False  # nothing agrees better (the usual case: one person, written alike)
     crossed = max(_given(ga, sb, close), _given(sa, gb, close))
-    if crossed > Level.CLOSE:
-        return False
-    return crossed < max(_given(ga, gb, close), _inflecting(sa, sb, close))
+    return crossed <= Level.CLOSE and crossed < straight
 
 
 def names_swapped(

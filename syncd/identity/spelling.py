@@ -116,6 +116,14 @@ def transliterate(text: object) -> str:
 @lru_cache(maxsize=65536)
 def canonical(normalised: str) -> str:
     """``transliterate`` of a name already normalised (not normalised again)."""
+    return _DOUBLE.sub(r"\1", folded(normalised))
+
+
+@lru_cache(maxsize=65536)
+def folded(normalised: str) -> str:
+    """``canonical`` with its doubled letters kept: nearer the letters typed, for typos.
+
+    ``Анна`` -> ``"anna"`` (canonical ``"ana"``): a typo ``Анена`` is one edit from it.
+    """
     t = _VARIANT.sub(lambda m: _VARIANTS[m.group(0)], _latin(normalised))
-    t = _IU.sub("u", _IE.sub("e", t))
-    return _DOUBLE.sub(r"\1", t).translate(_SOUNDS)
+    return _IU.sub("u", _IE.sub("e", t)).translate(_SOUNDS)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncd.identity.given_names import GENDER, roots_of
+from syncd.identity.given_names import GENDER, near_roots, roots_of
 from syncd.identity.names import (
     CLOSE_AT,
     Gender,
@@ -202,6 +202,16 @@ def test_a_name_not_in_the_table_is_its_own_root_and_no_name_has_none():
     assert roots_of("Ирка") == {"irina"}
 
 
+def test_a_name_not_listed_finds_the_listed_forms_one_typo_away():
+    assert near_roots(normalise("свта")) == {"svetlana"}  # Света, a letter dropped
+    assert near_roots(normalise("ivamn")) == {"ivan"}  # a letter typed in
+    assert near_roots(normalise("евгени")) == {"evgeni", "evgenia"}  # both, as Женя
+    assert near_roots(normalise("катиа")) == {"ekaterina"}  # Катя, a letter changed
+    assert near_roots(normalise("зорро")) == frozenset()
+    assert near_roots(normalise("ян")) == frozenset()  # too short to guess from
+    assert given_part("Светлана").near == frozenset()  # listed: its own roots only
+
+
 def test_a_double_given_name_has_the_roots_of_its_parts():
     assert given_name_root("Анна-Мария") == {"ana", "maria"}
     assert compare_given("Анна-Мария", "Маша") is Level.SAME_ROOT
@@ -227,6 +237,12 @@ def test_a_double_given_name_has_the_roots_of_its_parts():
         ("Ольга", "Ольгв", Level.CLOSE),  # one typo in a short name
         ("Светлана", "Светална", Level.CLOSE),  # a transposition
         ("Радомир", "Родамир", Level.CLOSE),  # not in the table: Jaro-Winkler
+        ("Свта", "Светлана", Level.CLOSE),  # a diminutive (Света) with a typo
+        ("Ivamn", "Ваня", Level.CLOSE),  # Ivan with a typo, and a diminutive
+        ("Анена", "Анна", Level.CLOSE),  # one letter typed in: doubled letters count for typos
+        ("Еена", "Elena", Level.CLOSE),
+        ("Свта", "Ольга", Level.DIFFERENT),  # a typo of another name
+        ("Зорро", "Анна", Level.DIFFERENT),
         ("Анна", "А.", Level.INITIAL),
         ("Yulia", "Ю.", Level.INITIAL),
         ("Анна", "Б", Level.DIFFERENT),
@@ -311,6 +327,7 @@ def test_compare_surname(a, b, level):
         ("Ильич", "Ильинична", Level.SAME_STEM_OTHER_GENDER),
         ("Никитич", "Никитична", Level.SAME_STEM_OTHER_GENDER),
         ("Александрович", "Алексадрович", Level.CLOSE),
+        ("Пцвловна", "Павловна", Level.CLOSE),  # one letter in Cyrillic, two in Latin (ц: ts)
         ("Петрович", "П.", Level.INITIAL),
         ("Петрович", "Павлович", Level.DIFFERENT),
         ("Петрович", "И.", Level.DIFFERENT),
