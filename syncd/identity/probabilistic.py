@@ -11,6 +11,8 @@ The veto (issue 17's precision at 1M records): a single shared identifier —
 a phone, a card, an e-mail, exact or one edit off — with given names, birth
 dates and addresses that all differ (each present on both sides) is two
 people: a family's shared phone, a card typo that landed on someone else's.
+So are two records whose given names and birth dates both differ, whatever
+else they share (a spouse or a twin at the family's address and phone).
 
     choice = choose(record, {7: known_7, 9: known_9}, model, threshold=0.99)
     choice.identity, choice.probability, choice.fields   # 7, 0.9993, {"phone": (0, 11.2), ...}
@@ -58,6 +60,9 @@ def veto(levels: Mapping[str, int | None], different: Mapping[str, int]) -> str 
     """Why the pair cannot be one person though an identifier agrees; None: no veto.
 
     ``different``: the level that means "different" for each field (the last)."""
+    personal = [n for n in ("given", "birth_date") if levels.get(n) is not None]
+    if len(personal) == 2 and all(levels[n] == different[n] for n in personal):
+        return "given name and birth date both differ"  # a relative, whatever they share
     shared = [n for n in IDENTIFIERS if levels.get(n) is not None and levels[n] < different[n]]
     if len(shared) != 1:
         return None  # no identifier in common (the weights decide), or several

@@ -48,7 +48,9 @@ def test_a_shared_phone_with_everything_else_different_is_vetoed():
     )
     choice = choose(husband, {7: ANNA}, model(), threshold=0.5)
     assert choice.identity is None
-    assert "only the phone is shared" in choice.vetoed[7]
+    assert "given name and birth date both differ" in choice.vetoed[7]
+    shared = Person(given="сергей", phones=ANNA.phones, street="мира", birth_date="")
+    assert "only the phone is shared" in choose(shared, {7: ANNA}, model(), 0.5).vetoed[7]
 
 
 def test_the_heaviest_candidate_wins_and_a_weak_one_is_a_new_person():

@@ -1,0 +1,211 @@
+"""Probabilistic linking, incremental: each record joins the person it most likely is, or none.
+
+The pieces of issue 17 put together over an in-memory index (the store-backed
+index comes next; the figures of this one are what ``bench/identity_fs.py``
+measures):
+
+- **blocks** (``blocking_keys``): today's exact keys (card, phone, e-mail),
+  near-miss keys for phones and cards (``near_keys``: one keystroke off),
+  and composite keys that need no identifier — name + birth date (either
+  name order), surname + birth date + postcode, birth date + postcode or
+  town, the two names, surname + street + house; a key shared by more than
+  ``BLOCK_LIMIT`` people finds nobody;
+- **comparison** of the record with each record of each candidate person
+  (``comparisons``, names by ``names``: transliteration, diminutives,
+  gendered surnames), the best pair counting;
+- **decision** by the Fellegi–Sunter model with term-frequency weights for
+  exact name agreement, and the veto (``probabilistic``);
+- **training** with no labels (``train``): m by EM over the candidate pairs
+  of a sample, u from random pairs.
+
+    linker = Linker(train(people_sample))
+    identity, choice = linker.add("r1", person)
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from syncd.identity.comparisons import LEVELS, Person, compare
+from syncd.identity.fellegi_sunter import Model, estimate, tf_weight
+from syncd.identity.names import Level, NameKey
+from syncd.identity.near_keys import near_keys
+from syncd.identity.probabilistic import veto
+
+NAME_FIELDS = {"given": 5, "surname": 5, "patronymic": 5}
+ALL_LEVELS = {**LEVELS, **NAME_FIELDS}
+# names.Level -> this model's levels: exact, same root, close (or an initial),
+# the other gender's form of one family name, different
+GIVEN = {Level.EXACT: 0, Level.SAME_ROOT: 1, Level.CLOSE: 2, Level.INITIAL: 2,
+         Level.SAME_STEM_OTHER_GENDER: 4, Level.DIFFERENT: 4}  # fmt: skip
+FAMILY = {Level.EXACT: 0, Level.SAME_ROOT: 1, Level.CLOSE: 2, Level.INITIAL: 2,
+          Level.SAME_STEM_OTHER_GENDER: 3, Level.DIFFERENT: 4}  # fmt: skip
+BLOCK_LIMIT = 30  # a key shared by more people says little: it finds no candidates
+
+
+@dataclass(frozen=True)
+class Prepared:
+    person: Person
+    names: NameKey
+
+    @classmethod
+    def of(cls, person: Person) -> Prepared:
+        return cls(person, NameKey.of(person.given, person.surname, person.patronymic))
+
+
+def name_levels(a: Prepared, b: Prepared) -> dict[str, int | None]:
+    given, surname, patronymic = a.names.compare(b.names)
+    if given == Level.DIFFERENT and a.names.swapped(b.names):
+        given, surname = Level.EXACT, Level.EXACT  # given name and surname swapped
+    return {
+        "given": None if given == Level.MISSING else GIVEN[given],
+        "surname": None if surname == Level.MISSING else FAMILY[surname],
+        "patronymic": None if patronymic == Level.MISSING else FAMILY[patronymic],
+    }
+
+
+def levels_of(a: Prepared, b: Prepared) -> dict[str, int | None]:
+    return {**compare(a.person, b.person), **name_levels(a, b)}
+
+
+def blocking_keys(p: Prepared) -> list[str]:
+    person, names = p.person, p.names
+    keys = [f"c:{c}" for c in person.cards] + [f"p:{x}" for x in person.phones]
+    keys += [f"e:{e}" for e in person.emails]
+    for phone in person.phones:
+        keys += near_keys("p", phone.lstrip("+"))
+    for card in person.cards:
+        keys += near_keys("c", card)
+    given = min(names.given.roots, default=names.given.latin) if names.given.latin else ""
+    surname = names.surname.stem
+    if person.birth_date:
+        if given and surname:
+            keys.append("gd:" + "|".join(sorted((given, surname))) + "|" + person.birth_date)
+        if surname and person.postcode:
+            keys.append(f"sdp:{surname}|{person.birth_date}|{person.postcode}")
+        if given and person.postcode:
+            keys.append(f"gdp:{given}|{person.birth_date}|{person.postcode}")
+        for where in (person.postcode, person.city):  # a typo in each name: born there then
+            if where:
+                keys.append(f"dw:{person.birth_date}|{where}")
+    if given and surname:
+        keys.append("gs:" + "|".join(sorted((given, surname))))  # common names: too big a block
+    if surname and person.street and person.house:
+        keys.append(f"sa:{surname}|{person.street}|{person.house}")
+    if given and person.street and person.house:
+        keys.append(f"ga:{given}|{person.street}|{person.house}")
+    return keys
+
+
+class Linker:
+    def __init__(self, model: Model, threshold: float = 0.99, tf: Mapping | None = None) -> None:
+        self.model, self.threshold = model, threshold
+        self.blocks: dict[str, list[int]] = {}
+        self.people: dict[int, list[Prepared]] = {}
+        self.tf = tf or {}  # ("surname"|"given", canonical value) -> share of records
+        self.next_id = 1
+        self.merged: dict[int, int] = {}  # a person folded into another -> that one
+        self.different = {n: len(fm.m) - 1 for n, fm in model.fields.items()}
+
+    def add(self, person: Person) -> tuple[int, float]:
+        """The person id the record joins (a new one when none is likely enough)."""
+        p = Prepared.of(person)
+        keys = blocking_keys(p)
+        candidates: set[int] = set()
+        for key in keys:
+            owners = self.blocks.get(key)
+            if owners and len(owners) <= BLOCK_LIMIT:
+                candidates.update(owners)
+        likely: list[tuple[float, int]] = []
+        for identity in candidates:
+            weight = max(self._weight(p, known) for known in self.people[identity])
+            if self.model.probability(weight) >= self.threshold:
+                likely.append((weight, identity))
+        if not likely:
+            best, best_weight = self.next_id, 0.0
+            self.next_id += 1
+            self.people[best] = []
+        else:
+            best_weight, best = max(likely)
+            for _, other in likely:  # the record is each of them: one person, if they agree
+                if other != best and self._alike(other, best):
+                    self._merge(other, into=best)
+        self.people[best].append(p)
+        for key in keys:
+            owners = self.blocks.setdefault(key, [])
+            if best not in owners:
+                owners.append(best)
+        return best, best_weight
+
+    def _alike(self, a: int, b: int) -> bool:
+        """Two known people likely one: some record of each, compared, reaches the threshold."""
+        weight = max(self._weight(x, y) for x in self.people[a] for y in self.people[b])
+        return self.model.probability(weight) >= self.threshold
+
+    def _merge(self, other: int, into: int) -> None:
+        """Fold person ``other`` into ``into`` (a record both likely are links them)."""
+        moved = self.people.pop(other)
+        self.people[into].extend(moved)
+        self.merged[other] = into
+        for p in moved:
+            for key in blocking_keys(p):
+                owners = self.blocks.get(key, [])
+                if other in owners:
+                    owners.remove(other)
+                if into not in owners:
+                    owners.append(into)
+
+    def final(self, identity: int) -> int:
+        """The person an earlier answer's id now is (after merges)."""
+        while identity in self.merged:
+            identity = self.merged[identity]
+        return identity
+
+    def _weight(self, a: Prepared, b: Prepared) -> float:
+        levels = levels_of(a, b)
+        if veto(levels, self.different):
+            return float("-inf")
+        weights = self.model.weights(levels)
+        for field, value in (("surname", a.names.surname.stem), ("given", a.names.given.latin)):
+            if levels.get(field) == 0 and (field, value) in self.tf:
+                m_exact = self.model.fields[field].m[0]
+                weights[field] = tf_weight(m_exact, self.tf[(field, value)])
+        return sum(weights.values()) + self.model.weight({})
+
+
+def name_frequencies(people: Iterable[Person]) -> dict[tuple[str, str], float]:
+    """Each canonical surname's and given name's share among the records."""
+    counts: Counter = Counter()
+    total = 0
+    for person in people:
+        names = NameKey.of(person.given, person.surname, person.patronymic)
+        total += 1
+        if names.surname.stem:
+            counts[("surname", names.surname.stem)] += 1
+        if names.given.latin:
+            counts[("given", names.given.latin)] += 1
+    return {k: n / total for k, n in counts.items()} if total else {}
+
+
+def train(people: Sequence[Person], *, seed: int = 7, random_pairs: int = 50000) -> Model:
+    """m by EM over the blocks' candidate pairs, u from random pairs: no labels."""
+    prepared = [Prepared.of(p) for p in people]
+    blocks: dict[str, list[int]] = {}
+    for i, p in enumerate(prepared):
+        for key in blocking_keys(p):
+            blocks.setdefault(key, []).append(i)
+    pairs: set[tuple[int, int]] = set()
+    for members in blocks.values():
+        if 1 < len(members) <= BLOCK_LIMIT:
+            pairs.update((a, b) for i, a in enumerate(members) for b in members[i + 1 :])
+    vectors = [levels_of(prepared[a], prepared[b]) for a, b in pairs]
+    rnd = random.Random(seed)
+    n = len(prepared)
+    randoms = [
+        levels_of(prepared[rnd.randrange(n)], prepared[rnd.randrange(n)])
+        for _ in range(random_pairs if n > 1 else 0)
+    ]
+    return estimate(Model.initial(ALL_LEVELS, prior=0.1), vectors, randoms, fix_u=False).model

@@ -1,0 +1,67 @@
+"""The in-memory probabilistic linker: typos join, relatives do not, a bridge merges."""
+
+from __future__ import annotations
+
+from syncd.identity.comparisons import Person
+from syncd.identity.fellegi_sunter import FieldModel, Model
+from syncd.identity.linker import ALL_LEVELS, Linker, train
+
+ANNA = Person(
+    given="Анна",
+    surname="Иванова",
+    birth_date="1987-04-12",
+    phones=("+79123456789",),
+    street="ленина",
+    house="12",
+    postcode="620014",
+    city="екатеринбург",
+)
+
+
+def model() -> Model:
+    fields = {}
+    for name, n in ALL_LEVELS.items():
+        agree = 0.02 if name in ("given", "surname", "patronymic", "city", "house") else 0.001
+        m = [0.8] + [0.15 / max(n - 2, 1)] * (n - 2) + [0.05]
+        u = [agree] + [0.01 / max(n - 2, 1)] * (n - 2) + [0.99 - agree]
+        fields[name] = FieldModel(tuple(m), tuple(u))
+    return Model(fields, prior=0.01)
+
+
+def with_(person: Person, **changes) -> Person:  # noqa: ANN003
+    return Person(**{**person.__dict__, **changes})
+
+
+def test_a_duplicate_with_typos_and_a_transliterated_name_joins_its_person():
+    linker = Linker(model(), threshold=0.999)
+    first, _ = linker.add(ANNA)
+    again, weight = linker.add(
+        with_(ANNA, given="Anna", surname="Ivanova", phones=("+79123456798",), street="")
+    )
+    assert again == first and weight > 10
+
+
+def test_a_relative_at_the_same_address_and_phone_is_another_person():
+    linker = Linker(model(), threshold=0.999)
+    anna, _ = linker.add(ANNA)
+    husband, _ = linker.add(with_(ANNA, given="Сергей", surname="Иванов", birth_date="1983-09-30"))
+    assert husband != anna
+
+
+def test_a_record_that_is_two_known_people_merges_them():
+    linker = Linker(model(), threshold=0.999)
+    by_phone, _ = linker.add(Person(given="Анна", surname="Иванова", phones=ANNA.phones,
+                                    birth_date=ANNA.birth_date))  # fmt: skip
+    by_address, _ = linker.add(Person(given="Анна", surname="Иванова", street="ленина",
+                                      house="12", birth_date=ANNA.birth_date))  # fmt: skip
+    both, _ = linker.add(ANNA)
+    assert linker.final(by_phone) == linker.final(by_address) == both
+
+
+def test_training_needs_no_labels_and_gives_usable_weights():
+    people = [ANNA, with_(ANNA, phones=("+79123456798",)), with_(ANNA, given="Ann")]
+    for i in range(300):
+        born, phone = f"19{50 + i % 40}-01-0{1 + i % 9}", f"+7912{i:07d}"
+        people.append(Person(given=f"Имя{i}", surname=f"Ф{i}", birth_date=born, phones=(phone,)))
+    trained = train(people, random_pairs=2000)
+    assert trained.fields["phone"].weight(0) > 0 > trained.fields["phone"].weight(2)
