@@ -15,8 +15,10 @@ measures):
   gendered surnames), the best pair counting;
 - **decision** by the Fellegi–Sunter model with term-frequency weights for
   exact name agreement, and the veto (``probabilistic``);
-- **training** with no labels (``train``): m by EM over the candidate pairs
-  of a sample, u from random pairs.
+- **training** with no labels (``train``): u from random pairs; m by EM over
+  the candidate pairs of each block family, with the fields that family
+  blocks on left out (they agree by construction there), averaged; λ as the
+  candidates' mean match probability.
 
     linker = Linker(train(people_sample))
     identity, choice = linker.add("r1", person)
@@ -30,13 +32,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from syncd.identity.comparisons import LEVELS, Person, compare
-from syncd.identity.fellegi_sunter import Model, estimate, tf_weight
+from syncd.identity.fellegi_sunter import FieldModel, Model, estimate, tf_weight, u_from_random
 from syncd.identity.names import Level, NameKey
 from syncd.identity.near_keys import near_keys
 from syncd.identity.probabilistic import veto
 
 NAME_FIELDS = {"given": 5, "surname": 5, "patronymic": 5}
-ALL_LEVELS = {**LEVELS, **NAME_FIELDS}
+ALL_LEVELS = {
+    **{f: n for f, n in LEVELS.items() if f not in ("street", "house", "postcode", "city")},
+    "address": 4,
+    **NAME_FIELDS,
+}
 # names.Level -> this model's levels: exact, same root, close (or an initial),
 # the other gender's form of one family name, different
 GIVEN = {Level.EXACT: 0, Level.SAME_ROOT: 1, Level.CLOSE: 2, Level.INITIAL: 2,
@@ -67,8 +73,33 @@ def name_levels(a: Prepared, b: Prepared) -> dict[str, int | None]:
     }
 
 
+ADDRESS_PARTS = ("street", "house", "postcode", "city")
+
+
+def address_level(levels: dict[str, int | None]) -> int | None:
+    """One level for the address: its parts are not independent (a street and its
+    postcode agree together), so weighing each would count one fact four times.
+    0 the same street and house, 1 close, 2 the same postcode or town only,
+    3 different; None when either side has no address."""
+    street, house = levels.get("street"), levels.get("house")
+    postcode, city = levels.get("postcode"), levels.get("city")
+    if all(v is None for v in (street, house, postcode, city)):
+        return None
+    if street == 0 and house == 0:
+        return 0
+    if (street in (0, 1) and house in (0, None)) or (postcode == 0 and house == 0):
+        return 1
+    if postcode in (0, 1) or city in (0, 1):
+        return 2
+    return 3
+
+
 def levels_of(a: Prepared, b: Prepared) -> dict[str, int | None]:
-    return {**compare(a.person, b.person), **name_levels(a, b)}
+    levels = compare(a.person, b.person)
+    address = address_level(levels)
+    for part in ADDRESS_PARTS:
+        levels.pop(part)
+    return {**levels, "address": address, **name_levels(a, b)}
 
 
 def blocking_keys(p: Prepared) -> list[str]:
@@ -190,22 +221,64 @@ def name_frequencies(people: Iterable[Person]) -> dict[tuple[str, str], float]:
     return {k: n / total for k, n in counts.items()} if total else {}
 
 
+# a block family (its keys' prefix) -> the fields its pairs agree on by construction:
+# training leaves them out of that family's EM (Splink's way), so they do not pass for
+# evidence there; each field's m comes from the families that did not block on it
+BLOCKED_ON = {
+    "c": ("card",), "nc": ("card",), "p": ("phone",), "np": ("phone",), "e": ("email",),
+    "gd": ("given", "surname", "birth_date"), "sdp": ("surname", "birth_date", "address"),
+    "gdp": ("given", "birth_date", "address"), "dw": ("birth_date", "address"),
+    "gs": ("given", "surname"), "sa": ("surname", "address"), "ga": ("given", "address"),
+}  # fmt: skip
+PAIRS_PER_FAMILY = 200_000
+
+
 def train(people: Sequence[Person], *, seed: int = 7, random_pairs: int = 50000) -> Model:
-    """m by EM over the blocks' candidate pairs, u from random pairs: no labels."""
+    """m by EM over the blocks' candidate pairs, one block family at a time with the
+    fields it blocks on left out; u from random pairs; λ from the candidates: no labels."""
     prepared = [Prepared.of(p) for p in people]
     blocks: dict[str, list[int]] = {}
     for i, p in enumerate(prepared):
         for key in blocking_keys(p):
             blocks.setdefault(key, []).append(i)
-    pairs: set[tuple[int, int]] = set()
-    for members in blocks.values():
+    families: dict[str, set[tuple[int, int]]] = {}
+    for key, members in blocks.items():
         if 1 < len(members) <= BLOCK_LIMIT:
-            pairs.update((a, b) for i, a in enumerate(members) for b in members[i + 1 :])
-    vectors = [levels_of(prepared[a], prepared[b]) for a, b in pairs]
+            pairs = families.setdefault(key.split(":", 1)[0], set())
+            if len(pairs) < PAIRS_PER_FAMILY:
+                pairs.update((a, b) for i, a in enumerate(members) for b in members[i + 1 :])
     rnd = random.Random(seed)
     n = len(prepared)
     randoms = [
         levels_of(prepared[rnd.randrange(n)], prepared[rnd.randrange(n)])
         for _ in range(random_pairs if n > 1 else 0)
     ]
-    return estimate(Model.initial(ALL_LEVELS, prior=0.1), vectors, randoms, fix_u=False).model
+    start = u_from_random(Model.initial(ALL_LEVELS, prior=0.1), randoms)
+    sums: dict[str, list[float]] = {f: [0.0] * len(fm.m) for f, fm in start.fields.items()}
+    seen: dict[str, float] = dict.fromkeys(start.fields, 0.0)
+    every: list[dict] = []
+    for family, pairs in families.items():
+        skip = BLOCKED_ON.get(family, ())
+        vectors = []
+        for a, b in pairs:
+            levels = levels_of(prepared[a], prepared[b])
+            every.append(levels)
+            vectors.append({f: (None if f in skip else v) for f, v in levels.items()})
+        fitted = estimate(start, vectors).model
+        for f, fm in fitted.fields.items():
+            if f not in skip:
+                weight = len(vectors)
+                sums[f] = [s + weight * m for s, m in zip(sums[f], fm.m, strict=True)]
+                seen[f] += weight
+    fields = {
+        f: FieldModel(tuple(v / seen[f] for v in sums[f]) if seen[f] else fm.m, fm.u)
+        for f, fm in start.fields.items()
+    }
+    model = Model(fields, start.prior)
+    for _ in range(20):  # λ by EM with m and u held: the candidates' share of matches
+        share = sum(model.probability(model.weight(v)) for v in every) / max(len(every), 1)
+        share = min(max(share, 1e-6), 1 - 1e-6)
+        if abs(share - model.prior) < 1e-4:
+            break
+        model = Model(fields, share)
+    return model

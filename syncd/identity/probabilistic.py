@@ -60,18 +60,19 @@ def veto(levels: Mapping[str, int | None], different: Mapping[str, int]) -> str 
     """Why the pair cannot be one person though an identifier agrees; None: no veto.
 
     ``different``: the level that means "different" for each field (the last)."""
-    personal = [n for n in ("given", "birth_date") if levels.get(n) is not None]
-    if len(personal) == 2 and all(levels[n] == different[n] for n in personal):
+    given, born = levels.get("given"), levels.get("birth_date")
+    if given == different.get("given") and born is not None and born == different.get("birth_date"):
         return "given name and birth date both differ"  # a relative, whatever they share
     shared = [n for n in IDENTIFIERS if levels.get(n) is not None and levels[n] < different[n]]
     if len(shared) != 1:
         return None  # no identifier in common (the weights decide), or several
+    place = "address" if "address" in levels else "street"
     apart = [
         n
-        for n in ("given", "birth_date", "street")
+        for n in ("given", "birth_date", place)
         if levels.get(n) is not None and levels[n] == different[n]
     ]
-    present = [n for n in ("given", "birth_date", "street") if levels.get(n) is not None]
+    present = [n for n in ("given", "birth_date", place) if levels.get(n) is not None]
     if present and apart == present and len(present) >= 2:
         return f"only the {shared[0]} is shared; {', '.join(apart)} differ"
     return None
