@@ -132,8 +132,17 @@ def blocking_keys(p: Prepared) -> list[str]:
 
 
 class Linker:
-    def __init__(self, model: Model, threshold: float = 0.99, tf: Mapping | None = None) -> None:
+    def __init__(
+        self,
+        model: Model,
+        threshold: float = 0.99,
+        tf: Mapping | None = None,
+        one_per_group: bool = False,
+    ) -> None:
         self.model, self.threshold = model, threshold
+        # linking two files (FEBRL4's A and B): a person has one record in each at most
+        self.one_per_group = one_per_group
+        self.groups: dict[int, set[str]] = {}
         self.blocks: dict[str, list[int]] = {}
         self.people: dict[int, list[Prepared]] = {}
         self.tf = tf or {}  # ("surname"|"given", canonical value) -> share of records
@@ -141,8 +150,9 @@ class Linker:
         self.merged: dict[int, int] = {}  # a person folded into another -> that one
         self.different = {n: len(fm.m) - 1 for n, fm in model.fields.items()}
 
-    def add(self, person: Person) -> tuple[int, float]:
-        """The person id the record joins (a new one when none is likely enough)."""
+    def add(self, person: Person, group: str = "") -> tuple[int, float]:
+        """The person id the record joins (a new one when none is likely enough).
+        ``group``: the file the record comes from, with ``one_per_group``."""
         p = Prepared.of(person)
         keys = blocking_keys(p)
         candidates: set[int] = set()
@@ -152,6 +162,8 @@ class Linker:
                 candidates.update(owners)
         likely: list[tuple[float, int]] = []
         for identity in candidates:
+            if self.one_per_group and group in self.groups.get(identity, ()):
+                continue
             weight = max(self._weight(p, known) for known in self.people[identity])
             if self.model.probability(weight) >= self.threshold:
                 likely.append((weight, identity))
@@ -162,9 +174,10 @@ class Linker:
         else:
             best_weight, best = max(likely)
             for _, other in likely:  # the record is each of them: one person, if they agree
-                if other != best and self._alike(other, best):
+                if other != best and self._alike(other, best) and self._apart(other, best):
                     self._merge(other, into=best)
         self.people[best].append(p)
+        self.groups.setdefault(best, set()).add(group)
         for key in keys:
             owners = self.blocks.setdefault(key, [])
             if best not in owners:
@@ -176,10 +189,17 @@ class Linker:
         weight = max(self._weight(x, y) for x in self.people[a] for y in self.people[b])
         return self.model.probability(weight) >= self.threshold
 
+    def _apart(self, a: int, b: int) -> bool:
+        """Two people may merge: no file holds a record of both (with ``one_per_group``)."""
+        if not self.one_per_group:
+            return True
+        return not (self.groups.get(a, set()) & self.groups.get(b, set()))
+
     def _merge(self, other: int, into: int) -> None:
         """Fold person ``other`` into ``into`` (a record both likely are links them)."""
         moved = self.people.pop(other)
         self.people[into].extend(moved)
+        self.groups.setdefault(into, set()).update(self.groups.pop(other, set()))
         self.merged[other] = into
         for p in moved:
             for key in blocking_keys(p):

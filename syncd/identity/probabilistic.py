@@ -12,7 +12,8 @@ a phone, a card, an e-mail, exact or one edit off — with given names, birth
 dates and addresses that all differ (each present on both sides) is two
 people: a family's shared phone, a card typo that landed on someone else's.
 So are two records whose given names and birth dates both differ, whatever
-else they share (a spouse or a twin at the family's address and phone).
+else they share (a spouse or a child at the family's address and phone) —
+unless the same card says otherwise: a card is one person's.
 
     choice = choose(record, {7: known_7, 9: known_9}, model, threshold=0.99)
     choice.identity, choice.probability, choice.fields   # 7, 0.9993, {"phone": (0, 11.2), ...}
@@ -61,7 +62,13 @@ def veto(levels: Mapping[str, int | None], different: Mapping[str, int]) -> str 
 
     ``different``: the level that means "different" for each field (the last)."""
     given, born = levels.get("given"), levels.get("birth_date")
-    if given == different.get("given") and born is not None and born == different.get("birth_date"):
+    personal_card = levels.get("card") == 0  # a card is one person's; a phone, a family's
+    if (
+        not personal_card
+        and given == different.get("given")
+        and born is not None
+        and born == different.get("birth_date")
+    ):
         return "given name and birth date both differ"  # a relative, whatever they share
     shared = [n for n in IDENTIFIERS if levels.get(n) is not None and levels[n] < different[n]]
     if len(shared) != 1:
