@@ -65,3 +65,14 @@ def test_training_needs_no_labels_and_gives_usable_weights():
         people.append(Person(given=f"Имя{i}", surname=f"Ф{i}", birth_date=born, phones=(phone,)))
     trained = train(people, random_pairs=2000)
     assert trained.fields["phone"].weight(0) > 0 > trained.fields["phone"].weight(2)
+
+
+def test_a_twin_with_another_known_first_name_is_another_person():
+    linker = Linker(model(), threshold=0.999)
+    anna, _ = linker.add(ANNA)
+    twin, _ = linker.add(with_(ANNA, given="Мария"))  # same birth date, address, phone
+    assert twin != anna
+    same_card = Person(**{**ANNA.__dict__, "given": "Мария", "cards": ("4276380012345678",)})
+    linker_cards = Linker(model(), threshold=0.999)
+    first, _ = linker_cards.add(with_(ANNA, cards=("4276380012345678",)))
+    assert linker_cards.add(same_card)[0] == first  # a card is one person's: a wrong name
