@@ -50,6 +50,7 @@ GIVEN = {Level.EXACT: 0, Level.SAME_ROOT: 1, Level.CLOSE: 2, Level.INITIAL: 2,
 FAMILY = {Level.EXACT: 0, Level.SAME_ROOT: 1, Level.CLOSE: 2, Level.INITIAL: 2,
           Level.SAME_STEM_OTHER_GENDER: 3, Level.DIFFERENT: 4}  # fmt: skip
 BLOCK_LIMIT = 30  # a key shared by more people says little: it finds no candidates
+BRIDGE_FLOOR = -5.0  # bits: two people whose records compare below this are not merged
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,10 @@ class Linker:
         for identity in candidates:
             if self.one_per_group and group in self.groups.get(identity, ()):
                 continue
-            weight = max(self._weight(p, known) for known in self.people[identity])
+            weights = [self._weight(p, known) for known in self.people[identity]]
+            weight = max(weights)
+            if min(weights) < BRIDGE_FLOOR and len(weights) > 1:
+                continue  # a record of that person says the two are not one
             if self.model.probability(weight) >= self.threshold:
                 likely.append((weight, identity))
         if not likely:
@@ -185,9 +189,13 @@ class Linker:
         return best, best_weight
 
     def _alike(self, a: int, b: int) -> bool:
-        """Two known people likely one: some record of each, compared, reaches the threshold."""
-        weight = max(self._weight(x, y) for x in self.people[a] for y in self.people[b])
-        return self.model.probability(weight) >= self.threshold
+        """Two known people likely one: some record of each, compared, reaches the
+        threshold, and no two of their records say they are two people (a record that
+        lacks what tells namesakes apart must not bridge them)."""
+        weights = [self._weight(x, y) for x in self.people[a] for y in self.people[b]]
+        if min(weights) < BRIDGE_FLOOR:
+            return False
+        return self.model.probability(max(weights)) >= self.threshold
 
     def _apart(self, a: int, b: int) -> bool:
         """Two people may merge: no file holds a record of both (with ``one_per_group``)."""
