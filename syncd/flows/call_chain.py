@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict
 from syncd.connectors.retailcrm.actions import MoveStatus, Reminder
 from syncd.engine.contracts import Flow, FlowContext
 from syncd.engine.pipeline import register
+from syncd.flows.crm_moves import history_position, move_command
 from syncd.flows.mapped import MappedFlow
 from syncd.mappings.robot import CallChain, RobotMapping
 from syncd.model import Command, Event, Outcome, Plan, Timer
@@ -90,7 +91,7 @@ class CallChainFlow(MappedFlow, Flow):
     # -- an order's status, as the CRM shows it -------------------------------------
     def _status_seen(self, chain: CallChain, ref: str, facts: dict, event: Event) -> Plan:
         body = event.payload
-        seen, history_id = int(facts.get("history_id") or 0), history_of(event)
+        seen, history_id = int(facts.get("history_id") or 0), history_position(event.version)
         if history_id is not None and history_id < seen:
             return Plan(Outcome.UNCHANGED, note="older than the order's status seen")
         status = body.get("status")
@@ -158,27 +159,7 @@ class CallChainFlow(MappedFlow, Flow):
         )
 
     def _command(self, ref: str, move: MoveStatus, event: Event) -> Command:
-        return Command.for_event(
-            target=self.options.crm_sink,
-            entity="order",
-            key=ref,
-            cause=event,
-            flow=self.name,
-            action=move,
-            link_origin=False,
-        )
-
-
-def history_of(event: Event) -> int | None:
-    """Where a CRM event sits in the account's history: its history id (``812``, the
-    re-read ``812-reread-77``, syncd's own move ``815-set-77``); None for a move whose
-    own record was not found (``0-set-77``: the order right after that write)."""
-    head = event.version.split("-", 1)[0]
-    try:
-        number = int(head)
-    except ValueError:
-        return None
-    return None if number == 0 and "-set-" in event.version else number
+        return move_command(self.options.crm_sink, self.name, ref, move, event)
 
 
 def _ref_of(event: Event) -> str:

@@ -45,6 +45,7 @@ from syncd.engine.pipeline import register
 from syncd.flows import customer_figures as cf
 from syncd.flows import figures, order_facts
 from syncd.flows.crm_customers import crm_customer
+from syncd.flows.crm_moves import history_position
 from syncd.flows.mapped import MappedFlow
 from syncd.flows.order_mapper import OrderMapper, newer_version
 from syncd.flows.order_payments import PAID, unpaid_value
@@ -214,14 +215,13 @@ class OrderSync(MappedFlow, Flow):
             seen = crm.history_id
             if _folded(crm.event, event):
                 return False
-            # a status syncd moved (``<history id>-set-<command>``) sorts by its own
-            # status record's history id; one whose record was not found (``0-set-…``)
-            # is the CRM's order right after that write: taken as the newest
-            unplaced = "-set-" in event.version and _int(event.version) == 0
-            if not unplaced and seen is not None and _int(event.version) < int(seen):
+            # a status syncd moved sorts by its own status record's history id; one
+            # whose record was not found (None) is the order right after that write
+            position = history_position(event.version)
+            if position is not None and seen is not None and position < int(seen):
                 return False
             state.crm = self.mapper.crm_side(event.payload)
-            state.crm.history_id = max(_int(event.version), int(seen or 0))
+            state.crm.history_id = max(position or 0, int(seen or 0))
             state.crm.event = event.id
             return True
         _, data = self.mapper.erp_ref(event)
@@ -358,14 +358,3 @@ class OrderSync(MappedFlow, Flow):
 def _folded(folded: int | None, event: Event) -> bool:
     """This event (or a later one, inbox id ``folded``) is already in the side's state."""
     return event.id is not None and folded is not None and event.id <= folded
-
-
-def _int(text: str) -> int:
-    """A CRM event's history id: ``812``, or ``812-reread-77`` for the state the CRM sink
-    re-read after a write that got no answer (a version of its own, same history id),
-    or ``815-set-77`` for the order as a status move left it (815: the move's own
-    status record; 0 when it was not found)."""
-    try:
-        return int(str(text).split("-", 1)[0])
-    except (TypeError, ValueError):
-        return 0

@@ -35,11 +35,12 @@ from pydantic import BaseModel, ConfigDict
 from syncd.connectors.retailcrm.actions import MoveStatus
 from syncd.engine.contracts import Flow, FlowContext
 from syncd.engine.pipeline import register
+from syncd.flows.crm_moves import move_command
 from syncd.flows.mapped import MappedFlow
 from syncd.flows.order_robot import RobotDecision, StockRows, decide, scope_note
 from syncd.flows.robot_order import RobotOrder
 from syncd.mappings.robot import RobotMapping
-from syncd.model import Command, Event, Outcome, Plan
+from syncd.model import Event, Outcome, Plan
 
 CRM_TIME = "%Y-%m-%d %H:%M:%S"
 FACTS = "robot"  # facts crm/robot/<externalId>: the decision
@@ -99,15 +100,7 @@ class OrderRobotFlow(MappedFlow, Flow):
                 "created_at": self._epoch(body.get("createdAt")),
             },
         )
-        command = Command.for_event(
-            target=self.options.crm_sink,
-            entity="order",
-            key=ref,
-            cause=event,
-            flow=self.name,
-            action=move,
-            link_origin=False,
-        )
+        command = move_command(self.options.crm_sink, self.name, ref, move, event)
         facts = {
             **decision.as_json(),
             "status": status,
