@@ -3,33 +3,15 @@
 from __future__ import annotations
 
 from syncd.identity.comparisons import Person
-from syncd.identity.fellegi_sunter import FieldModel, Model
+from syncd.identity.fellegi_sunter import Model
 from syncd.identity.linker import ALL_LEVELS, Linker, train
-
-ANNA = Person(
-    given="Анна",
-    surname="Иванова",
-    birth_date="1987-04-12",
-    phones=("+79123456789",),
-    street="ленина",
-    house="12",
-    postcode="620014",
-    city="екатеринбург",
-)
+from tests.support.identity_models import ANNA, hand_model, with_
 
 
 def model() -> Model:
-    fields = {}
-    for name, n in ALL_LEVELS.items():
-        agree = 0.02 if name in ("given", "surname", "patronymic", "city", "house") else 0.001
-        m = [0.8] + [0.15 / max(n - 2, 1)] * (n - 2) + [0.05]
-        u = [agree] + [0.01 / max(n - 2, 1)] * (n - 2) + [0.99 - agree]
-        fields[name] = FieldModel(tuple(m), tuple(u))
-    return Model(fields, prior=0.01)
-
-
-def with_(person: Person, **changes) -> Person:  # noqa: ANN003
-    return Person(**{**person.__dict__, **changes})
+    return hand_model(
+        ALL_LEVELS, common=("given", "surname", "patronymic", "city", "house"), prior=0.01
+    )
 
 
 def test_a_duplicate_with_typos_and_a_transliterated_name_joins_its_person():

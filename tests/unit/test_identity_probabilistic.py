@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 from syncd.identity.comparisons import LEVELS, Person
-from syncd.identity.fellegi_sunter import FieldModel, Model
+from syncd.identity.fellegi_sunter import Model
 from syncd.identity.probabilistic import NAME_LEVELS, choose
-
-ANNA = Person(
-    given="анна",
-    surname="иванова",
-    birth_date="1987-04-12",
-    phones=("+79123456789",),
-    street="ленина",
-    house="12",
-    postcode="620014",
-    city="екатеринбург",
-)
+from tests.support.identity_models import ANNA, hand_model
 
 
 def model() -> Model:
-    fields = {}
-    for name, n in {**LEVELS, **NAME_LEVELS}.items():
-        m = [0.8] + [0.15 / max(n - 2, 1)] * (n - 2) + [0.05]
-        agree = 0.02 if name in NAME_LEVELS else 0.001  # many people share a first name
-        u = [agree] + [0.01 / max(n - 2, 1)] * (n - 2) + [0.99 - agree]
-        fields[name] = FieldModel(tuple(m), tuple(u))
-    return Model(fields, prior=1e-3)
+    return hand_model({**LEVELS, **NAME_LEVELS}, common=NAME_LEVELS, prior=1e-3)
 
 
 def test_a_record_with_a_mistyped_phone_joins_its_person_with_each_fields_weight():
