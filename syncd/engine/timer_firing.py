@@ -22,6 +22,7 @@ from syncd import clock
 from syncd.store import Store, timers
 
 log = logging.getLogger(__name__)
+BATCH = 100  # timers fired per transaction
 
 
 class TimerFiring:
@@ -46,7 +47,7 @@ class TimerFiring:
         fired_total = 0
         while True:
             with self.store.begin() as conn:
-                fired = timers.fire_due(conn, self.now())
+                fired = timers.fire_due(conn, self.now(), limit=BATCH)
             for event in fired:
                 log.info(
                     "timer %s fired (%s, due %.0f s ago)",
@@ -55,5 +56,5 @@ class TimerFiring:
                     max(0.0, self.now() - float(event.payload.get("due_at") or 0)),
                 )
             fired_total += len(fired)
-            if len(fired) < 100:
+            if len(fired) < BATCH:  # a short batch: nothing more is due
                 return fired_total
