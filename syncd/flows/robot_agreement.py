@@ -38,6 +38,7 @@ from syncd.engine.pipeline import register
 from syncd.flows.crm_moves import move_command
 from syncd.flows.mapped import MappedFlow
 from syncd.flows.order_robot import RobotDecision, StockRows, decide, scope_note
+from syncd.flows.order_state import erp_paid_percent
 from syncd.flows.robot_order import RobotOrder
 from syncd.mappings.robot import RobotMapping
 from syncd.model import Event, Outcome, Plan
@@ -114,8 +115,6 @@ class OrderRobotFlow(MappedFlow, Flow):
         """1C's ПроцентОплаты of the order, when robot.yaml counts it."""
         if not rules.payments.erp_paid_percent:
             return None
-        from syncd.flows.order_state import erp_paid_percent
-
         return erp_paid_percent(ctx.facts("erp", "order", ref))
 
     def _epoch(self, crm_time: Any) -> float | None:  # noqa: ANN401
