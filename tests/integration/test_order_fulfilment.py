@@ -16,7 +16,7 @@ from syncd.flows.order_state import erp_paid_percent
 from syncd.model import Event
 from syncd.store import bindings, inbox, leases
 from syncd.store.schema import outbox
-from tests.support.daemon import parts_of
+from tests.support.daemon import order_flows, parts_of
 from tests.support.erp import ORDERS, STATES, erp_env, erp_sandbox, exchange_source
 from tests.support.paths import ROOT
 
@@ -29,24 +29,7 @@ class Bench:
 
     def __init__(self, tmp: Path, store, app, url: str, mappings: Path) -> None:  # noqa: ANN001
         options = {"crm_sink": "crm", "erp_sink": "erp"}
-        flows = [
-            {
-                "name": "orders_from_erp",
-                "kind": "order_sync",
-                "source_system": "erp",
-                "entities": ["order", "order_state", "delivery_state"],
-                "target": "crm",
-                "options": options,
-            },
-            {
-                "name": "orders_from_crm",
-                "kind": "order_sync",
-                "source_system": "crm",
-                "entities": ["order"],
-                "target": "erp",
-                "options": options,
-            },
-        ]
+        flows = order_flows(["order", "order_state", "delivery_state"], options)
         sinks = {  # never run: the flows only need their names and systems
             name: {"kind": "directory", "system": name, "options": {"path": str(tmp)}}
             for name in ("crm", "erp")

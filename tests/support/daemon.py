@@ -173,3 +173,27 @@ def log_records(log: Path) -> list[dict]:
 
 def logged(log: Path, message: str) -> dict | None:
     return next((r for r in log_records(log) if message in r.get("msg", "")), None)
+
+
+def order_flows(erp_entities: list[str], options: dict | None = None) -> list[dict]:
+    """The config entries of the two order flows: 1C's ``erp_entities`` to the CRM, the
+    CRM's orders to 1C (``options``: the flows' own, when given)."""
+    extra = {"options": options} if options is not None else {}
+    return [
+        {
+            "name": "orders_from_erp",
+            "kind": "order_sync",
+            "source_system": "erp",
+            "entities": list(erp_entities),
+            "target": "crm",
+            **extra,
+        },
+        {
+            "name": "orders_from_crm",
+            "kind": "order_sync",
+            "source_system": "crm",
+            "entities": ["order"],
+            "target": "erp",
+            **extra,
+        },
+    ]

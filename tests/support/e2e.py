@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from syncd_sandbox.crm_app import SandboxCrm
 from syncd_sandbox.erp_schema import EXCHANGE_PLAN
 from tests.conftest import wait_until
-from tests.support.daemon import ROOT, syncd, write_config
+from tests.support.daemon import ROOT, order_flows, syncd, write_config
 from tests.support.erp import ORDERS, STATES, erp_env, erp_sandbox
 from tests.support.serve import serving
 
@@ -72,20 +72,7 @@ def order_config(
             "entities": ["customer"],
             "target": "crm",
         },
-        {
-            "name": "orders_from_erp",
-            "kind": "order_sync",
-            "source_system": "erp",
-            "entities": ["order", "order_state", "delivery_state"],
-            "target": "crm",
-        },
-        {
-            "name": "orders_from_crm",
-            "kind": "order_sync",
-            "source_system": "crm",
-            "entities": ["order"],
-            "target": "erp",
-        },
+        *order_flows(["order", "order_state", "delivery_state"]),
     ]
     if pos is not None:  # a store group's drop folder and its purchase history
         sources.append(

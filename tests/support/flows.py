@@ -21,7 +21,7 @@ from syncd.identity.resolver import Resolver
 from syncd.model import Event
 from syncd.store import Store, bindings, inbox, leases
 from syncd.store.schema import outbox
-from tests.support.daemon import ROOT, parts_of
+from tests.support.daemon import ROOT, order_flows, parts_of
 
 ORDERS_SET = "Document_ЗаказКлиента"
 
@@ -62,22 +62,7 @@ class FlowBench:
             extra={
                 "mappings_dir": str(folder),
                 "flows": [
-                    {
-                        "name": "orders_from_erp",
-                        "kind": "order_sync",
-                        "source_system": "erp",
-                        "entities": ["order", "order_state"],
-                        "target": "crm",
-                        "options": options,
-                    },
-                    {
-                        "name": "orders_from_crm",
-                        "kind": "order_sync",
-                        "source_system": "crm",
-                        "entities": ["order"],
-                        "target": "erp",
-                        "options": options,
-                    },
+                    *order_flows(["order", "order_state"], options),
                     {
                         "name": "purchases",
                         "kind": "purchase_history",
