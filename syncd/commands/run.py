@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import faulthandler
 import logging
 import os
-import signal
 import sys
 import threading
 import time
 
 import click
 
-from syncd import memory
+from syncd import memory, stack_dump
 from syncd.commands.common import config_option, open_store, settings_or_exit
 from syncd.config import ConfigError, config_path_from
 from syncd.engine.daemon import Engine
@@ -43,9 +41,7 @@ def run_command(
     if not (once or no_http):
         server = _serve(engine)
     engine.install_signal_handlers()
-    # `kill -USR1 <pid>` (systemctl kill -s USR1 syncd) prints every thread's stack to
-    # stderr (the journal): what a daemon that stopped making progress is waiting on
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    stack_dump.install()  # `kill -USR1 <pid>`: every thread's stack to stderr (the journal)
     try:
         code = engine.run(once=once)
     finally:
