@@ -40,6 +40,16 @@ class Record:
     # key or a fuller name, or merges two); a repeat purchase matched by a known key
     # is not kept, so the identity tables grow with people, not with receipts
     receipt: bool = False
+    # what else tells people apart, where the source has it (the model compares it; see
+    # syncd/identity/people.py): names apart or in ``name``, a birth date, an address
+    given: str = ""
+    surname: str = ""
+    patronymic: str = ""
+    birth_date: str = ""
+    street: str = ""
+    house: str = ""
+    postcode: str = ""
+    city: str = ""
 
 
 @lru_cache(maxsize=65536)  # cashiers' files repeat the same numbers

@@ -151,10 +151,12 @@ class Linker:
         self.merged: dict[int, int] = {}  # a person folded into another -> that one
         self.different = {n: len(fm.m) - 1 for n, fm in model.fields.items()}
 
-    def add(self, person: Person, group: str = "") -> tuple[int, float]:
+    def add(
+        self, person: Person, group: str = "", prepared: Prepared | None = None
+    ) -> tuple[int, float]:
         """The person id the record joins (a new one when none is likely enough).
         ``group``: the file the record comes from, with ``one_per_group``."""
-        p = Prepared.of(person)
+        p = prepared or Prepared.of(person)
         keys = blocking_keys(p)
         candidates: set[int] = set()
         for key in keys:

@@ -284,6 +284,39 @@ identity_records = Table(
     Column("identity_id", BigInteger, nullable=False, index=True),
     Column("reason", Text, nullable=False),
     Column("created_at", Float, nullable=False),
+    Column("person", Text),  # what identifies the person, as compared (the model's records)
+)
+
+# The model's blocks (customers.yaml ``matching.method: model``): a key that people who may
+# be one share (a card or a phone one keystroke off, name + birth date, surname + street +
+# house...) -> each customer holding it; a key with more than a block's worth is full
+# (identity_id 0 marks it) and finds nobody.  Records keep what identifies the person
+# (``identity_records.person``) so that candidates are compared field by field.
+identity_blocks = Table(
+    "identity_blocks",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("identity_id", BigInteger, primary_key=True),
+    sqlite_with_rowid=False,
+)
+
+# The Fellegi-Sunter model the store's customers are matched with (``syncd customers
+# train`` re-estimates it from the store's own records; none: the shipped one).
+identity_model = Table(
+    "identity_model",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("body", Text, nullable=False),
+    Column("trained_at", Float, nullable=False),
+)
+
+# Two customers an operator split apart (``syncd customers split``): never merged again.
+identity_apart = Table(
+    "identity_apart",
+    metadata,
+    Column("identity_id", BigInteger, primary_key=True),
+    Column("other_id", BigInteger, primary_key=True),
+    Column("created_at", Float, nullable=False),
 )
 
 identity_seq = Table(

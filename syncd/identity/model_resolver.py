@@ -1,0 +1,209 @@
+"""Matching records to customers by the model (customers.yaml ``matching.method: model``).
+
+The same contract as ``Resolver`` — a batch of records in, an ``Assignment``
+each out, incrementally against everything the store knows — decided the
+Fellegi–Sunter way (``linker``): a record's candidates are the customers that
+share one of its blocking keys (an identifier, one a keystroke off, name +
+birth date, surname + street + house, ...); it joins the one whose records
+most likely describe the same person, above ``threshold``, unless a veto
+holds; a record likely to be two customers at once merges them when their
+own records agree (never two an operator split).  Each bound record keeps
+why: the probability and each field's weight (``syncd customers explain``).
+
+A batch reads three times (owners of its keys, its candidates' people, pairs
+kept apart) and writes once.  A record bound before is answered from the
+store, so a replay changes nothing.
+
+    with store.begin() as conn:
+        [a] = ModelResolver().resolve(conn, [Record("pos:msk", "r-1", cards=["0012345678"])])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, select
+
+from syncd.identity import index, model_index, model_store
+from syncd.identity.fellegi_sunter import Model
+from syncd.identity.keys import Record
+from syncd.identity.linker import BLOCK_LIMIT, Linker, Prepared, blocking_keys, levels_of
+from syncd.identity.people import has_identity, person_of, to_json
+from syncd.identity.resolver import Assignment, _collector_paused
+from syncd.store.schema import identity_model
+
+FULL = model_index.FULL
+
+
+class _BatchLinker(Linker):
+    """The in-memory linker over one batch's slice of the store, noting what it moves."""
+
+    def __init__(self, model: Model, threshold: float, tf: dict, apart: set) -> None:
+        super().__init__(model, threshold, tf)
+        self.apart_pairs = apart
+        self.moves: list[tuple[int, int, list[str]]] = []  # (loser, winner, its keys)
+
+    def _apart(self, a: int, b: int) -> bool:
+        return (a, b) not in self.apart_pairs
+
+    def _merge(self, other: int, into: int) -> None:
+        keys = sorted({k for p in self.people.get(other, ()) for k in blocking_keys(p)})
+        self.moves.append((other, into, keys))
+        super()._merge(other, into)
+
+    def explain(self, p: Prepared, identity: int) -> list[str]:
+        """Why ``p`` is ``identity``: the probability and each field's weight, best record."""
+        best = None
+        for known in self.people.get(identity, ()):
+            if known is p:
+                continue
+            weight = self._weight(p, known)
+            if best is None or weight > best[0]:
+                best = (weight, known)
+        if best is None:
+            return []
+        weight, known = best
+        levels = levels_of(p, known)
+        weights = self.model.weights(levels)
+        parts = [f"{f} {w:+.1f}" for f, w in sorted(weights.items(), key=lambda x: -abs(x[1])) if w]
+        return [f"match {self.model.probability(weight):.6f} ({weight:.1f} bits)", *parts]
+
+
+class ModelResolver:
+    def __init__(self, region: str = "RU", threshold: float = 0.99, prior: float = 0.01) -> None:
+        self.region, self.threshold, self.prior = region, threshold, prior
+        self._model: tuple[float | None, Model, dict] | None = None
+
+    def model(self, conn: Connection) -> tuple[Model, dict]:
+        """The store's model (re-read when ``syncd customers train`` replaced it)."""
+        trained_at = conn.execute(
+            select(identity_model.c.trained_at).where(identity_model.c.name == model_store.NAME)
+        ).scalar()
+        if self._model is None or self._model[0] != trained_at:
+            model, tf, _ = model_store.load(conn)
+            self._model = (trained_at, Model(model.fields, self.prior), tf)
+        return self._model[1], self._model[2]
+
+    def resolve(self, conn: Connection, records: list[Record]) -> list[Assignment]:
+        with _collector_paused():
+            return self._resolve(conn, records)
+
+    def _resolve(self, conn: Connection, records: list[Record]) -> list[Assignment]:
+        model, tf = self.model(conn)
+        prepared = [Prepared.of(person_of(r, self.region)) for r in records]
+        keyed = [list(dict.fromkeys(blocking_keys(p))) for p in prepared]
+        _, bound = index.look(conn, [], [(r.source, r.source_id) for r in records])
+        stored = model_index.owners(conn, {k for ks in keyed for k in ks})
+        wanted = set(bound.values())
+        for owners in stored.values():
+            if FULL not in owners and len(owners) <= BLOCK_LIMIT:
+                wanted.update(owners)
+        known = model_index.people(conn, wanted)
+        linker = _BatchLinker(model, self.threshold, tf, model_index.apart(conn, wanted))
+        linker.blocks = {k: list(v) for k, v in stored.items()}
+        linker.people = {i: [Prepared.of(p) for _, _, p in rows] for i, rows in known.items()}
+        for identity in wanted:
+            linker.people.setdefault(identity, [])
+        fresh = sum(1 for r in records if (r.source, r.source_id) not in bound)
+        first_new = linker.next_id = index.allocate(conn, fresh) if fresh else 0
+        out: list[tuple[Assignment, Prepared, list[str], bool]] = []
+        for record, p, keys in zip(records, prepared, keyed, strict=True):
+            was = bound.get((record.source, record.source_id))
+            if was is not None:  # seen before: the same customer (a replay changes nothing)
+                identity = linker.final(was)
+                brings = [k for k in keys if identity not in linker.blocks.get(k, ())]
+                linker.people.setdefault(identity, []).append(p)
+                self._hold(linker, keys, identity)
+                out.append(
+                    (Assignment(record, identity, reason=["seen before"]), p, keys, bool(brings))
+                )
+                continue
+            if not has_identity(p.person):
+                out.append(
+                    (
+                        Assignment(record, None, reason=["nothing identifies the person"]),
+                        p,
+                        keys,
+                        False,
+                    )
+                )
+                continue
+            had = {k: set(linker.blocks.get(k, ())) for k in keys}
+            merges = len(linker.moves)
+            identity, _ = linker.add(p.person, prepared=p)
+            created = identity >= first_new and not linker.people[identity][:-1]
+            brings = created or any(identity not in had[k] for k in keys)
+            reason = ["new: no likely match"] if created else linker.explain(p, identity)
+            reason += [
+                f"merged customer {loser} into {into}" for loser, into, _ in linker.moves[merges:]
+            ]
+            out.append(
+                (
+                    Assignment(record, identity, created, reason),
+                    p,
+                    keys,
+                    brings or not record.receipt,
+                )
+            )
+        return self._save(conn, linker, out, bound, stored, first_new)
+
+    @staticmethod
+    def _hold(linker: Linker, keys: Iterable[str], identity: int) -> None:
+        for key in keys:
+            owners = linker.blocks.setdefault(key, [])
+            if identity not in owners:
+                owners.append(identity)
+
+    def _save(self, conn, linker, out, bound, stored, first_new) -> list[Assignment]:  # noqa: ANN001
+        final = linker.final
+        new: dict[int, tuple[str, str]] = {}
+        records, moved = [], []
+        holding: dict[str, set[int]] = {k: set(v) for k, v in stored.items()}
+        blocks: list[tuple[str, int]] = []
+        dropped: list[tuple[str, int]] = []
+
+        def hold(key: str, identity: int) -> None:
+            owners = holding.setdefault(key, set())
+            if identity in owners or FULL in owners:
+                return
+            owners.add(FULL if len(owners) >= BLOCK_LIMIT else identity)
+            blocks.append((key, FULL if len(owners) > BLOCK_LIMIT else identity))
+
+        for loser, _winner, keys in linker.moves:
+            winner = final(loser)
+            for key in keys:
+                if loser in holding.get(key, ()):
+                    holding[key].discard(loser)
+                    dropped.append((key, loser))
+                hold(key, winner)
+        merged = {loser: final(loser) for loser, _, _ in linker.moves}
+        assigned = []
+        for a, p, keys, keep in out:
+            if a.created:  # the customer it made, folded or not since: a row of its own
+                new.setdefault(a.identity, (a.record.name or _written(p), a.record.source))
+            if a.identity is not None:
+                a.identity = final(a.identity)
+            assigned.append(a)
+            if a.identity is None or not keep:
+                continue
+            for key in keys:
+                hold(key, a.identity)
+            ref = (a.record.source, a.record.source_id)
+            why = _json(a.reason)
+            if ref in bound:  # what it says now; why it joined stays
+                moved.append((a.identity, to_json(p.person), *ref))
+            else:
+                records.append((ref[1], ref[0], a.identity, why, to_json(p.person)))
+        model_index.save(conn, new, records, moved, blocks, dropped, merged)
+        return assigned
+
+
+def _written(p: Prepared) -> str:
+    person = p.person
+    return " ".join(w for w in (person.surname, person.given, person.patronymic) if w).title()
+
+
+def _json(reason: list[str]) -> str:
+    import json
+
+    return json.dumps(reason, ensure_ascii=False)

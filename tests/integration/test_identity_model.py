@@ -1,0 +1,132 @@
+"""Matching by the model, on both databases: typos, no identifier, vetoes, merges, replays."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from syncd.identity import index, model_index
+from syncd.identity.keys import Record
+from syncd.identity.model_resolver import ModelResolver
+from syncd.store.schema import identities, identity_blocks, identity_records
+
+
+def resolve(store, *records: Record, resolver: ModelResolver | None = None):  # noqa: ANN001, ANN201
+    with store.begin() as conn:
+        return (resolver or ModelResolver()).resolve(conn, list(records))
+
+
+ANNA = dict(
+    surname="Иванова", given="Анна", patronymic="Сергеевна", birth_date="1985-03-07",
+    street="ул. Ленина", house="12", postcode="620014", city="Екатеринбург",
+)  # fmt: skip
+
+
+def test_a_card_mistyped_by_one_digit_joins_the_same_person(store):
+    (first,) = resolve(store, Record("crm", "c-1", cards=["4276380012345678"], **ANNA))
+    (typo,) = resolve(store, Record("pos:msk", "r-1", cards=["4276380012345687"], **ANNA))
+    assert first.created and not typo.created and typo.identity == first.identity
+    assert typo.reason[0].startswith("match ") and any(r.startswith("card ") for r in typo.reason)
+
+
+def test_a_shared_card_with_everything_else_different_is_two_people(store):
+    (anna,) = resolve(store, Record("crm", "c-1", cards=["4276380012345678"], **ANNA))
+    other = dict(surname="Петров", given="Игорь", birth_date="1960-11-30", street="ул. Мира",
+                 house="3", postcode="101000", city="Москва")  # fmt: skip
+    (igor,) = resolve(store, Record("pos:msk", "r-1", cards=["4276380012345678"], **other))
+    assert igor.created and igor.identity != anna.identity
+
+
+def test_no_identifier_but_name_birth_date_and_address_finds_the_customer(store):
+    (anna,) = resolve(store, Record("crm", "c-1", phones=["+79123456789"], **ANNA))
+    (again,) = resolve(store, Record("erp", "p-1", "Иванова Анна Сергеевна", **{
+        k: v for k, v in ANNA.items() if k not in ("surname", "given", "patronymic")}))  # fmt: skip
+    assert again.identity == anna.identity and not again.created
+
+
+def test_nothing_to_match_by_is_nobody(store):
+    (a,) = resolve(store, Record("pos:msk", "r-1", "Анна"))
+    assert a.identity is None and a.reason == ["nothing identifies the person"]
+
+
+def test_a_record_seen_again_is_the_same_customer_and_writes_nothing_new(store):
+    record = Record("crm", "c-1", cards=["4276380012345678"], **ANNA)
+    (first,) = resolve(store, record)
+    with store.read() as conn:
+        blocks = conn.execute(select(identity_blocks)).all()
+    (again,) = resolve(store, record)
+    assert again.identity == first.identity and not again.created
+    with store.read() as conn:
+        assert conn.execute(select(identity_blocks)).all() == blocks
+        assert index.count(conn) == 1
+
+
+def test_a_record_that_is_two_customers_merges_them_and_the_merge_is_explained(store):
+    # made apart under a stricter threshold (name + street + house: p 0.99998), then a
+    # record with the phone of one and the card of the other comes under the default
+    strict = ModelResolver(threshold=0.99999)
+    (by_phone,) = resolve(store, Record("crm", "c-1", phones=["+79123456789"], **ANNA),
+                          resolver=strict)  # fmt: skip
+    (by_card,) = resolve(store, Record("pos:msk", "r-1", cards=["4276380012345678"],
+                                       surname="Иванова", given="Анна", street="ул. Ленина",
+                                       house="12"), resolver=strict)  # fmt: skip
+    assert by_card.identity != by_phone.identity
+    (both,) = resolve(store, Record("erp", "p-1", phones=["+79123456789"],
+                                    cards=["4276380012345678"], **ANNA))  # fmt: skip
+    assert any(r.startswith("merged customer") for r in both.reason)
+    with store.read() as conn:
+        owners = {r.source_id: r.identity_id for r in conn.execute(select(identity_records))}
+        folded = dict(conn.execute(select(identities.c.id, identities.c.merged_into)).all())
+        assert len(set(owners.values())) == 1 and index.count(conn) == 1
+        assert sum(1 for v in folded.values() if v) == 1
+        keys = model_index.owners(conn, ["c:4276380012345678", "p:+79123456789"])
+    assert set(keys["c:4276380012345678"]) == set(keys["p:+79123456789"]) == {both.identity}
+
+
+def test_customers_kept_apart_are_not_merged_by_a_bridging_record(store):
+    (by_phone,) = resolve(store, Record("crm", "c-1", phones=["+79123456789"], **ANNA))
+    (by_card,) = resolve(store, Record("pos:msk", "r-1", cards=["4276380012345678"],
+                                       surname="Иванова", given="Анна"))  # fmt: skip
+    with store.begin() as conn:
+        model_index.keep_apart(conn, by_phone.identity, by_card.identity)
+    resolve(store, Record("erp", "p-1", phones=["+79123456789"],
+                          cards=["4276380012345678"], **ANNA))  # fmt: skip
+    with store.read() as conn:
+        assert index.count(conn) == 2
+
+
+def test_two_receipts_of_a_new_person_in_one_batch_make_one_customer(store):
+    a, b = resolve(
+        store,
+        Record("pos:msk", "r-1", cards=["4276380012345678"], **ANNA, receipt=True),
+        Record("pos:msk", "r-2", cards=["4276380012345678"], **ANNA, receipt=True),
+    )
+    assert a.identity == b.identity and a.created and not b.created
+    with store.read() as conn:  # the repeat brought nothing new: not kept
+        assert [r.source_id for r in conn.execute(select(identity_records))] == ["r-1"]
+
+
+def test_a_key_shared_by_too_many_is_full_and_finds_nobody(store):
+    from syncd.identity.linker import BLOCK_LIMIT
+
+    shared = "+79000000000"  # a shop's own number, typed in for customers with none
+    given = ["Anna", "Boris", "Clara", "Denis", "Elena", "Fedor", "Galina", "Hector"]
+    family = ["Smirnov", "Kuznetsov", "Popov", "Vasiliev"]
+    for i in range(BLOCK_LIMIT + 2):  # people who share nothing but the number
+        name = f"{given[i % 8]}{'ina' * (i // 8)}"
+        resolve(store, Record("pos:msk", f"r-{i}", phones=[shared], given=name,
+                              surname=family[i // 8], street=f"улица {i}", house=str(i),
+                              birth_date=f"19{50 + i}-0{1 + i % 9}-1{i % 10}"))  # fmt: skip
+    with store.read() as conn:
+        owners = model_index.owners(conn, [f"p:{shared}"])[f"p:{shared}"]
+    assert len(owners) == BLOCK_LIMIT + 1 and model_index.FULL in owners
+
+
+def test_the_reason_kept_is_json_with_each_fields_weight(store):
+    resolve(store, Record("crm", "c-1", cards=["4276380012345678"], **ANNA))
+    resolve(store, Record("pos:msk", "r-1", cards=["4276380012345687"], **ANNA))
+    with store.read() as conn:
+        why = {r.source_id: json.loads(r.reason) for r in conn.execute(select(identity_records))}
+    assert why["c-1"] == ["new: no likely match"]
+    assert why["r-1"][0].startswith("match 1.000000") and "birth_date +" in " ".join(why["r-1"])
