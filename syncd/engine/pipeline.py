@@ -15,6 +15,7 @@ import functools
 import importlib
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -80,6 +81,8 @@ class Pipeline:
     sources: dict[str, Source] = field(default_factory=dict)
     flows: list[Flow] = field(default_factory=list)
     sinks: dict[str, Sink] = field(default_factory=dict)
+    # who is who: the resolver customers.yaml ``matching`` configures (None: by keys)
+    resolver: Any = None
 
     def directions(self) -> dict[str, set[str]]:
         """Source system → the systems its flows write to (for lag per direction)."""
@@ -161,6 +164,10 @@ def build_pipeline(settings: Settings, context: PartContext) -> Pipeline:
     if problems:
         pipeline.close()
         raise ConfigError(problems)
+    # the flows that identify people read the mapping files: their customers.yaml says how
+    mapped = [f for f in pipeline.flows if getattr(f, "mappings", None) is not None]
+    if mapped:
+        pipeline.resolver = mapped[0].mappings.customers.resolver()
     return pipeline
 
 

@@ -73,8 +73,10 @@ class StoreView(FlowContext):
         prefetched: dict,
         looked_up: Iterable,
         batch: list[Event] | None = None,
+        resolver=None,  # noqa: ANN001
     ) -> None:
         self.store = store
+        self.resolver = resolver  # None: by keys (identity.resolver.Resolver)
         # a ref looked up but not found is cached as None: no second query
         self.cache = {ref: prefetched.get(ref) for ref in looked_up}
         self.remembered: dict = {}
@@ -151,8 +153,10 @@ class StoreView(FlowContext):
     def _resolve(self, records: list) -> list:
         from syncd.identity.resolver import Resolver
 
+        if self.resolver is None:
+            self.resolver = Resolver()
         with self.store.begin() as conn:
-            assigned = Resolver().resolve(conn, records)
+            assigned = self.resolver.resolve(conn, records)
         for a in assigned:
             self.identified[(a.record.source, a.record.source_id)] = a
         self._prefetch_customers({a.identity for a in assigned if a.identity is not None})
@@ -219,7 +223,8 @@ def plan_pending(
         newest = inbox.newest_ids(conn, events)
         refs = {_ref(e) for e in events} | _looked_up(pipeline, events)
         known = bindings.get_many(conn, refs)
-    view = StoreView(store, known, refs, events if len(events) < batch_size else None)
+    pending = events if len(events) < batch_size else None
+    view = StoreView(store, known, refs, pending, getattr(pipeline, "resolver", None))
 
     outcome_of: dict[int, tuple[str, str]] = {}
     planned: list[tuple[Event, Plan]] = []

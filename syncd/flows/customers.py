@@ -80,7 +80,9 @@ class CustomerSync(MappedFlow, Flow):
                 phones.append(value)
             elif kind in EMAIL_KINDS:
                 emails.append(value)
-        return Record("erp", ref, str(data.get(mapping.name) or ""), phones=phones, emails=emails)
+        born = str(data.get(mapping.birth_date) or "") if mapping.birth_date else ""
+        name = str(data.get(mapping.name) or "")
+        return Record("erp", ref, name, phones=phones, emails=emails, birth_date=born)
 
     def crm_customer(self, ref: str, data: dict) -> dict:
         """The CRM customer a partner becomes (keyed by its own Ref_Key)."""

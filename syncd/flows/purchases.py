@@ -60,6 +60,7 @@ class PurchaseHistory(MappedFlow, Flow):
                 emails=[buyer.get("email") or ""],
                 cards=[buyer.get("card") or ""],
                 receipt=True,
+                birth_date=str(buyer.get("birth_date") or ""),
             )
         ]
 

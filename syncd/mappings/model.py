@@ -212,12 +212,42 @@ class FiguresMapping(_Strict):
         return {name: code for name in FIGURES if (code := getattr(self, name))}
 
 
+class MatchingMapping(_Strict):
+    """customers.yaml ``matching``: how records are matched to customers (docs/pos.md)."""
+
+    method: Literal["keys", "model"] = Field(
+        "keys",
+        description="keys: a shared card, phone or e-mail decides, names checked among the "
+        "customers sharing one; model: every field weighed (Fellegi-Sunter), typos in "
+        "cards and phones and records with no identifier matched by name, birth date and "
+        "address",
+    )
+    threshold: float = Field(
+        0.99,
+        gt=0.5,
+        lt=1.0,
+        description="model: the match probability from which a record joins a customer",
+    )
+    prior: float = Field(
+        0.01,
+        gt=0.0,
+        lt=1.0,
+        description="model: the share of matches among candidate pairs assumed before the "
+        "fields are weighed; lower is more cautious",
+    )
+
+
 class CustomersMapping(_Strict):
     erp_set: str = "Catalog_Партнеры"
     contacts_section: str = Field("КонтактнаяИнформация", description="1C contact rows")
     contact_kind: str = Field("Тип", description="the row's kind: Телефон, АдресЭлектроннойПочты")
     contact_value: str = Field("Представление", description="the row's value")
     name: str = Field("Description", description="1C field with the full name")
+    birth_date: str | None = Field(
+        None,
+        description="1C field with the partner's birth date (e.g. ДатаРождения), compared "
+        "when matching.method is model",
+    )
     default_region: str = Field("RU", description="region for phones written without +")
     match_by: list[Literal["phone", "email"]] = Field(default_factory=lambda: ["phone", "email"])
     figures: FiguresMapping = Field(
@@ -229,6 +259,20 @@ class CustomersMapping(_Strict):
         None, description="CRM site of offline purchases (default: crm.site)"
     )
     offline_order_method: str = Field("offline", description="orderMethod of offline purchases")
+    matching: MatchingMapping = Field(
+        default_factory=MatchingMapping,
+        description="how records of people are matched to customers",
+    )
+
+    def resolver(self):  # noqa: ANN201
+        """The resolver this mapping configures (``Resolver`` or ``ModelResolver``)."""
+        if self.matching.method == "model":
+            from syncd.identity.model_resolver import ModelResolver
+
+            return ModelResolver(self.default_region, self.matching.threshold, self.matching.prior)
+        from syncd.identity.resolver import Resolver
+
+        return Resolver(self.default_region)
 
 
 class PosCsvMapping(_Strict):
@@ -251,6 +295,7 @@ class PosCsvMapping(_Strict):
             "email",
             "card",
             "name",
+            "birth_date",
             "operation",
         ],
         str,

@@ -191,6 +191,10 @@ def _finish(
             "operation": "return" if operation in mapping.returns else "sale",
             "total": round(total, 2),
             "items": items,
-            "buyer": {k: first.get(k, "") for k in ("phone", "email", "card", "name")},
+            "buyer": {
+                **{k: first.get(k, "") for k in ("phone", "email", "card", "name")},
+                # only when mapped: a receipt read before reads the same after
+                **{k: first.get(k, "") for k in ("birth_date",) if k in mapping.columns},
+            },
         },
     )
