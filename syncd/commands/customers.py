@@ -1,4 +1,6 @@
-"""``syncd customers explain ID | merge [--apply]``: who is who, and CRM duplicates."""
+"""``syncd customers explain ID | merge [--apply]``: who is who, and CRM duplicates.
+
+``import``, ``train`` and ``split`` are in ``customers_model``."""
 
 from __future__ import annotations
 
@@ -102,3 +104,13 @@ def merge(config_path: str | None, apply_: bool, dry_run: bool) -> None:
         if apply_:
             crm.combine_customers(ids[1:], ids[0])
     click.echo(f"{len(duplicates)} group(s) of duplicates among {len(records)} CRM customers")
+
+
+def _register() -> None:
+    from syncd.commands.customers_model import import_command, split_command, train_command
+
+    for command in (import_command, train_command, split_command):
+        customers_group.add_command(command)
+
+
+_register()

@@ -284,6 +284,11 @@ def explain(conn: Connection, identity_id: int) -> dict | None:
         golden["name"] = {"value": row.display_name, "source": row.name_source}
     for key, source in sorted(keys):
         golden.setdefault(FIELDS[key[0]], []).append({"value": key[2:], "source": source})
+    for r in records:  # matched by the model: what each record says of the person
+        for name, value in _said(r.person):
+            told = golden.setdefault(name, [])
+            if value not in [t["value"] for t in told]:
+                told.append({"value": value, "source": r.source})
     return {
         "id": row.id,
         "merged_into": row.merged_into,
@@ -291,9 +296,29 @@ def explain(conn: Connection, identity_id: int) -> dict | None:
         "keys": sorted(k for k, _ in keys),
         "folded_in": list(folded),
         "records": [
-            {"source": r.source, "id": r.source_id, "why": json.loads(r.reason)} for r in records
+            {
+                "source": r.source,
+                "id": r.source_id,
+                "why": json.loads(r.reason),
+                **({"says": dict(_said(r.person))} if r.person else {}),
+            }
+            for r in records
         ],
     }
+
+
+def _said(person_json: str | None) -> list[tuple[str, str]]:
+    """A recorded person's non-empty fields, lists joined (``people.to_json``'s order)."""
+    if not person_json:
+        return []
+    from syncd.identity.people import FIELDS as PERSON_FIELDS
+
+    said = []
+    for name, value in zip(PERSON_FIELDS, json.loads(person_json), strict=False):
+        text = ", ".join(value) if isinstance(value, list) else value
+        if text:
+            said.append((name, text))
+    return said
 
 
 def records_of(conn: Connection, identity_id: int) -> list[tuple[str, str]]:

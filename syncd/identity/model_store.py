@@ -33,6 +33,7 @@ from syncd.store.schema import identity_model, identity_records
 SHIPPED = Path(__file__).with_name("default_model.json")
 NAME = "fellegi_sunter"
 SAMPLE = 50_000  # records trained on: more moves the weights by less than their noise
+LEARN_FROM = 1_000  # fewer records than this teach noise: the shipped model stays
 TF_KEPT = 20_000  # the commonest names kept for term-frequency weights
 TF_FLOOR = 3  # a name seen fewer times in the sample has no share of its own
 

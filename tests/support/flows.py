@@ -26,24 +26,23 @@ from tests.support.daemon import ROOT, order_flows, parts_of
 ORDERS_SET = "Document_ЗаказКлиента"
 
 
-def mappings_with(folder: Path, live_entries: int) -> Path:
-    """The shipped mappings, with ``figures.live_entries`` set."""
+def mappings_with(folder: Path, live_entries: int, matching: str = "keys") -> Path:
+    """The shipped mappings, with ``figures.live_entries`` and ``matching.method`` set."""
     shutil.copytree(ROOT / "mappings", folder)
     customers = folder / "customers.yaml"
     text = customers.read_text(encoding="utf-8")
     marker = "  live_entries: 20\n"
     assert marker in text
-    customers.write_text(
-        text.replace(marker, f"  live_entries: {live_entries}\n"), encoding="utf-8"
-    )
+    text = text.replace(marker, f"  live_entries: {live_entries}\n")
+    customers.write_text(text + f"\nmatching:\n  method: {matching}\n", encoding="utf-8")
     return folder
 
 
 class FlowBench:
     """Both order flows and the purchase history over one SQLite store."""
 
-    def __init__(self, tmp: Path, live_entries: int) -> None:
-        self.tmp = tmp
+    def __init__(self, tmp: Path, live_entries: int, matching: str = "keys") -> None:
+        self.tmp, self.matching = tmp, matching
         self.store = Store.open(f"sqlite:///{tmp}/flows.db")
         self.store.upgrade()
         self.seq = 0
@@ -51,7 +50,9 @@ class FlowBench:
 
     def use(self, live_entries: int) -> None:
         """(Re)build the flows with ``live_entries``, as a reload would."""
-        folder = mappings_with(self.tmp / f"mappings-{self.seq}-{live_entries}", live_entries)
+        folder = mappings_with(
+            self.tmp / f"mappings-{self.seq}-{live_entries}", live_entries, self.matching
+        )
         self.seq += 1
         options = {"crm_sink": "crm", "erp_sink": "erp"}
         parts = self.tmp / f"parts-{self.seq}"
@@ -77,7 +78,7 @@ class FlowBench:
                 },
             },
         )
-        self.pipeline = Pipeline(flows=built.flows, sinks=built.sinks)
+        self.pipeline = Pipeline(flows=built.flows, sinks=built.sinks, resolver=built.resolver)
 
     # -- events ------------------------------------------------------------------
     def partner(self, ref: str, name: str, phone: str) -> int:
@@ -175,7 +176,14 @@ def crm_order(ref: str, crm_id: int, history_id: int, status: str, **fields: obj
 
 
 def receipt(
-    receipt_id: str, total: float, day: str, phone: str, *, version: str = "1", group: str = "msk"
+    receipt_id: str,
+    total: float,
+    day: str,
+    phone: str,
+    *,
+    version: str = "1",
+    group: str = "msk",
+    buyer: dict | None = None,
 ) -> Event:
     """A POS receipt of a known buyer, as the drop folder gives it."""
     payload = {
@@ -187,6 +195,6 @@ def receipt(
         "operation": "sale",
         "total": total,
         "items": [{"sku": "a1", "name": "Чайник", "quantity": 1, "price": total}],
-        "buyer": {"phone": phone, "email": "", "card": "", "name": "Анна Петрова"},
+        "buyer": buyer or {"phone": phone, "email": "", "card": "", "name": "Анна Петрова"},
     }
     return Event("pos", "receipt", f"{group}:{receipt_id}", version, payload)
