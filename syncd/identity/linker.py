@@ -152,12 +152,17 @@ class Linker:
         self.different = {n: len(fm.m) - 1 for n, fm in model.fields.items()}
 
     def add(
-        self, person: Person, group: str = "", prepared: Prepared | None = None
+        self,
+        person: Person,
+        group: str = "",
+        prepared: Prepared | None = None,
+        keys: list[str] | None = None,
     ) -> tuple[int, float]:
         """The person id the record joins (a new one when none is likely enough).
-        ``group``: the file the record comes from, with ``one_per_group``."""
+        ``group``: the file the record comes from, with ``one_per_group``;
+        ``prepared`` and ``keys``: the record's, when the caller has them already."""
         p = prepared or Prepared.of(person)
-        keys = blocking_keys(p)
+        keys = blocking_keys(p) if keys is None else keys
         candidates: set[int] = set()
         for key in keys:
             owners = self.blocks.get(key)
@@ -167,7 +172,9 @@ class Linker:
         for identity in candidates:
             if self.one_per_group and group in self.groups.get(identity, ()):
                 continue
-            weights = [self._weight(p, known) for known in self.people[identity]]
+            weights = [self._weight(p, known) for known in self.people.get(identity, ())]
+            if not weights:
+                continue  # nothing recorded of that one to compare with
             weight = max(weights)
             if min(weights) < BRIDGE_FLOOR and len(weights) > 1:
                 continue  # a record of that person says the two are not one

@@ -100,7 +100,9 @@ class ModelResolver:
                 wanted.update(owners)
         known = model_index.people(conn, wanted)
         linker = _BatchLinker(model, self.threshold, tf, model_index.apart(conn, wanted))
-        linker.blocks = {k: list(v) for k, v in stored.items()}
+        # a full key finds nobody, however many holders a merge has since let go
+        linker.blocks = {k: list(v) if FULL not in v else [FULL] * (BLOCK_LIMIT + 1)
+                         for k, v in stored.items()}  # fmt: skip
         linker.people = {i: [Prepared.of(p) for _, _, p in rows] for i, rows in known.items()}
         for identity in wanted:
             linker.people.setdefault(identity, [])
@@ -130,7 +132,7 @@ class ModelResolver:
                 continue
             had = {k: set(linker.blocks.get(k, ())) for k in keys}
             merges = len(linker.moves)
-            identity, _ = linker.add(p.person, prepared=p)
+            identity, _ = linker.add(p.person, prepared=p, keys=keys)
             created = identity >= first_new and not linker.people[identity][:-1]
             brings = created or any(identity not in had[k] for k in keys)
             reason = ["new: no likely match"] if created else linker.explain(p, identity)
