@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 Vector = Mapping[str, int | None]  # field -> level (None: missing on either side)
 FLOOR = 1e-6  # no probability reaches 0 or 1: a weight stays finite
@@ -39,10 +40,21 @@ class FieldModel:
     m: tuple[float, ...]
     u: tuple[float, ...]
 
+    @cached_property
+    def level_weights(self) -> tuple[float, ...]:
+        """Each level's weight in bits.  A weaker agreement never weighs more than a
+        stronger one: where the estimate says so (a close spelling of a rare name,
+        seldom seen among random pairs), the stronger level's weight caps it."""
+        capped, ceiling = [], math.inf
+        for m, u in zip(self.m, self.u, strict=True):
+            ceiling = min(ceiling, math.log2(m / u))
+            capped.append(ceiling)
+        return tuple(capped)
+
     def weight(self, level: int | None) -> float:
         if level is None:
             return 0.0
-        return math.log2(self.m[level] / self.u[level])
+        return self.level_weights[level]
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,9 @@ class Prepared:
 def name_levels(a: Prepared, b: Prepared) -> dict[str, int | None]:
     given, surname, patronymic = a.names.compare(b.names)
     if given == Level.DIFFERENT and a.names.swapped(b.names):
-        given, surname = Level.EXACT, Level.EXACT  # given name and surname swapped
+        # given name and surname swapped: each compared with the other's, as they agree
+        crossed = NameKey(b.names.surname, b.names.given, b.names.patronymic)
+        given, surname, _ = a.names.compare(crossed)
     return {
         "given": None if given == Level.MISSING else GIVEN[given],
         "surname": None if surname == Level.MISSING else FAMILY[surname],
@@ -238,9 +240,12 @@ class Linker:
             return float("-inf")
         weights = self.model.weights(levels)
         for field, value in (("surname", a.names.surname.stem), ("given", a.names.given.latin)):
-            if levels.get(field) == 0 and (field, value) in self.tf:
+            level = levels.get(field)
+            if level is not None and (field, value) in self.tf:
+                # a common name agreeing says less; a near spelling of it no more than that
                 m_exact = self.model.fields[field].m[0]
-                weights[field] = tf_weight(m_exact, self.tf[(field, value)])
+                exact = tf_weight(m_exact, self.tf[(field, value)])
+                weights[field] = exact if level == 0 else min(weights[field], exact)
         return sum(weights.values()) + self.model.weight({})
 
 
