@@ -31,6 +31,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+
 from syncd.identity.comparisons import LEVELS, Person, compare
 from syncd.identity.fellegi_sunter import FieldModel, Model, estimate, tf_weight, u_from_random
 from syncd.identity.names import Level, NameKey
@@ -49,6 +51,9 @@ GIVEN = {Level.EXACT: 0, Level.SAME_ROOT: 1, Level.CLOSE: 2, Level.INITIAL: 2,
          Level.SAME_STEM_OTHER_GENDER: 4, Level.DIFFERENT: 4}  # fmt: skip
 FAMILY = {Level.EXACT: 0, Level.SAME_ROOT: 1, Level.CLOSE: 2, Level.INITIAL: 2,
           Level.SAME_STEM_OTHER_GENDER: 3, Level.DIFFERENT: 4}  # fmt: skip
+STRICT_SHARE = 0.05  # m of "different" below this: the field tells people apart (see above)
+FAR_APART = 0.75  # Jaro-Winkler below which two given names are no typo of one another
+BEYOND_NAMES = ("phone", "card", "email", "birth_date")
 BLOCK_LIMIT = 30  # a key shared by more people says little: it finds no candidates
 BRIDGE_FLOOR = -5.0  # bits: two people whose records compare below this are not merged
 
@@ -152,6 +157,40 @@ class Linker:
         self.next_id = 1
         self.merged: dict[int, int] = {}  # a person folded into another -> that one
         self.different = {n: len(fm.m) - 1 for n, fm in model.fields.items()}
+        # where the data says one person's records almost never disagree outright on a
+        # field, a pair that does (with no card or e-mail in common) is two people
+        self.strict = {
+            f for f in ("given", "birth_date")
+            if f in model.fields and model.fields[f].m[-1] < STRICT_SHARE
+        }  # fmt: skip
+
+    def _apart_by_rules(self, a: Prepared, b: Prepared, levels: Mapping) -> bool:
+        """Two people whatever the weights say (the weights assume fields independent;
+        a family shares a surname, an address, often a phone, so they are not):
+
+        - two known given names of different roots (``_known_names_apart``);
+        - nothing but the names agrees: no identifier, birth date or address;
+        - with no card (within two keystrokes) or e-mail in common, a given name far
+          from the other's, or another birth date, where the data learnt from says
+          that one person's records almost never differ so (``STRICT_SHARE``)."""
+        if _known_names_apart(a, b, levels):
+            return True
+        beyond_names = any(levels.get(f) in (0, 1) for f in BEYOND_NAMES)
+        if not beyond_names and levels.get("address") not in (0, 1):
+            return True
+        if not self.strict or _personal_identifier_shared(a.person, b.person):
+            return False
+        if "birth_date" in self.strict and levels.get("birth_date") == self.different.get(
+            "birth_date"
+        ):
+            return True
+        ga, gb = a.names.given.latin, b.names.given.latin
+        return (
+            "given" in self.strict
+            and levels.get("given") == GIVEN[Level.DIFFERENT]
+            and min(len(ga), len(gb)) >= 3
+            and JaroWinkler.similarity(ga, gb) < FAR_APART
+        )
 
     def add(
         self,
@@ -236,7 +275,7 @@ class Linker:
 
     def _weight(self, a: Prepared, b: Prepared) -> float:
         levels = levels_of(a, b)
-        if veto(levels, self.different) or _known_names_apart(a, b, levels):
+        if veto(levels, self.different) or self._apart_by_rules(a, b, levels):
             return float("-inf")
         weights = self.model.weights(levels)
         for field, value in (("surname", a.names.surname.stem), ("given", a.names.given.latin)):
@@ -247,6 +286,14 @@ class Linker:
                 exact = tf_weight(m_exact, self.tf[(field, value)])
                 weights[field] = exact if level == 0 else min(weights[field], exact)
         return sum(weights.values()) + self.model.weight({})
+
+
+def _personal_identifier_shared(a: Person, b: Person) -> bool:
+    """A card within two keystrokes of the other's, or one e-mail: one person's own
+    (a phone is often a family's)."""
+    if set(a.emails) & set(b.emails):
+        return True
+    return any(Levenshtein.distance(x, y, score_cutoff=2) <= 2 for x in a.cards for y in b.cards)
 
 
 def _known_names_apart(a: Prepared, b: Prepared, levels: Mapping) -> bool:

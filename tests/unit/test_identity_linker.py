@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from syncd.identity.comparisons import Person
-from syncd.identity.fellegi_sunter import Model
+from syncd.identity.fellegi_sunter import FieldModel, Model
 from syncd.identity.linker import ALL_LEVELS, Linker, train
 from tests.support.identity_models import ANNA, hand_model, with_
 
@@ -58,3 +58,45 @@ def test_a_twin_with_another_known_first_name_is_another_person():
     linker_cards = Linker(model(), threshold=0.999)
     first, _ = linker_cards.add(with_(ANNA, cards=("4276380012345678",)))
     assert linker_cards.add(same_card)[0] == first  # a card is one person's: a wrong name
+
+
+def with_difference_share(share: float) -> Model:
+    """The hand model, with one person's records differing outright on the given name
+    and the birth date in ``share`` of pairs (as EM would estimate it from the data)."""
+    base = model()
+    fields = dict(base.fields)
+    for name in ("given", "birth_date"):
+        fm = fields[name]
+        m = [x * (1 - share) / (1 - fm.m[-1]) for x in fm.m[:-1]] + [share]
+        fields[name] = FieldModel(tuple(m), fm.u)
+    return Model(fields, base.prior)
+
+
+LINDSAY = with_(ANNA, given="lindsay", surname="dunerwell", cards=("2733692869172",))
+
+
+def test_names_alone_are_never_enough():
+    linker = Linker(model(), threshold=0.99)
+    first, _ = linker.add(with_(ANNA, patronymic="сергеевна"))
+    other, weight = linker.add(Person(given="анна", surname="иванова", patronymic="сергеевна"))
+    assert other != first and weight == 0.0  # the three names alone weigh 9 bits: p 0.998
+
+
+def test_where_records_seldom_differ_a_far_given_name_with_no_card_in_common_is_two_people():
+    family = with_(LINDSAY, given="bartholomew", cards=("2733410393923",))  # same phone, home
+    strict = Linker(with_difference_share(0.02), threshold=0.99)
+    assert strict.add(family)[0] != strict.add(LINDSAY)[0]
+    lenient = Linker(with_difference_share(0.3), threshold=0.99)  # FEBRL-like: names replaced
+    assert lenient.add(family)[0] == lenient.add(LINDSAY)[0]
+    typo = with_(LINDSAY, given="lindsey", cards=("2733692896172",))  # card two keys off
+    strict = Linker(with_difference_share(0.02), threshold=0.99)
+    assert strict.add(typo)[0] == strict.add(LINDSAY)[0]
+
+
+def test_where_records_seldom_differ_another_birth_date_is_another_person_unless_a_card_says():
+    child = with_(LINDSAY, birth_date="2009-05-30", cards=())
+    strict = Linker(with_difference_share(0.02), threshold=0.99)
+    assert strict.add(child)[0] != strict.add(LINDSAY)[0]
+    same_card = with_(LINDSAY, birth_date="2009-05-30")
+    strict = Linker(with_difference_share(0.02), threshold=0.99)
+    assert strict.add(same_card)[0] == strict.add(LINDSAY)[0]
