@@ -82,9 +82,18 @@ def _emails(a: tuple[str, ...], b: tuple[str, ...]) -> int | None:
     for x in a:
         for y in b:
             lx, ly = x.partition("@")[0], y.partition("@")[0]
-            if lx == ly and len(lx) >= 4 or Levenshtein.distance(x, y) <= 1:
-                return 1
+            if lx == ly and len(lx) >= 4:
+                return 1  # the same mailbox name at another provider
+            if Levenshtein.distance(x, y) <= 1 and _without_digits(x) != _without_digits(y):
+                return 1  # a typo; a number told apart (anna1@, anna2@) is another mailbox
     return 2
+
+
+def _without_digits(text: str) -> str:
+    return text.translate(_DIGITS)
+
+
+_DIGITS = str.maketrans("", "", "0123456789")
 
 
 def _date(a: str, b: str) -> int | None:

@@ -5,8 +5,8 @@ model) estimates it with ``linker.train``: u from random pairs of records, m
 by EM over the blocks' candidate pairs, and the share of each common given
 name and surname for the term-frequency weights.  It is kept as JSON in
 ``identity_model``; until one is trained, the shipped model
-(``default_model.json``, learnt the same way on a synthetic population of
-Russian and Latin names) decides.
+(``default_model.json``, learnt the same way on a synthetic population with
+Russian names, bench/identity_default_model.py) decides.
 
     with store.begin() as conn:
         save(conn, *learn(people))

@@ -51,3 +51,13 @@ def test_a_field_either_side_lacks_is_missing():
 def test_any_shared_number_agrees():
     both = Person(phones=("+79000000000", "+79123456789"))
     assert compare(BASE, both)["phone"] == 0
+
+
+def test_mailboxes_told_apart_by_a_number_are_two_a_letter_typo_is_close():
+    def level(a: str, b: str) -> int | None:
+        return compare(Person(emails=(a,)), Person(emails=(b,)))["email"]
+
+    assert level("client107@example.ru", "client10@example.ru") == 2
+    assert level("anna1@mail.ru", "anna2@mail.ru") == 2
+    assert level("anna@mail.ru", "ana@mail.ru") == 1
+    assert level("anna.k@mail.ru", "anna.k@yandex.ru") == 1
