@@ -105,7 +105,12 @@ def run_through_store(name: str, records: int, threshold: float, prior: float) -
     from syncd.store.schema import identities
 
     rows = rows_of(name, records)
-    recs = [record_of(Row(n, {**r, "name": ""}), "bench", []) for n, r in enumerate(rows, 2)]
+    # FEBRL4 links two files, each a person once at most: two sources, each distinct
+    sources = {r.get("dataset", "") for r in rows} - {""}
+    recs = [
+        record_of(Row(n, {**r, "name": ""}), f"bench{r.get('dataset', '')}", [])
+        for n, r in enumerate(rows, 2)
+    ]
     with tempfile.TemporaryDirectory() as folder:
         store = Store.open(f"sqlite:///{folder}/fs.db")
         store.upgrade()
@@ -113,7 +118,11 @@ def run_through_store(name: str, records: int, threshold: float, prior: float) -
         with store.begin() as conn:
             model_store.save(conn, *model_store.learn([person_of(r) for r in recs]))
         trained = time.perf_counter() - started
-        resolver, given = ModelResolver(threshold=threshold, prior=prior), {}
+        distinct = frozenset(f"bench{d}" for d in sources)
+        resolver, given = (
+            ModelResolver(threshold=threshold, prior=prior, distinct_sources=distinct),
+            {},
+        )
         started = time.perf_counter()
         for i in range(0, len(recs), 1000):
             with store.begin() as conn:

@@ -42,13 +42,24 @@ def _resolver(settings):  # noqa: ANN001, ANN202
     help="What the records are bound as: importing again under it changes nothing.",
 )
 @click.option(
+    "--distinct",
+    is_flag=True,
+    help="model: no two rows of FILE are one person (a base already deduplicated).",
+)
+@click.option(
     "--train/--no-train",
     default=True,
     show_default=True,
     help="model: learn the weights from the file first when the store has none.",
 )
 def import_command(
-    config_path: str | None, file: Path, out: Path, rejects: Path | None, source: str, train: bool
+    config_path: str | None,
+    file: Path,
+    out: Path,
+    rejects: Path | None,
+    source: str,
+    distinct: bool,
+    train: bool,
 ) -> None:
     """Resolve every record of FILE (CSV or JSON lines) into the store's customers.
 
@@ -62,6 +73,11 @@ def import_command(
     settings = settings_or_exit(config_path)
     customers = _resolver(settings)
     resolver = customers.resolver()
+    if distinct:
+        if customers.matching.method != "model":
+            click.echo("--distinct needs customers.yaml matching.method: model", err=True)
+            sys.exit(2)
+        resolver.distinct_sources = frozenset({source})
     rejects = rejects or out.with_suffix(".rejects.csv")
     store = open_store(settings)
     try:

@@ -54,6 +54,7 @@ FAMILY = {Level.EXACT: 0, Level.SAME_ROOT: 1, Level.CLOSE: 2, Level.INITIAL: 2,
 STRICT_SHARE = 0.05  # m of "different" below this: the field tells people apart (see above)
 FAR_APART = 0.75  # Jaro-Winkler below which two given names are no typo of one another
 BEYOND_NAMES = ("phone", "card", "email", "birth_date")
+RARE = ("*", "rare")  # in a term-frequency table: the share a name not listed is taken at
 BLOCK_LIMIT = 30  # a key shared by more people says little: it finds no candidates
 BRIDGE_FLOOR = -5.0  # bits: two people whose records compare below this are not merged
 
@@ -211,7 +212,7 @@ class Linker:
                 candidates.update(owners)
         likely: list[tuple[float, int]] = []
         for identity in candidates:
-            if self.one_per_group and group in self.groups.get(identity, ()):
+            if group and self.one_per_group and group in self.groups.get(identity, ()):
                 continue
             weights = [self._weight(p, known) for known in self.people.get(identity, ())]
             if not weights:
@@ -231,7 +232,8 @@ class Linker:
                 if other != best and self._alike(other, best) and self._apart(other, best):
                     self._merge(other, into=best)
         self.people[best].append(p)
-        self.groups.setdefault(best, set()).add(group)
+        if group:
+            self.groups.setdefault(best, set()).add(group)
         for key in keys:
             owners = self.blocks.setdefault(key, [])
             if best not in owners:
@@ -278,12 +280,15 @@ class Linker:
         if veto(levels, self.different) or self._apart_by_rules(a, b, levels):
             return float("-inf")
         weights = self.model.weights(levels)
+        rare = self.tf.get(RARE)  # the share below which the table lists no name
         for field, value in (("surname", a.names.surname.stem), ("given", a.names.given.latin)):
             level = levels.get(field)
-            if level is not None and (field, value) in self.tf:
-                # a common name agreeing says less; a near spelling of it no more than that
+            share = self.tf.get((field, value), rare if level == 0 else None)
+            if level is not None and share is not None:
+                # a common name agreeing says less, a rare one more; a near spelling of a
+                # name no more than the name itself
                 m_exact = self.model.fields[field].m[0]
-                exact = tf_weight(m_exact, self.tf[(field, value)])
+                exact = tf_weight(m_exact, share)
                 weights[field] = exact if level == 0 else min(weights[field], exact)
         return sum(weights.values()) + self.model.weight({})
 

@@ -44,7 +44,7 @@ class _BatchLinker(Linker):
         self.moves: list[tuple[int, int, list[str]]] = []  # (loser, winner, its keys)
 
     def _apart(self, a: int, b: int) -> bool:
-        return (a, b) not in self.apart_pairs
+        return (a, b) not in self.apart_pairs and super()._apart(a, b)
 
     def _merge(self, other: int, into: int) -> None:
         keys = sorted({k for p in self.people.get(other, ()) for k in blocking_keys(p)})
@@ -70,8 +70,17 @@ class _BatchLinker(Linker):
 
 
 class ModelResolver:
-    def __init__(self, region: str = "RU", threshold: float = 0.99, prior: float = 0.01) -> None:
+    def __init__(
+        self,
+        region: str = "RU",
+        threshold: float = 0.99,
+        prior: float = 0.01,
+        distinct_sources: frozenset[str] = frozenset(),
+    ) -> None:
         self.region, self.threshold, self.prior = region, threshold, prior
+        # sources whose records are each another person (a deduplicated base loaded with
+        # ``customers import --distinct``): a customer holds one record of each at most
+        self.distinct_sources = distinct_sources
         self._model: tuple[float | None, Model, dict] | None = None
 
     def model(self, conn: Connection) -> tuple[Model, dict]:
@@ -106,6 +115,12 @@ class ModelResolver:
         linker.people = {i: [Prepared.of(p) for _, _, p in rows] for i, rows in known.items()}
         for identity in wanted:
             linker.people.setdefault(identity, [])
+        if self.distinct_sources:
+            linker.one_per_group = True
+            for identity, rows in known.items():
+                for source, _, _ in rows:
+                    if source in self.distinct_sources:
+                        linker.groups.setdefault(identity, set()).add(source)
         fresh = sum(1 for r in records if (r.source, r.source_id) not in bound)
         first_new = linker.next_id = index.allocate(conn, fresh) if fresh else 0
         out: list[tuple[Assignment, Prepared, list[str], bool]] = []
@@ -132,7 +147,8 @@ class ModelResolver:
                 continue
             had = {k: set(linker.blocks.get(k, ())) for k in keys}
             merges = len(linker.moves)
-            identity, _ = linker.add(p.person, prepared=p, keys=keys)
+            group = record.source if record.source in self.distinct_sources else ""
+            identity, _ = linker.add(p.person, group, prepared=p, keys=keys)
             created = identity >= first_new and not linker.people[identity][:-1]
             brings = created or any(identity not in had[k] for k in keys)
             reason = ["new: no likely match"] if created else linker.explain(p, identity)

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, func, select
 
 from syncd.identity.comparisons import Person
 from syncd.identity.fellegi_sunter import FieldModel, Model
-from syncd.identity.linker import name_frequencies, train
+from syncd.identity.linker import RARE, name_frequencies, train
 from syncd.identity.people import from_json
 from syncd.store.schema import identity_model, identity_records
 
@@ -46,7 +46,9 @@ def learn(people: Sequence[Person], seed: int = 7) -> tuple[Model, dict]:
     counts = name_frequencies(people)
     floor = TF_FLOOR / max(len(people), 1)
     common = sorted(((share, key) for key, share in counts.items() if share >= floor), reverse=True)
-    return model, {key: share for share, key in common[:TF_KEPT]}
+    kept = common[:TF_KEPT]
+    rarest = kept[-1][0] if len(kept) == TF_KEPT else floor
+    return model, {**{key: share for share, key in kept}, RARE: rarest}
 
 
 def dumps(model: Model, tf: dict) -> str:

@@ -42,7 +42,11 @@ def low(text: object) -> str:
 
 
 def birth_date(raw: object) -> str:
-    """``YYYY-MM-DD``, or "" for no date (1C's empty date 0001-01-01 too)."""
+    """``YYYY-MM-DD``, or "" for no date (1C's empty date 0001-01-01 too).
+
+    A value in a date's shape is kept even when no calendar has that day
+    (``1945-04-93``): it is most likely a typo of the right date, and compared
+    with it as one."""
     text = str(raw or "").strip()
     for form in DATE_FORMS:
         if m := form.match(text):
@@ -52,7 +56,7 @@ def birth_date(raw: object) -> str:
         if not (m := DAY_FIRST.match(text)):
             return ""
         day, month, year = m.groups()
-    if year < "1800" or not ("01" <= month.zfill(2) <= "12"):
+    if year < "1800":
         return ""
     return f"{year}-{month.zfill(2)}-{day.zfill(2)}"
 

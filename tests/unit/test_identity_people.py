@@ -23,7 +23,8 @@ from syncd.identity.people import (
         ("19850307", "1985-03-07"),  # FEBRL
         ("7.3.1985", "1985-03-07"),
         ("0001-01-01T00:00:00", ""),  # 1C's empty date
-        ("31.13.1985", ""),
+        ("31.13.1985", "1985-13-31"),  # no such day, but a date's typo: compared as one
+        ("31.02.85", ""),  # a two-digit year
         ("не помню", ""),
         ("", ""),
     ],
