@@ -262,6 +262,18 @@ def febrl_quality() -> list[str]:
     return lines
 
 
+def store_megabytes(store: Store) -> float:
+    """The store's size on disk (SQLite: the file and its log; PostgreSQL: the database)."""
+    with store.read() as conn:
+        if conn.dialect.name == "sqlite":
+            pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+            page = conn.exec_driver_sql("PRAGMA page_size").scalar_one()
+            return pages * page / 1e6
+        return (
+            conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar_one() / 1e6
+        )
+
+
 @contextmanager
 def scratch_store(pg: str | None) -> Iterator[Store]:
     if pg is None:
@@ -303,6 +315,7 @@ def main() -> int:
     for n in (int(s) for s in args.sizes.split(",")):
         with scratch_store(args.pg) as store:
             load = build(store, n, matching=args.matching)
+            size = store_megabytes(store)
             took, committed, wrong = probes(store, n, args.probes, args.matching)
             rate, wrong_in_batch = batch(store, n, args.receipts, matching=args.matching)
         p50, p99 = pct(took, 0.5) * 1000, pct(took, 0.99) * 1000
@@ -310,7 +323,8 @@ def main() -> int:
         memory = rss_mb()
         print(
             f"{n:>9,} known customers\n"
-            f"  first load, every record a new customer: {load:>9,.0f} records/s (no target)\n"
+            f"  first load, every record a new customer: {load:>9,.0f} records/s (no target); "
+            f"the store then {size:,.0f} MB\n"
             f"  batch of {args.receipts:,} receipts against them:  {rate:>9,.0f} records/s "
             f"(target >= 20,000)  wrong matches {wrong_in_batch}\n"
             f"  one record at a time: p50 {p50:.3f} ms  p99 {p99:.3f} ms (target <= 2 ms at 1M); "
