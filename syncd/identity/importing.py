@@ -29,6 +29,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from syncd.errors import SyncdError
 from syncd.identity.keys import Record
 from syncd.identity.people import birth_date
 from syncd.store import Store
@@ -57,7 +58,7 @@ class Row:
     values: dict[str, str]
 
 
-class Unreadable(ValueError):
+class Unreadable(SyncdError, ValueError):
     """The file cannot be read at all (its format, its header)."""
 
 

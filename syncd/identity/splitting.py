@@ -17,6 +17,7 @@ import time
 
 from sqlalchemy import Connection, select, update
 
+from syncd.errors import SyncdError
 from syncd.identity import index, model_index
 from syncd.identity.linker import BLOCK_LIMIT, Prepared, blocking_keys
 from syncd.identity.model_resolver import _written
@@ -24,7 +25,7 @@ from syncd.identity.people import from_json
 from syncd.store.schema import identities, identity_records
 
 
-class SplitRefused(ValueError):
+class SplitRefused(SyncdError, ValueError):
     pass
 
 

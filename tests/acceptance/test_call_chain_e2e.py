@@ -122,15 +122,18 @@ def test_two_instances_fire_each_timer_once(tmp_path, pg_url):
                     what="the robot to hand the orders to the operators",
                 )
                 no_answer(crm, ref)
-            wait_until(
+            wait_until(  # two daemons on one machine: give a loaded CI runner time
                 lambda: len(timer_states(pg_url).get("pending", [])) == 2,
+                timeout=60,
                 what="both timers pending",
             )
             clock.forward(THREE_HOURS + 60)
             for ref in refs:
                 back_with_operators(crm, ref, 1)
                 wait_until(lambda r=ref: tasks_of(crm, r), what="the reminder")
-            wait_until(lambda: len(timer_states(pg_url).get("fired", [])) == 2, what="fired")
+            wait_until(
+                lambda: len(timer_states(pg_url).get("fired", [])) == 2, timeout=60, what="fired"
+            )
         finally:
             for daemon in daemons:
                 stop(daemon)
