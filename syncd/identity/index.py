@@ -25,7 +25,7 @@ CHUNK = 500
 FIELDS = {"p": "phones", "e": "emails", "c": "cards"}
 
 
-def _cursor(conn: Connection) -> tuple:
+def cursor_of(conn: Connection) -> tuple:
     """The DBAPI cursor inside the caller's transaction, and its placeholder.
 
     The hot path (lookups and inserts of whole batches) goes straight to the
@@ -37,15 +37,15 @@ def _cursor(conn: Connection) -> tuple:
     return conn.connection.dbapi_connection.cursor(), placeholder
 
 
-def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
+def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
 
 def _sqlite_keys(conn: Connection, keys: Iterable[str]) -> dict[str, int]:
     found: dict[str, int] = {}
-    cursor, _ = _cursor(conn)
-    for chunk in _chunks(sorted(set(keys))):
+    cursor, _ = cursor_of(conn)
+    for chunk in chunks(sorted(set(keys))):
         marks = ",".join("?" * len(chunk))
         cursor.execute(f"SELECT key, identity_id FROM identity_keys WHERE key IN ({marks})", chunk)
         found.update(dict(cursor.fetchall()))
@@ -57,9 +57,9 @@ def _sqlite_bound(conn: Connection, refs: Iterable[tuple[str, str]]) -> dict[tup
     for source, source_id in set(refs):
         by_source.setdefault(source, []).append(source_id)
     found = {}
-    cursor, _ = _cursor(conn)
+    cursor, _ = cursor_of(conn)
     for source, ids in by_source.items():
-        for chunk in _chunks(sorted(ids)):
+        for chunk in chunks(sorted(ids)):
             marks = ",".join("?" * len(chunk))
             cursor.execute(
                 "SELECT source_id, identity_id FROM identity_records "
@@ -81,7 +81,7 @@ def look(
     if conn.dialect.name == "sqlite":
         return _sqlite_keys(conn, keys), _sqlite_bound(conn, refs)
     wanted, pairs = sorted(set(keys)), sorted(set(refs))
-    cursor, _ = _cursor(conn)
+    cursor, _ = cursor_of(conn)
     cursor.execute(
         "SELECT 'k', key, '', identity_id FROM identity_keys WHERE key = ANY(%s) "
         "UNION ALL "
@@ -103,13 +103,13 @@ def look(
 def customers(conn: Connection, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
     """id -> (normalised name, the name as written)."""
     found = {}
-    cursor, ph = _cursor(conn)
+    cursor, ph = cursor_of(conn)
     if conn.dialect.name != "sqlite":
         cursor.execute(
             "SELECT id, name, display_name FROM identities WHERE id = ANY(%s)", [sorted(set(ids))]
         )
         return {i: (n, d) for i, n, d in cursor.fetchall()}
-    for chunk in _chunks(sorted(set(ids))):
+    for chunk in chunks(sorted(set(ids))):
         marks = ",".join([ph] * len(chunk))
         cursor.execute(
             f"SELECT id, name, display_name FROM identities WHERE id IN ({marks})", chunk
@@ -120,7 +120,7 @@ def customers(conn: Connection, ids: Iterable[int]) -> dict[int, tuple[str, str]
 
 def allocate(conn: Connection, n: int) -> int:
     """The first of ``n`` fresh customer ids (the row lock serialises writers)."""
-    cursor, ph = _cursor(conn)
+    cursor, ph = cursor_of(conn)
     cursor.execute(
         f"UPDATE identity_seq SET next_id = next_id + {ph} "
         "WHERE name = 'identity' RETURNING next_id",
@@ -150,8 +150,8 @@ def save(
     as JSON, known)``, where a known one was bound before and is updated.
     """
     now = time.time()
-    cursor, _ = _cursor(conn)
-    writes = _Writes(cursor, conn.dialect.name != "sqlite")
+    cursor, _ = cursor_of(conn)
+    writes = Writes(cursor, conn.dialect.name != "sqlite")
     if new:
         writes.insert(
             "identities (id, name, display_name, name_source, created_at, updated_at)",
@@ -208,7 +208,7 @@ def save(
     writes.flush()
 
 
-class _Writes:
+class Writes:
     """A batch's inserts and updates.
 
     SQLite: each at once with ``executemany``.  PostgreSQL: each is one

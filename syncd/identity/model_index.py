@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection
 
 from syncd.identity.comparisons import Person
-from syncd.identity.index import _chunks, _cursor, _Writes
+from syncd.identity.index import Writes, chunks, cursor_of
 from syncd.identity.people import from_json
 
 FULL = 0  # the customer id that marks a key held by too many to be evidence
@@ -28,12 +28,12 @@ FULL = 0  # the customer id that marks a key held by too many to be evidence
 
 def _in(conn: Connection, sql: str, values: list, extra: tuple = ()) -> list[tuple]:
     """``sql`` with ``{in}`` for "= ANY(array)" (PostgreSQL) or an IN list (SQLite)."""
-    cursor, ph = _cursor(conn)
+    cursor, ph = cursor_of(conn)
     if conn.dialect.name != "sqlite":
         cursor.execute(sql.format(field_in="= ANY(%s)"), [*extra, values])
         return cursor.fetchall()
     rows: list[tuple] = []
-    for chunk in _chunks(values):
+    for chunk in chunks(values):
         cursor.execute(sql.format(field_in=f"IN ({','.join([ph] * len(chunk))})"), [*extra, *chunk])
         rows.extend(cursor.fetchall())
     return rows
@@ -75,7 +75,7 @@ def apart(conn: Connection, ids: Iterable[int]) -> set[tuple[int, int]]:
 
 
 def keep_apart(conn: Connection, a: int, b: int) -> None:
-    cursor, ph = _cursor(conn)
+    cursor, ph = cursor_of(conn)
     for x, y in ((a, b), (b, a)):
         cursor.execute(
             f"INSERT INTO identity_apart (identity_id, other_id, created_at) "
@@ -102,9 +102,9 @@ def save(
     (a merged customer's); ``merged``: loser -> winner.
     """
     now = time.time()
-    cursor, _ = _cursor(conn)
+    cursor, _ = cursor_of(conn)
     pg = conn.dialect.name != "sqlite"
-    writes = _Writes(cursor, pg)
+    writes = Writes(cursor, pg)
     if new:
         writes.insert(
             "identities (id, name, display_name, name_source, created_at, updated_at)",
