@@ -79,13 +79,19 @@ def run(name: str, records: int, threshold: float, prior: float | None = None) -
     }
     took = time.perf_counter() - started
     clusters = {rid: str(linker.final(identity)) for rid, identity in given.items()}
+    how = f"trained {trained:.1f} s, linked {len(rows) / took:,.0f} records/s, λ {model.prior:.4f}"
+    return report(name, rows, clusters, how)
+
+
+def report(name: str, rows: list[dict], clusters: dict[str, str], how: str) -> bool:
+    """Print the set's figures beside the bounds; whether they are met."""
     s = score({r["id"]: r["person_id"] for r in rows}, clusters)
     bound = BOUNDS[name]
     ok = s.precision >= PRECISION and s.f1 >= bound
     print(
         f"{name:<8} {len(rows):>8,} records  precision {s.precision:.4f} (bound {PRECISION})  "
         f"recall {s.recall:.4f}  F1 {s.f1:.4f} (bound {bound}): {'MET' if ok else 'MISSED'}  "
-        f"[trained {trained:.1f} s, linked {len(rows) / took:,.0f} records/s, λ {model.prior:.4f}]"
+        f"[{how}]"
     )
     return ok
 
@@ -95,14 +101,11 @@ def run_through_store(name: str, records: int, threshold: float, prior: float) -
     import`` does it: the model learnt from the set first, then 1,000 records a batch."""
     import tempfile
 
-    from sqlalchemy import select
-
-    from syncd.identity import model_store
+    from syncd.identity import index, model_store
     from syncd.identity.importing import Row, record_of
     from syncd.identity.model_resolver import ModelResolver
     from syncd.identity.people import person_of
     from syncd.store import Store
-    from syncd.store.schema import identities
 
     rows = rows_of(name, records)
     # FEBRL4 links two files, each a person once at most: two sources, each distinct
@@ -130,26 +133,15 @@ def run_through_store(name: str, records: int, threshold: float, prior: float) -
                     given[a.record.source_id] = a.identity
         took = time.perf_counter() - started
         with store.read() as conn:
-            folded = dict(conn.execute(select(identities.c.id, identities.c.merged_into)).all())
+            folded = index.folded(conn)
         store.dispose()
 
     def final(identity: int | None, rid: str) -> str:
-        if identity is None:
-            return f"alone:{rid}"
-        while folded.get(identity):
-            identity = folded[identity]
-        return str(identity)
+        return f"alone:{rid}" if identity is None else str(index.final(identity, folded))
 
     clusters = {rid: final(identity, rid) for rid, identity in given.items()}
-    s = score({r["id"]: r["person_id"] for r in rows}, clusters)
-    bound = BOUNDS[name]
-    ok = s.precision >= PRECISION and s.f1 >= bound
-    print(
-        f"{name:<8} {len(rows):>8,} records  precision {s.precision:.4f} (bound {PRECISION})  "
-        f"recall {s.recall:.4f}  F1 {s.f1:.4f} (bound {bound}): {'MET' if ok else 'MISSED'}  "
-        f"[through the store: trained {trained:.1f} s, {len(rows) / took:,.0f} records/s]"
-    )
-    return ok
+    how = f"through the store: trained {trained:.1f} s, {len(rows) / took:,.0f} records/s"
+    return report(name, rows, clusters, how)
 
 
 def main() -> int:

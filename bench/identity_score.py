@@ -210,12 +210,10 @@ def resolve_with_syncd(
     customer id after every merge; a record nothing identifies is its own
     customer (``alone:<id>``).
     """
-    from sqlalchemy import select
-
+    from syncd.identity import index
     from syncd.identity.keys import Record
     from syncd.identity.resolver import Resolver
     from syncd.store import Store
-    from syncd.store.schema import identities
 
     if store_url is None:
         with tempfile.TemporaryDirectory() as folder:
@@ -239,13 +237,7 @@ def resolve_with_syncd(
         if chunk:
             flush()
         with store.begin() as conn:
-            into = dict(
-                conn.execute(
-                    select(identities.c.id, identities.c.merged_into).where(
-                        identities.c.merged_into.is_not(None)
-                    )
-                ).all()
-            )
+            into = index.folded(conn)
     finally:
         store.dispose()
 

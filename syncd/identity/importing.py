@@ -27,13 +27,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
-
 from syncd.errors import SyncdError
+from syncd.identity import index
 from syncd.identity.keys import Record
 from syncd.identity.people import birth_date
 from syncd.store import Store
-from syncd.store.schema import identities
 
 COLUMNS = ("id", "given_name", "surname", "patronymic", "birth_date", "phone", "email",
            "card", "street", "house", "postcode", "city")  # fmt: skip
@@ -174,13 +172,7 @@ def import_file(
         if batch:
             flush()
         with store.read() as conn:
-            folded = dict(
-                conn.execute(
-                    select(identities.c.id, identities.c.merged_into).where(
-                        identities.c.merged_into.is_not(None)
-                    )
-                ).all()
-            )
+            folded = index.folded(conn)
         customers: set[int] = set()
         bound.seek(0)
         with out.open("w", encoding="utf-8", newline="") as f:
@@ -192,9 +184,7 @@ def import_file(
                     summary.anonymous += 1
                     writer.writerow([rid, ""])
                     continue
-                final = int(identity)
-                while final in folded:
-                    final = folded[final]
+                final = index.final(int(identity), folded)
                 customers.add(final)
                 writer.writerow([rid, final])
         summary.customers = len(customers)

@@ -348,3 +348,21 @@ def count(conn: Connection) -> int:
     return conn.execute(
         select(func.count()).select_from(identities).where(identities.c.merged_into.is_(None))
     ).scalar_one()
+
+
+def folded(conn: Connection) -> dict[int, int]:
+    """Every customer folded into another -> that one (follow it to the end: ``final``)."""
+    return dict(
+        conn.execute(
+            select(identities.c.id, identities.c.merged_into).where(
+                identities.c.merged_into.is_not(None)
+            )
+        ).all()
+    )
+
+
+def final(identity: int, folded_into: dict[int, int]) -> int:
+    """The customer ``identity`` is now, after every merge."""
+    while identity in folded_into:
+        identity = folded_into[identity]
+    return identity
