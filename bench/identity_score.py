@@ -241,14 +241,8 @@ def resolve_with_syncd(
     finally:
         store.dispose()
 
-    def final(identity: int) -> int:
-        seen = 0
-        while identity in into and seen < 1000:  # a merge chain; a cycle would be a bug
-            identity, seen = into[identity], seen + 1
-        return identity
-
     return {
-        record: f"alone:{record}" if identity is None else str(final(identity))
+        record: f"alone:{record}" if identity is None else str(index.final(identity, into))
         for record, identity in assigned.items()
     }
 

@@ -10,7 +10,7 @@ import click
 from syncd.commands.common import config_option, open_store, settings_or_exit
 
 
-def _resolver(settings):  # noqa: ANN001, ANN202
+def _customers_mapping(settings):  # noqa: ANN001, ANN202
     from syncd.mappings.load import MappingError, load_mappings
 
     try:
@@ -71,7 +71,7 @@ def import_command(
     from syncd.identity import importing, model_store
 
     settings = settings_or_exit(config_path)
-    customers = _resolver(settings)
+    customers = _customers_mapping(settings)
     resolver = customers.resolver()
     if distinct:
         if customers.matching.method != "model":

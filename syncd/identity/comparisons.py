@@ -58,9 +58,9 @@ def compare(a: Person, b: Person) -> dict[str, int | None]:
         "email": _emails(a.emails, b.emails),
         "birth_date": _date(a.birth_date, b.birth_date),
         "postcode": _code(a.postcode, b.postcode),
-        "street": _words(a.street, b.street),
+        "street": words_level(a.street, b.street),
         "house": None if not (a.house and b.house) else (0 if a.house == b.house else 1),
-        "city": _words(a.city, b.city),
+        "city": words_level(a.city, b.city),
     }
 
 
@@ -116,7 +116,8 @@ def _code(a: str, b: str) -> int | None:
     return 1 if one_edit_apart(a, b) else 2
 
 
-def _words(a: str, b: str) -> int | None:
+def words_level(a: str, b: str) -> int | None:
+    """0 the same, 1 close (Jaro-Winkler >= CLOSE), 2 different; None: either missing."""
     if not a or not b:
         return None
     if a == b:

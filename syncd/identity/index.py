@@ -19,6 +19,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, func, select, update
 
+from syncd.identity.people import FIELDS as PERSON_FIELDS
 from syncd.store.schema import identities, identity_keys, identity_records
 
 CHUNK = 500
@@ -311,8 +312,6 @@ def _said(person_json: str | None) -> list[tuple[str, str]]:
     """A recorded person's non-empty fields, lists joined (``people.to_json``'s order)."""
     if not person_json:
         return []
-    from syncd.identity.people import FIELDS as PERSON_FIELDS
-
     said = []
     for name, value in zip(PERSON_FIELDS, json.loads(person_json), strict=False):
         text = ", ".join(value) if isinstance(value, list) else value

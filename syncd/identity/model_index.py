@@ -21,9 +21,39 @@ from sqlalchemy import Connection
 
 from syncd.identity.comparisons import Person
 from syncd.identity.index import Writes, chunks, cursor_of
+from syncd.identity.linker import BLOCK_LIMIT
 from syncd.identity.people import from_json
 
 FULL = 0  # the customer id that marks a key held by too many to be evidence
+
+
+class Holders:
+    """Who holds each key, as a write changes it, and the rows that change: keys to
+    hold (``added``) and to let go (``dropped``).  A key that would get more than
+    ``BLOCK_LIMIT`` holders gets ``FULL`` instead, and no holder after it.
+
+        holders = Holders(owners(conn, keys))
+        holders.let_go("c:0012345678", 7); holders.hold("c:0012345678", 9)
+        save(conn, {}, [], [], holders.added, holders.dropped, {})
+    """
+
+    def __init__(self, stored: dict[str, list[int]]) -> None:
+        self.owners = {key: set(ids) for key, ids in stored.items()}
+        self.added: list[tuple[str, int]] = []
+        self.dropped: list[tuple[str, int]] = []
+
+    def hold(self, key: str, identity: int) -> None:
+        owners = self.owners.setdefault(key, set())
+        if identity in owners or FULL in owners:
+            return
+        holder = FULL if len(owners) >= BLOCK_LIMIT else identity
+        owners.add(holder)
+        self.added.append((key, holder))
+
+    def let_go(self, key: str, identity: int) -> None:
+        if identity in self.owners.get(key, ()):
+            self.owners[key].discard(identity)
+            self.dropped.append((key, identity))
 
 
 def _in(conn: Connection, sql: str, values: list, extra: tuple = ()) -> list[tuple]:

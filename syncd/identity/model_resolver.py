@@ -20,6 +20,7 @@ store, so a replay changes nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 from sqlalchemy import Connection, select
@@ -176,52 +177,39 @@ class ModelResolver:
         final = linker.final
         new: dict[int, tuple[str, str]] = {}
         records, moved = [], []
-        holding: dict[str, set[int]] = {k: set(v) for k, v in stored.items()}
-        blocks: list[tuple[str, int]] = []
-        dropped: list[tuple[str, int]] = []
-
-        def hold(key: str, identity: int) -> None:
-            owners = holding.setdefault(key, set())
-            if identity in owners or FULL in owners:
-                return
-            owners.add(FULL if len(owners) >= BLOCK_LIMIT else identity)
-            blocks.append((key, FULL if len(owners) > BLOCK_LIMIT else identity))
-
+        holders = model_index.Holders(stored)
         for loser, _winner, keys in linker.moves:
             winner = final(loser)
             for key in keys:
-                if loser in holding.get(key, ()):
-                    holding[key].discard(loser)
-                    dropped.append((key, loser))
-                hold(key, winner)
+                holders.let_go(key, loser)
+                holders.hold(key, winner)
         merged = {loser: final(loser) for loser, _, _ in linker.moves}
         assigned = []
         for a, p, keys, keep in out:
             if a.created:  # the customer it made, folded or not since: a row of its own
-                new.setdefault(a.identity, (a.record.name or _written(p), a.record.source))
+                new.setdefault(a.identity, (a.record.name or written_name(p), a.record.source))
             if a.identity is not None:
                 a.identity = final(a.identity)
             assigned.append(a)
             if a.identity is None or not keep:
                 continue
             for key in keys:
-                hold(key, a.identity)
+                holders.hold(key, a.identity)
             ref = (a.record.source, a.record.source_id)
             why = _json(a.reason)
             if ref in bound:  # what it says now; why it joined stays
                 moved.append((a.identity, to_json(p.person), *ref))
             else:
                 records.append((ref[1], ref[0], a.identity, why, to_json(p.person)))
-        model_index.save(conn, new, records, moved, blocks, dropped, merged)
+        model_index.save(conn, new, records, moved, holders.added, holders.dropped, merged)
         return assigned
 
 
-def _written(p: Prepared) -> str:
+def written_name(p: Prepared) -> str:
+    """A customer's name to show when its record has no full name: Фамилия Имя Отчество."""
     person = p.person
     return " ".join(w for w in (person.surname, person.given, person.patronymic) if w).title()
 
 
 def _json(reason: list[str]) -> str:
-    import json
-
     return json.dumps(reason, ensure_ascii=False)

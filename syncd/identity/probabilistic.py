@@ -24,9 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from rapidfuzz.distance import JaroWinkler
-
-from syncd.identity.comparisons import CLOSE, Person, compare
+from syncd.identity.comparisons import Person, compare, words_level
 from syncd.identity.fellegi_sunter import Model
 
 IDENTIFIERS = ("phone", "card", "email")
@@ -36,7 +34,7 @@ NAME_LEVELS = {"given": 3, "surname": 3}  # same, close, different (``plain_name
 
 def plain_names(a: Person, b: Person) -> dict[str, int | None]:
     """Names compared on their own spelling: same, close (Jaro-Winkler), different."""
-    return {"given": _close(a.given, b.given), "surname": _close(a.surname, b.surname)}
+    return {"given": words_level(a.given, b.given), "surname": words_level(a.surname, b.surname)}
 
 
 @dataclass
@@ -113,11 +111,3 @@ def choose(
                 best.vetoed,
             )
     return best
-
-
-def _close(a: str, b: str) -> int | None:
-    if not a or not b:
-        return None
-    if a == b:
-        return 0
-    return 1 if JaroWinkler.similarity(a, b) >= CLOSE else 2

@@ -19,8 +19,8 @@ from sqlalchemy import Connection, select, update
 
 from syncd.errors import SyncdError
 from syncd.identity import index, model_index
-from syncd.identity.linker import BLOCK_LIMIT, Prepared, blocking_keys
-from syncd.identity.model_resolver import _written
+from syncd.identity.linker import Prepared, blocking_keys
+from syncd.identity.model_resolver import written_name
 from syncd.identity.people import from_json
 from syncd.store.schema import identities, identity_records
 
@@ -62,7 +62,7 @@ def split(conn: Connection, identity: int, records: list[tuple[str, str]]) -> in
     now = time.time()
     conn.execute(
         identities.insert().values(
-            id=new_id, name="", display_name=_written(first)[:255], name_source="split",
+            id=new_id, name="", display_name=written_name(first)[:255], name_source="split",
             created_at=now, updated_at=now,
         )
     )  # fmt: skip
@@ -72,10 +72,11 @@ def split(conn: Connection, identity: int, records: list[tuple[str, str]]) -> in
             .where(identity_records.c.source == source, identity_records.c.source_id == source_id)
             .values(identity_id=new_id)
         )
-    holders = model_index.owners(conn, moving)
-    dropped = [(k, identity) for k in moving - staying if identity in holders.get(k, ())]
-    blocks = [(k, new_id) for k in moving if len(holders.get(k, ())) < BLOCK_LIMIT
-              and model_index.FULL not in holders.get(k, ())]  # fmt: skip
-    model_index.save(conn, {}, [], [], blocks, dropped, {})
+    holders = model_index.Holders(model_index.owners(conn, moving))
+    for key in moving - staying:
+        holders.let_go(key, identity)
+    for key in moving:
+        holders.hold(key, new_id)
+    model_index.save(conn, {}, [], [], holders.added, holders.dropped, {})
     model_index.keep_apart(conn, identity, new_id)
     return new_id
