@@ -224,7 +224,7 @@ def plan_pending(
         refs = {_ref(e) for e in events} | _looked_up(pipeline, events)
         known = bindings.get_many(conn, refs)
     pending = events if len(events) < batch_size else None
-    view = StoreView(store, known, refs, pending, getattr(pipeline, "resolver", None))
+    view = StoreView(store, known, refs, pending, pipeline.resolver)
 
     outcome_of: dict[int, tuple[str, str]] = {}
     planned: list[tuple[Event, Plan]] = []
