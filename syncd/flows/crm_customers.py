@@ -23,7 +23,7 @@ from typing import Any
 
 from syncd.engine.contracts import FlowContext
 from syncd.identity.keys import Record, email, phone
-from syncd.identity.people import birth_date
+from syncd.identity.people import calendar_date
 
 
 def crm_customer(ctx: FlowContext, identity: int) -> tuple[str, list[str]]:
@@ -49,7 +49,7 @@ def customer_payload(record: Record, region: str) -> dict[str, Any]:
     emails = list(filter(None, map(email, record.emails)))
     if emails:
         customer["email"] = emails[0]
-    if born := birth_date(record.birth_date):  # only where customers.yaml maps one
+    if born := calendar_date(record.birth_date):  # only where customers.yaml maps one
         customer["birthday"] = born
     return customer
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 
 from syncd.identity import keys
 from syncd.identity.comparisons import Person
@@ -59,6 +60,15 @@ def birth_date(raw: object) -> str:
     if year < "1800":
         return ""
     return f"{year}-{month.zfill(2)}-{day.zfill(2)}"
+
+
+def calendar_date(raw: object) -> str:
+    """``birth_date`` only when a calendar has that day (what another system may be sent)."""
+    text = birth_date(raw)
+    try:
+        return date.fromisoformat(text).isoformat() if text else ""
+    except ValueError:
+        return ""
 
 
 def split_name(full: str) -> tuple[str, str, str]:

@@ -7,6 +7,7 @@ import pytest
 from syncd.identity.keys import Record
 from syncd.identity.people import (
     birth_date,
+    calendar_date,
     from_json,
     has_identity,
     person_of,
@@ -61,3 +62,9 @@ def test_a_name_alone_identifies_nobody_a_name_with_a_birth_date_does():
     assert not has_identity(person_of(Record("pos", "1", "Анна Иванова")))
     assert has_identity(person_of(Record("pos", "1", "Анна Иванова", birth_date="1985-03-07")))
     assert has_identity(person_of(Record("pos", "1", cards=["00123456"])))
+
+
+def test_only_a_real_day_is_a_calendar_date():
+    assert calendar_date("07.03.1985") == "1985-03-07"
+    assert calendar_date("1945-04-93") == "" and birth_date("1945-04-93") == "1945-04-93"
+    assert calendar_date("") == ""

@@ -39,3 +39,22 @@ def test_a_mistyped_card_is_the_same_customer_only_by_the_model(tmp_path, matchi
         assert (customer_of(bench, "R1") == customer_of(bench, "R2")) is one
     finally:
         bench.close()
+
+
+def test_the_buyers_birth_date_reaches_the_crm_customer_only_when_it_is_a_real_day(tmp_path):
+    bench = FlowBench(tmp_path, live_entries=5)
+    try:
+        bench.add(receipt("R1", 100.0, DAY, "", buyer=ANNA))
+        other = {**ANNA, "phone": "+79160000001", "card": "", "birth_date": "31.13.1985"}
+        bench.add(receipt("R2", 100.0, DAY, "", buyer=other))
+        bench.plan()
+        with bench.store.read() as conn:
+            customers = [
+                json.loads(p)["customer"]
+                for p in conn.execute(
+                    select(outbox.c.payload).where(outbox.c.entity == "customer")
+                ).scalars()
+            ]
+    finally:
+        bench.close()
+    assert sorted(c.get("birthday", "") for c in customers) == ["", "1985-03-07"]
