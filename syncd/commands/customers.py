@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from syncd.commands.common import config_option, open_store, settings_or_exit, with_store
 from syncd.store import Store
+
+if TYPE_CHECKING:
+    from syncd.identity.keys import Record
 
 
 @click.group("customers")
@@ -57,10 +61,9 @@ class _DryRun(Exception):
 def merge(config_path: str | None, apply_: bool, dry_run: bool) -> None:
     """Find CRM customers that are one person (by card, phone, e-mail) and report them;
     with --apply, combine each group into its oldest customer (customers/combine)."""
+    from syncd.commands.customers_model import _customers_mapping
     from syncd.connectors.retailcrm.client import client_for
     from syncd.engine.contracts import PartContext
-    from syncd.identity.keys import Record
-    from syncd.identity.resolver import Resolver
 
     settings = settings_or_exit(config_path)
     if apply_ and dry_run:
@@ -68,22 +71,14 @@ def merge(config_path: str | None, apply_: bool, dry_run: bool) -> None:
     if apply_ and not settings.crm.merge_duplicates:
         click.echo("combining customers is off: set crm.merge_duplicates: true", err=True)
         sys.exit(2)
+    resolver = _customers_mapping(settings).resolver()
     crm = client_for(PartContext(settings, None), 5.0, "syncd customers merge")
-    records = [
-        Record(
-            "crm",
-            str(c["id"]),
-            f"{c.get('firstName', '')} {c.get('lastName', '')}".strip(),
-            phones=[p.get("number", "") for p in c.get("phones") or []],
-            emails=[c.get("email") or ""],
-        )
-        for c in crm.customers(limit=100)
-    ]
+    records = [crm_customer_record(c) for c in crm.customers(limit=100)]
     store = open_store(settings)
     groups: dict[int, list[int]] = {}
     try:
         with store.begin() as conn:
-            for a in Resolver().resolve(conn, records):
+            for a in resolver.resolve(conn, records):
                 if a.identity is not None:
                     groups.setdefault(a.identity, []).append(int(a.record.source_id))
             if not apply_:
@@ -104,6 +99,31 @@ def merge(config_path: str | None, apply_: bool, dry_run: bool) -> None:
         if apply_:
             crm.combine_customers(ids[1:], ids[0])
     click.echo(f"{len(duplicates)} group(s) of duplicates among {len(records)} CRM customers")
+
+
+def crm_customer_record(customer: dict) -> Record:
+    """A CRM customer as identity sees it: names, birthday, phones, e-mail, discount card
+    and address (the Customer entity's fields; the address's parts as an order's
+    delivery address names them: index, city, street, building or house)."""
+    from syncd.identity.keys import Record
+
+    address = customer.get("address") or {}
+    return Record(
+        "crm",
+        str(customer["id"]),
+        f"{customer.get('firstName') or ''} {customer.get('lastName') or ''}".strip(),
+        phones=[p.get("number") or "" for p in customer.get("phones") or []],
+        emails=[customer.get("email") or ""],
+        cards=[str(customer.get("discountCardNumber") or "")],
+        given=str(customer.get("firstName") or ""),
+        surname=str(customer.get("lastName") or ""),
+        patronymic=str(customer.get("patronymic") or ""),
+        birth_date=str(customer.get("birthday") or ""),
+        street=str(address.get("street") or ""),
+        house=str(address.get("building") or address.get("house") or ""),
+        postcode=str(address.get("index") or ""),
+        city=str(address.get("city") or ""),
+    )
 
 
 def _register() -> None:

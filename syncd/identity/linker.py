@@ -56,6 +56,8 @@ FAR_APART = 0.75  # Jaro-Winkler below which two given names are no typo of one 
 BEYOND_NAMES = ("phone", "card", "email", "birth_date")
 RARE = ("*", "rare")  # in a term-frequency table: the share a name not listed is taken at
 BLOCK_LIMIT = 30  # a key shared by more people says little: it finds no candidates
+RIVAL_BITS = 1.0  # a rival this close to the best weight is as likely (``Linker._torn``)
+IDENTIFIERS = ("card", "phone", "email")
 BRIDGE_FLOOR = -5.0  # bits: two people whose records compare below this are not merged
 
 
@@ -111,10 +113,23 @@ def levels_of(a: Prepared, b: Prepared) -> dict[str, int | None]:
     return {**levels, "address": address, **name_levels(a, b)}
 
 
+def exact_keys(person: Person) -> list[str]:
+    """Today's keys: each card, phone and e-mail as written the one way."""
+    keys = [f"c:{c}" for c in person.cards] + [f"p:{x}" for x in person.phones]
+    return keys + [f"e:{e}" for e in person.emails]
+
+
+def identifiers_only(person: Person) -> bool:
+    """A record with identifiers and nothing else to compare (a till's receipt)."""
+    return not any(getattr(person, f) for f in DESCRIBING)
+
+
+DESCRIBING = ("given", "surname", "patronymic", "birth_date", *ADDRESS_PARTS)
+
+
 def blocking_keys(p: Prepared) -> list[str]:
     person, names = p.person, p.names
-    keys = [f"c:{c}" for c in person.cards] + [f"p:{x}" for x in person.phones]
-    keys += [f"e:{e}" for e in person.emails]
+    keys = exact_keys(person)
     for phone in person.phones:
         keys += near_keys("p", phone.lstrip("+"))
     for card in person.cards:
@@ -158,6 +173,8 @@ class Linker:
         self.next_id = 1
         self.merged: dict[int, int] = {}  # a person folded into another -> that one
         self.different = {n: len(fm.m) - 1 for n, fm in model.fields.items()}
+        # the last ``add``'s choice: its weight and the levels of the record that weighed most
+        self.chosen: tuple[float, dict] | None = None
         # where the data says one person's records almost never disagree outright on a
         # field, a pair that does (with no card or e-mail in common) is two people
         self.strict = {
@@ -211,26 +228,31 @@ class Linker:
             if owners and len(owners) <= BLOCK_LIMIT:
                 candidates.update(owners)
         likely: list[tuple[float, int]] = []
+        closest: dict[int, dict] = {}
         for identity in candidates:
             if group and self.one_per_group and group in self.groups.get(identity, ()):
                 continue
-            weights = [self._weight(p, known) for known in self.people.get(identity, ())]
-            if not weights:
+            known = self.people.get(identity, ())
+            scored = [self._scored(p, k) for k in known]
+            if not scored:
                 continue  # nothing recorded of that one to compare with
-            weight = max(weights)
-            if min(weights) < BRIDGE_FLOOR and len(weights) > 1:
+            weight, levels = max(scored, key=lambda s: s[0])
+            if len(scored) > 1 and _says_two([(p, k) for k in known], scored):
                 continue  # a record of that person says the two are not one
             if self.model.probability(weight) >= self.threshold:
                 likely.append((weight, identity))
-        if not likely:
+                closest[identity] = levels
+        self.chosen = None
+        best_weight, best = max(likely, key=lambda c: (c[0], -c[1]), default=(0.0, 0))
+        one = {c for _, c in likely if c == best or (self._alike(c, best) and self._apart(c, best))}
+        if not likely or self._torn(likely, one, closest[best]):
             best, best_weight = self.next_id, 0.0
             self.next_id += 1
             self.people[best] = []
-        else:
-            best_weight, best = max(likely)
-            for _, other in likely:  # the record is each of them: one person, if they agree
-                if other != best and self._alike(other, best) and self._apart(other, best):
-                    self._merge(other, into=best)
+        else:  # ties: the oldest (the family's phone on a receipt with nothing else)
+            self.chosen = (best_weight, closest[best])
+            for other in one - {best}:  # the record is each of them: one person
+                self._merge(other, into=best)
         self.people[best].append(p)
         if group:
             self.groups.setdefault(best, set()).add(group)
@@ -240,14 +262,25 @@ class Linker:
                 owners.append(best)
         return best, best_weight
 
+    @staticmethod
+    def _torn(likely: list[tuple[float, int]], one: set[int], levels: Mapping) -> bool:
+        """The record is as likely another person who is not the best's match, and it
+        shares no identifier exactly with the best: a card a keystroke from two people's
+        cards is neither's (at a million cards, one typo in two is near somebody else's)."""
+        if any(levels.get(f) == 0 for f in IDENTIFIERS):
+            return False
+        top = max(w for w, _ in likely)
+        return any(top - w < RIVAL_BITS for w, c in likely if c not in one)
+
     def _alike(self, a: int, b: int) -> bool:
         """Two known people likely one: some record of each, compared, reaches the
         threshold, and no two of their records say they are two people (a record that
         lacks what tells namesakes apart must not bridge them)."""
-        weights = [self._weight(x, y) for x in self.people[a] for y in self.people[b]]
-        if min(weights) < BRIDGE_FLOOR:
+        pairs = [(x, y) for x in self.people[a] for y in self.people[b]]
+        scored = [self._scored(x, y) for x, y in pairs]
+        if _says_two(pairs, scored):
             return False
-        return self.model.probability(max(weights)) >= self.threshold
+        return self.model.probability(max(w for w, _ in scored)) >= self.threshold
 
     def _apart(self, a: int, b: int) -> bool:
         """Two people may merge: no file holds a record of both (with ``one_per_group``)."""
@@ -276,9 +309,13 @@ class Linker:
         return identity
 
     def _weight(self, a: Prepared, b: Prepared) -> float:
+        return self._scored(a, b)[0]
+
+    def _scored(self, a: Prepared, b: Prepared) -> tuple[float, dict]:
+        """The weight of the evidence that ``a`` and ``b`` are one person, and its levels."""
         levels = levels_of(a, b)
         if veto(levels, self.different) or self._apart_by_rules(a, b, levels):
-            return float("-inf")
+            return float("-inf"), levels
         weights = self.model.weights(levels)
         rare = self.tf.get(RARE)  # the share below which the table lists no name
         for field, value in (("surname", a.names.surname.stem), ("given", a.names.given.latin)):
@@ -290,7 +327,25 @@ class Linker:
                 m_exact = self.model.fields[field].m[0]
                 exact = tf_weight(m_exact, share)
                 weights[field] = exact if level == 0 else min(weights[field], exact)
-        return sum(weights.values()) + self.model.weight({})
+        return sum(weights.values()) + self.model.weight({}), levels
+
+
+def _says_two(pairs: list[tuple[Prepared, Prepared]], scored: list[tuple[float, dict]]) -> bool:
+    """Some pair of records, each describing a person, compares below ``BRIDGE_FLOOR``.
+
+    The rule keeps namesakes apart: a record that lacks what tells them apart (a
+    birth date, an address) must not join both.  A till's receipt has nothing that
+    tells people apart (``identifiers_only``): another card or mailbox on it is one
+    person's second as often as another person's, and it compares low with almost
+    every other record of the customer — so it never counts here."""
+    return any(
+        w < BRIDGE_FLOOR and _describes(a) and _describes(b)
+        for (a, b), (w, _) in zip(pairs, scored, strict=True)
+    )
+
+
+def _describes(p: Prepared) -> bool:
+    return not identifiers_only(p.person)
 
 
 def _personal_identifier_shared(a: Person, b: Person) -> bool:

@@ -28,7 +28,14 @@ from sqlalchemy import Connection, select
 from syncd.identity import index, model_index, model_store
 from syncd.identity.fellegi_sunter import Model
 from syncd.identity.keys import Record
-from syncd.identity.linker import BLOCK_LIMIT, Linker, Prepared, blocking_keys, levels_of
+from syncd.identity.linker import (
+    BLOCK_LIMIT,
+    Linker,
+    Prepared,
+    blocking_keys,
+    exact_keys,
+    identifiers_only,
+)
 from syncd.identity.people import has_identity, person_of, to_json
 from syncd.identity.resolver import Assignment, _collector_paused
 from syncd.store.schema import identity_model
@@ -52,19 +59,12 @@ class _BatchLinker(Linker):
         self.moves.append((other, into, keys))
         super()._merge(other, into)
 
-    def explain(self, p: Prepared, identity: int) -> list[str]:
-        """Why ``p`` is ``identity``: the probability and each field's weight, best record."""
-        best = None
-        for known in self.people.get(identity, ()):
-            if known is p:
-                continue
-            weight = self._weight(p, known)
-            if best is None or weight > best[0]:
-                best = (weight, known)
-        if best is None:
+    def explain(self) -> list[str]:
+        """Why the last ``add``'s record joined whom it chose: the probability and each
+        field's weight against the known record that weighed most."""
+        if self.chosen is None:
             return []
-        weight, known = best
-        levels = levels_of(p, known)
+        weight, levels = self.chosen
         weights = self.model.weights(levels)
         parts = [f"{f} {w:+.1f}" for f, w in sorted(weights.items(), key=lambda x: -abs(x[1])) if w]
         return [f"match {self.model.probability(weight):.6f} ({weight:.1f} bits)", *parts]
@@ -101,9 +101,8 @@ class ModelResolver:
     def _resolve(self, conn: Connection, records: list[Record]) -> list[Assignment]:
         model, tf = self.model(conn)
         prepared = [Prepared.of(person_of(r, self.region)) for r in records]
-        keyed = [list(dict.fromkeys(blocking_keys(p))) for p in prepared]
         _, bound = index.look(conn, [], [(r.source, r.source_id) for r in records])
-        stored = model_index.owners(conn, {k for ks in keyed for k in ks})
+        keyed, stored, sole = _keys_and_owners(conn, records, prepared, bound)
         wanted = set(bound.values())
         for owners in stored.values():
             if FULL not in owners and len(owners) <= BLOCK_LIMIT:
@@ -125,7 +124,7 @@ class ModelResolver:
         fresh = sum(1 for r in records if (r.source, r.source_id) not in bound)
         first_new = linker.next_id = index.allocate(conn, fresh) if fresh else 0
         out: list[tuple[Assignment, Prepared, list[str], bool]] = []
-        for record, p, keys in zip(records, prepared, keyed, strict=True):
+        for at, (record, p, keys) in enumerate(zip(records, prepared, keyed, strict=True)):
             was = bound.get((record.source, record.source_id))
             if was is not None:  # seen before: the same customer (a replay changes nothing)
                 identity = linker.final(was)
@@ -150,9 +149,12 @@ class ModelResolver:
             merges = len(linker.moves)
             group = record.source if record.source in self.distinct_sources else ""
             identity, _ = linker.add(p.person, group, prepared=p, keys=keys)
+            if at in sole and identity != sole[at]:  # not its known holder: all keys held
+                keys = list(dict.fromkeys(blocking_keys(p)))
+                self._hold(linker, keys, identity)
             created = identity >= first_new and not linker.people[identity][:-1]
-            brings = created or any(identity not in had[k] for k in keys)
-            reason = ["new: no likely match"] if created else linker.explain(p, identity)
+            brings = created or any(identity not in had.get(k, ()) for k in keys)
+            reason = ["new: no likely match"] if created else linker.explain()
             reason += [
                 f"merged customer {loser} into {into}" for loser, into, _ in linker.moves[merges:]
             ]
@@ -203,6 +205,45 @@ class ModelResolver:
                 records.append((ref[1], ref[0], a.identity, why, to_json(p.person)))
         model_index.save(conn, new, records, moved, holders.added, holders.dropped, merged)
         return assigned
+
+
+def _keys_and_owners(
+    conn: Connection, records: list[Record], prepared: list[Prepared], bound: dict
+) -> tuple[list[list[str]], dict[str, list[int]], dict[int, int]]:
+    """Each record's blocking keys, who holds them, and the records looked up by their
+    identifiers alone (index -> the one customer holding every one of them).
+
+    A record with identifiers and nothing else (the till's usual receipt) is first
+    looked up by its exact keys.  When one known customer holds all of them, those
+    are its keys: the near keys could only add people a keystroke off, and a near
+    identifier alone never outweighs exact ones, so the answer is the same for a
+    twelfth of the look-ups.  Otherwise its keys are read in full, a second read."""
+    quick = [
+        identifiers_only(p.person) and (r.source, r.source_id) not in bound
+        for r, p in zip(records, prepared, strict=True)
+    ]
+    keyed = [
+        list(dict.fromkeys(exact_keys(p.person) if q else blocking_keys(p)))
+        for p, q in zip(prepared, quick, strict=True)
+    ]
+    asked = {k for ks in keyed for k in ks}
+    stored = model_index.owners(conn, asked)
+    sole: dict[int, int] = {}
+    again = []
+    for at, q in enumerate(quick):
+        if not q:
+            continue
+        holders = {tuple(stored.get(k, ())) for k in keyed[at]}
+        only = next(iter(holders)) if len(holders) == 1 else ()
+        if len(only) == 1 and only[0] != FULL:
+            sole[at] = only[0]
+        else:
+            again.append(at)
+            keyed[at] = list(dict.fromkeys(blocking_keys(prepared[at])))
+    more = {k for at in again for k in keyed[at]} - asked
+    if more:
+        stored.update(model_index.owners(conn, more))
+    return keyed, stored, sole
 
 
 def written_name(p: Prepared) -> str:

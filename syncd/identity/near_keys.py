@@ -28,7 +28,7 @@ from functools import lru_cache
 MIN_DIGITS = 7  # shorter numbers collide too often to be evidence when near
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=1024)  # a number is seldom seen twice in a batch; 12 keys each
 def near_keys(kind: str, digits: str) -> tuple[str, ...]:
     """The deletion-neighbourhood keys of ``digits`` (a phone's or card's digits), kind
     ``p`` or ``c``; none for numbers too short to tell people apart when near."""

@@ -39,7 +39,9 @@ FIELDS = ("given", "surname", "patronymic", "birth_date", "phones", "emails", "c
 
 
 def low(text: object) -> str:
-    return " ".join(str(text or "").lower().replace("ё", "е").split())
+    if not text:
+        return ""
+    return " ".join(str(text).lower().replace("ё", "е").split())
 
 
 def birth_date(raw: object) -> str:

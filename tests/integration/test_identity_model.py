@@ -130,3 +130,65 @@ def test_the_reason_kept_is_json_with_each_fields_weight(store):
         why = {r.source_id: json.loads(r.reason) for r in conn.execute(select(identity_records))}
     assert why["c-1"] == ["new: no likely match"]
     assert why["r-1"][0].startswith("match 1.000000") and "birth_date +" in " ".join(why["r-1"])
+
+
+BORIS = dict(surname="Смирнов", given="Борис", birth_date="1970-05-01", street="ул. Мира",
+             house="3", postcode="101000", city="Москва")  # fmt: skip
+
+
+def test_receipts_with_nothing_in_common_do_not_keep_each_other_from_the_customer(store):
+    # a receipt with the e-mail joins Anna, and one with her phone and card though it
+    # gives another e-mail; a third, with her phone alone, is hers too: the e-mail
+    # receipt compares with nothing of it (no field in common), and the other e-mail is
+    # a receipt's (nothing on it tells people apart)
+    (anna,) = resolve(store, Record("crm", "c-1", phones=["+79123456789"],
+                                    emails=["anna@example.ru"], cards=["4276380012345678"],
+                                    **ANNA))  # fmt: skip
+    seen = resolve(
+        store,
+        Record("pos:msk", "r-1", emails=["ANNA@example.ru"], receipt=True),
+        Record("pos:msk", "r-2", phones=["+79123456789"], cards=["4276380012345678"],
+               emails=["new@mail.ru"]),
+        Record("pos:msk", "r-3", phones=["8 912 345-67-89"], receipt=True),
+    )
+    assert [a.identity for a in seen] == [anna.identity] * 3
+
+
+def test_a_card_a_keystroke_from_two_peoples_cards_is_neither_s(store):
+    resolve(store, Record("crm", "c-1", cards=["7773569246"], **ANNA),
+            Record("crm", "c-2", cards=["7773560264"], **BORIS))  # fmt: skip
+    # 7773560246: one digit changed of Anna's card, two digits swapped of Boris's
+    (receipt,) = resolve(store, Record("pos:msk", "r-1", cards=["7773560246"], receipt=True))
+    assert receipt.created
+    # a keystroke from one card only: that customer's
+    (near,) = resolve(store, Record("pos:msk", "r-2", cards=["7773596246"], receipt=True))
+    assert not near.created and near.reason[0].startswith("match ")
+
+
+def test_a_phone_two_customers_hold_goes_to_the_one_known_longest(store):
+    older, younger = resolve(
+        store,
+        Record("crm", "c-1", phones=["+79123456789"], **ANNA),
+        Record("crm", "c-2", phones=["+79123456789"], **BORIS),
+    )
+    assert older.identity < younger.identity and younger.created
+    (receipt,) = resolve(store, Record("pos:msk", "r-1", phones=["+79123456789"], receipt=True))
+    assert receipt.identity == older.identity
+
+
+def test_a_receipt_looked_up_by_its_identifiers_alone_answers_as_the_full_look_up(store):
+    # the quick path (exact keys, one holder) and the full one (near keys too) agree:
+    # the same customer, the same explanation, and nothing written for a bare receipt
+    resolve(store, Record("crm", "c-1", phones=["+79123456789"], cards=["4276380012345678"],
+                          **ANNA))  # fmt: skip
+    receipt = Record("pos:msk", "r-1", cards=["4276380012345678"], receipt=True)
+    with store.read() as conn:
+        blocks = conn.execute(select(identity_blocks)).all()
+    (quick,) = resolve(store, receipt)
+    with store.read() as conn:
+        assert conn.execute(select(identity_blocks)).all() == blocks
+    # the same receipt with a name is looked up in full
+    (full,) = resolve(store, Record("pos:msk", "r-2", cards=["4276380012345678"], receipt=True,
+                                    surname="Иванова"))  # fmt: skip
+    assert quick.identity == full.identity
+    assert quick.reason[0].startswith("match ") and full.reason[0].startswith("match ")
