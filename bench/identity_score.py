@@ -100,8 +100,9 @@ def score(truth: Mapping[str, str], clusters: Mapping[str, str]) -> PairScore:
     )
 
 
-def _read_two(path: Path | str, key: str, value: str) -> dict[str, str]:
-    """Two named columns of a CSV with a header, as a dict; an error names file and line."""
+def _read_two(path: Path | str, key: str, value: str, empty: str | None = None) -> dict[str, str]:
+    """Two named columns of a CSV with a header, as a dict; an error names file and line.
+    ``empty``: a prefix that stands in for an empty value (each row its own), else an error."""
     found: dict[str, str] = {}
     with open(path, newline="", encoding="utf-8-sig") as file:
         reader = csv.DictReader(file)
@@ -109,6 +110,8 @@ def _read_two(path: Path | str, key: str, value: str) -> dict[str, str]:
         if missing:
             raise ValueError(f"{path}: no column {', '.join(missing)} in the header")
         for row in reader:
+            if row.get(key) and row.get(value) == "" and empty is not None:
+                row[value] = empty + row[key]
             if not row.get(key) or row.get(value) in (None, ""):
                 raise ValueError(f"{path}:{reader.line_num}: empty {key} or {value}")
             found[row[key]] = sys.intern(row[value])
@@ -121,8 +124,9 @@ def read_truth(path: Path | str) -> dict[str, str]:
 
 
 def read_map(path: Path | str) -> dict[str, str]:
-    """A customer map (``record_id,customer_id``, as ``syncd customers import --out`` writes)."""
-    return _read_two(path, "record_id", "customer_id")
+    """A customer map (``record_id,customer_id``, as ``syncd customers import --out`` writes).
+    An empty customer (nothing identified the person) is nobody else: a customer of its own."""
+    return _read_two(path, "record_id", "customer_id", empty="none:")
 
 
 # -- FEBRL ---------------------------------------------------------------------------------

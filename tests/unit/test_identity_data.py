@@ -349,9 +349,17 @@ def test_a_map_without_its_columns_is_refused_by_name(tmp_path) -> None:  # noqa
     bad.write_text("record,customer\nr1,1\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"map\.csv: no column record_id, customer_id"):
         read_map(bad)
-    bad.write_text("record_id,customer_id\nr1,1\nr2,\n", encoding="utf-8")
+    bad.write_text("record_id,customer_id\nr1,1\n,2\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"map\.csv:3: empty"):
         read_map(bad)
+
+
+def test_a_record_no_customer_was_found_for_is_its_own(tmp_path) -> None:  # noqa: ANN001
+    # customers import writes an empty customer for a record with nothing to match by
+    mapping = tmp_path / "map.csv"
+    mapping.write_text("record_id,customer_id\nr1,1\nr2,\nr3,\nr4,1\n", encoding="utf-8")
+    got = read_map(mapping)
+    assert got["r1"] == got["r4"] == "1" and len({got["r2"], got["r3"], "1"}) == 3
 
 
 def test_birth_dates_are_dates(latin_rows) -> None:  # noqa: ANN001
