@@ -85,17 +85,21 @@ def name_levels(a: Prepared, b: Prepared) -> dict[str, int | None]:
 
 
 ADDRESS_PARTS = ("street", "house", "postcode", "city")
+OTHER_TOWN = 2  # comparisons' level for two towns' names that differ
 
 
 def address_level(levels: dict[str, int | None]) -> int | None:
     """One level for the address: its parts are not independent (a street and its
     postcode agree together), so weighing each would count one fact four times.
     0 the same street and house, 1 close, 2 the same postcode or town only,
-    3 different; None when either side has no address."""
+    3 different; None when either side has no address.  In two towns the same
+    street and house are two homes (every town has its ул. Ленина, 2)."""
     street, house = levels.get("street"), levels.get("house")
     postcode, city = levels.get("postcode"), levels.get("city")
     if all(v is None for v in (street, house, postcode, city)):
         return None
+    if city == OTHER_TOWN:
+        return 3
     if street == 0 and house == 0:
         return 0
     if (street in (0, 1) and house in (0, None)) or (postcode == 0 and house == 0):

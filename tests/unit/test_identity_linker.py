@@ -100,3 +100,15 @@ def test_where_records_seldom_differ_another_birth_date_is_another_person_unless
     same_card = with_(LINDSAY, birth_date="2009-05-30")
     strict = Linker(with_difference_share(0.02), threshold=0.99)
     assert strict.add(same_card)[0] == strict.add(LINDSAY)[0]
+
+
+def test_the_same_street_and_house_in_two_towns_are_two_homes():
+    from syncd.identity.linker import Prepared, levels_of
+
+    home = Person(street="пр-т ленина", house="2", postcode="630532", city="новосибирск")
+    same = levels_of(Prepared.of(home), Prepared.of(home))
+    assert same["address"] == 0
+    tula = Person(street="пр-т ленина", house="2", postcode="300213", city="тула")
+    assert levels_of(Prepared.of(home), Prepared.of(tula))["address"] == 3
+    no_town = Person(street="пр-т ленина", house="2")
+    assert levels_of(Prepared.of(home), Prepared.of(no_town))["address"] == 0
