@@ -99,9 +99,32 @@ class ModelResolver:
             return self._resolve(conn, records)
 
     def _resolve(self, conn: Connection, records: list[Record]) -> list[Assignment]:
-        model, tf = self.model(conn)
+        """A record bound before that says what it said then is answered from the store
+        (a replay, a second import: one read); the others are matched."""
         prepared = [Prepared.of(person_of(r, self.region)) for r in records]
-        _, bound = index.look(conn, [], [(r.source, r.source_id) for r in records])
+        refs = [(r.source, r.source_id) for r in records]
+        before = model_index.bound(conn, refs)
+        out: list[Assignment | None] = [None] * len(records)
+        rest = []
+        for at, (record, ref, p) in enumerate(zip(records, refs, prepared, strict=True)):
+            was = before.get(ref)
+            if was is not None and was[1] == to_json(p.person):
+                out[at] = Assignment(record, was[0], reason=["seen before"])
+            else:
+                rest.append(at)
+        if rest:
+            bound = {refs[at]: before[refs[at]][0] for at in rest if refs[at] in before}
+            matched = self._match(
+                conn, [records[at] for at in rest], [prepared[at] for at in rest], bound
+            )
+            for at, assignment in zip(rest, matched, strict=True):
+                out[at] = assignment
+        return out  # type: ignore[return-value] - every one set above
+
+    def _match(
+        self, conn: Connection, records: list[Record], prepared: list[Prepared], bound: dict
+    ) -> list[Assignment]:
+        model, tf = self.model(conn)
         keyed, stored, sole = _keys_and_owners(conn, records, prepared, bound)
         wanted = set(bound.values())
         for owners in stored.values():

@@ -147,8 +147,13 @@ def test_receipts_with_nothing_in_common_do_not_keep_each_other_from_the_custome
     seen = resolve(
         store,
         Record("pos:msk", "r-1", emails=["ANNA@example.ru"], receipt=True),
-        Record("pos:msk", "r-2", phones=["+79123456789"], cards=["4276380012345678"],
-               emails=["new@mail.ru"]),
+        Record(
+            "pos:msk",
+            "r-2",
+            phones=["+79123456789"],
+            cards=["4276380012345678"],
+            emails=["new@mail.ru"],
+        ),
         Record("pos:msk", "r-3", phones=["8 912 345-67-89"], receipt=True),
     )
     assert [a.identity for a in seen] == [anna.identity] * 3
@@ -192,3 +197,21 @@ def test_a_receipt_looked_up_by_its_identifiers_alone_answers_as_the_full_look_u
                                     surname="Иванова"))  # fmt: skip
     assert quick.identity == full.identity
     assert quick.reason[0].startswith("match ") and full.reason[0].startswith("match ")
+
+
+def test_a_record_seen_again_as_it_was_is_answered_and_one_that_says_more_brings_it(store):
+    record = Record("crm", "c-1", cards=["4276380012345678"], **ANNA)
+    (first,) = resolve(store, record)
+    (again,) = resolve(store, record)
+    assert again.identity == first.identity and again.reason == ["seen before"]
+    # the same record now with a phone: still hers, and the phone finds her from then on
+    more = Record("crm", "c-1", cards=["4276380012345678"], phones=["+79123456789"], **ANNA)
+    (updated,) = resolve(store, more)
+    assert updated.identity == first.identity and not updated.created
+    (by_phone,) = resolve(store, Record("pos:msk", "r-1", phones=["+79123456789"], receipt=True))
+    assert by_phone.identity == first.identity
+    with store.read() as conn:
+        said = conn.execute(
+            select(identity_records.c.person).where(identity_records.c.source_id == "c-1")
+        ).scalar_one()
+    assert "+79123456789" in said
