@@ -160,14 +160,22 @@ def test_receipts_with_nothing_in_common_do_not_keep_each_other_from_the_custome
 
 
 def test_a_card_a_keystroke_from_two_peoples_cards_is_neither_s(store):
+    # two Anna Ivanovas (another birth date, another town) with cards a keystroke apart
+    other_anna = {**ANNA, "birth_date": "1991-08-30", "city": "Москва", "postcode": "101000",
+                  "street": "ул. Мира", "house": "3"}  # fmt: skip
     resolve(store, Record("crm", "c-1", cards=["7773569246"], **ANNA),
-            Record("crm", "c-2", cards=["7773560264"], **BORIS))  # fmt: skip
-    # 7773560246: one digit changed of Anna's card, two digits swapped of Boris's
-    (receipt,) = resolve(store, Record("pos:msk", "r-1", cards=["7773560246"], receipt=True))
-    assert receipt.created
-    # a keystroke from one card only: that customer's
-    (near,) = resolve(store, Record("pos:msk", "r-2", cards=["7773596246"], receipt=True))
+            Record("crm", "c-2", cards=["7773560264"], **other_anna))  # fmt: skip
+    name = {"surname": "Иванова", "given": "Анна"}
+    # 7773560246: one digit changed of the first card, two digits swapped of the second
+    (torn,) = resolve(store, Record("pos:msk", "r-1", cards=["7773560246"], **name))
+    assert torn.created
+    # a keystroke from one card only, with her name: that customer's
+    (near,) = resolve(store, Record("pos:msk", "r-2", cards=["7773596246"], **name))
     assert not near.created and near.reason[0].startswith("match ")
+    # the same mistyped card alone is nobody's: at a million cards one typo in two is a
+    # keystroke from a stranger's card too
+    (alone,) = resolve(store, Record("pos:msk", "r-3", cards=["1773569246"], receipt=True))
+    assert alone.created
 
 
 def test_a_phone_two_customers_hold_goes_to_the_one_known_longest(store):
