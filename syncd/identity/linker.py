@@ -56,9 +56,9 @@ FAR_APART = 0.75  # Jaro-Winkler below which two given names are no typo of one 
 BEYOND_NAMES = ("phone", "card", "email", "birth_date")
 RARE = ("*", "rare")  # in a term-frequency table: the share a name not listed is taken at
 BLOCK_LIMIT = 30  # a key shared by more people says little: it finds no candidates
-NEIGHBOURS = 100  # near_floored: random numbers a keystroke apart per equal pair, at least
 RIVAL_BITS = 1.0  # a rival this close to the best weight is as likely (``Linker._torn``)
 IDENTIFIERS = ("card", "phone", "email")
+NUMBERS, NEAR = ("card", "phone"), 1  # comparisons' level for a number a keystroke off
 BRIDGE_FLOOR = -5.0  # bits: two people whose records compare below this are not merged
 
 
@@ -93,13 +93,14 @@ def address_level(levels: dict[str, int | None]) -> int | None:
     """One level for the address: its parts are not independent (a street and its
     postcode agree together), so weighing each would count one fact four times.
     0 the same street and house, 1 close, 2 the same postcode or town only,
-    3 different; None when either side has no address.  In two towns the same
-    street and house are two homes (every town has its ул. Ленина, 2)."""
+    3 different; None when either side has no address.  In two towns (their
+    postcodes apart too) the same street and house are two homes: every town has
+    its ул. Ленина, 2."""
     street, house = levels.get("street"), levels.get("house")
     postcode, city = levels.get("postcode"), levels.get("city")
     if all(v is None for v in (street, house, postcode, city)):
         return None
-    if city == OTHER_TOWN:
+    if city == OTHER_TOWN and postcode not in (0, 1):  # a town mistyped keeps its postcode
         return 3
     if street == 0 and house == 0:
         return 0
@@ -168,7 +169,7 @@ class Linker:
         tf: Mapping | None = None,
         one_per_group: bool = False,
     ) -> None:
-        self.model, self.threshold = near_floored(model), threshold
+        self.model, self.threshold = model, threshold
         # linking two files (FEBRL4's A and B): a person has one record in each at most
         self.one_per_group = one_per_group
         self.groups: dict[int, set[str]] = {}
@@ -192,11 +193,12 @@ class Linker:
         a family shares a surname, an address, often a phone, so they are not):
 
         - two known given names of different roots (``_known_names_apart``);
+        - a number a keystroke off and nothing else (``_only_a_near_number``);
         - nothing but the names agrees: no identifier, birth date or address;
         - with no card (within two keystrokes) or e-mail in common, a given name far
           from the other's, or another birth date, where the data learnt from says
           that one person's records almost never differ so (``STRICT_SHARE``)."""
-        if _known_names_apart(a, b, levels):
+        if _known_names_apart(a, b, levels) or _only_a_near_number(levels, self.different):
             return True
         beyond_names = any(levels.get(f) in (0, 1) for f in BEYOND_NAMES)
         if not beyond_names and levels.get("address") not in (0, 1):
@@ -335,27 +337,20 @@ class Linker:
         return sum(weights.values()) + self.model.weight({}), levels
 
 
-def near_floored(model: Model) -> Model:
-    """The model with "a keystroke off" for phones and cards weighed as the numbers are.
-
-    Among different people, a number a keystroke from another is about
-    ``NEIGHBOURS`` times likelier than an equal one (a 10-digit number has some
-    200 one-edit neighbours), however rarely a training sample shows one: its u
-    is at least that many times the u of "equal".  Otherwise a near number alone
-    weighs as much as an exact one, and at a million customers — where a typed
-    number is a keystroke from a stranger's about as often as from the right
-    one — a lone mistyped card joins a stranger."""
-    fields = dict(model.fields)
-    for name in ("phone", "card"):
-        fm = fields.get(name)
-        if fm is None or len(fm.u) < 3:
-            continue
-        u = list(fm.u)
-        near = max(u[1], u[0] * NEIGHBOURS)
-        u[-1] -= near - u[1]  # the levels' u still sum to one
-        u[1] = near
-        fields[name] = FieldModel(fm.m, tuple(u))
-    return Model(fields, model.prior)
+def _only_a_near_number(levels: Mapping, different: Mapping[str, int]) -> bool:
+    """A phone or card a keystroke off is all the two have in common: no identifier
+    equal, and no other field agreeing in any measure.  Among a million customers a
+    typed number is a keystroke from a stranger's about as often as from the right
+    one (loyalty cards are issued from one range: nearly every one-digit change of
+    a card is another card), so alone it says nothing of who is who — whatever a
+    training sample, where strangers' numbers seldom meet, makes it weigh."""
+    if not any(levels.get(f) == NEAR for f in NUMBERS):
+        return False
+    if any(levels.get(f) == 0 for f in IDENTIFIERS):
+        return False
+    return not any(
+        v is not None and v < different.get(f, 0) for f, v in levels.items() if f not in IDENTIFIERS
+    )
 
 
 def _says_two(pairs: list[tuple[Prepared, Prepared]], scored: list[tuple[float, dict]]) -> bool:

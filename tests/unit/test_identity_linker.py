@@ -110,5 +110,7 @@ def test_the_same_street_and_house_in_two_towns_are_two_homes():
     assert same["address"] == 0
     tula = Person(street="пр-т ленина", house="2", postcode="300213", city="тула")
     assert levels_of(Prepared.of(home), Prepared.of(tula))["address"] == 3
+    typo = Person(street="пр-т ленина", house="2", postcode="630532", city="новосиб")
+    assert levels_of(Prepared.of(home), Prepared.of(typo))["address"] == 0  # same postcode
     no_town = Person(street="пр-т ленина", house="2")
     assert levels_of(Prepared.of(home), Prepared.of(no_town))["address"] == 0
