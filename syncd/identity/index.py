@@ -53,7 +53,10 @@ def _sqlite_keys(conn: Connection, keys: Iterable[str]) -> dict[str, int]:
     return found
 
 
-def _sqlite_bound(conn: Connection, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+def _sqlite_bound(
+    conn: Connection, refs: Iterable[tuple[str, str]], columns: str = "identity_id"
+) -> dict[tuple[str, str], tuple]:
+    """(source, source id) -> ``columns`` of each record bound before."""
     by_source: dict[str, list[str]] = {}
     for source, source_id in set(refs):
         by_source.setdefault(source, []).append(source_id)
@@ -63,12 +66,35 @@ def _sqlite_bound(conn: Connection, refs: Iterable[tuple[str, str]]) -> dict[tup
         for chunk in chunks(sorted(ids)):
             marks = ",".join("?" * len(chunk))
             cursor.execute(
-                "SELECT source_id, identity_id FROM identity_records "
+                f"SELECT source_id, {columns} FROM identity_records "
                 f"WHERE source = ? AND source_id IN ({marks})",
                 [source, *chunk],
             )
-            found.update({(source, s): i for s, i in cursor.fetchall()})
+            found.update({(source, row[0]): row[1:] for row in cursor.fetchall()})
     return found
+
+
+# the records named by two arrays (sources, source ids): one round trip on PostgreSQL
+_PG_RECORDS = (
+    "FROM identity_records AS r JOIN unnest(%s::text[], %s::text[]) AS u(source, source_id) "
+    "ON r.source = u.source AND r.source_id = u.source_id"
+)
+
+
+def bound_people(
+    conn: Connection, refs: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, str | None]]:
+    """(source, source id) -> (its customer, what it said of the person as JSON) of the
+    records bound before (``look`` without the keys, with the person)."""
+    if conn.dialect.name == "sqlite":
+        return _sqlite_bound(conn, refs, "identity_id, person")  # type: ignore[return-value]
+    pairs = sorted(set(refs))
+    cursor, _ = cursor_of(conn)
+    cursor.execute(
+        f"SELECT r.source, r.source_id, r.identity_id, r.person {_PG_RECORDS}",
+        [[s for s, _ in pairs], [i for _, i in pairs]],
+    )
+    return {(s, i): (c, person) for s, i, c, person in cursor.fetchall()}
 
 
 def look(
@@ -80,15 +106,14 @@ def look(
     trip, with the keys as one array parameter (parsed once, not 500 times).
     """
     if conn.dialect.name == "sqlite":
-        return _sqlite_keys(conn, keys), _sqlite_bound(conn, refs)
+        bound = {ref: row[0] for ref, row in _sqlite_bound(conn, refs).items()}
+        return _sqlite_keys(conn, keys), bound
     wanted, pairs = sorted(set(keys)), sorted(set(refs))
     cursor, _ = cursor_of(conn)
     cursor.execute(
         "SELECT 'k', key, '', identity_id FROM identity_keys WHERE key = ANY(%s) "
         "UNION ALL "
-        "SELECT 'r', r.source, r.source_id, r.identity_id FROM identity_records AS r "
-        "JOIN unnest(%s::text[], %s::text[]) AS u(source, source_id) "
-        "ON r.source = u.source AND r.source_id = u.source_id",
+        f"SELECT 'r', r.source, r.source_id, r.identity_id {_PG_RECORDS}",
         [wanted, [s for s, _ in pairs], [i for _, i in pairs]],
     )
     hits: dict[str, int] = {}

@@ -80,36 +80,6 @@ def owners(conn: Connection, keys: Iterable[str]) -> dict[str, list[int]]:
     return found
 
 
-def bound(
-    conn: Connection, refs: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], tuple[int, str | None]]:
-    """(source, source id) -> (its customer, what it said of the person, as JSON) of the
-    records bound before."""
-    found: dict[tuple[str, str], tuple[int, str | None]] = {}
-    wanted = sorted(set(refs))
-    cursor, ph = cursor_of(conn)
-    if conn.dialect.name != "sqlite":
-        cursor.execute(
-            "SELECT r.source, r.source_id, r.identity_id, r.person FROM identity_records AS r "
-            "JOIN unnest(%s::text[], %s::text[]) AS u(source, source_id) "
-            "ON r.source = u.source AND r.source_id = u.source_id",
-            [[s for s, _ in wanted], [i for _, i in wanted]],
-        )
-        return {(s, i): (c, person) for s, i, c, person in cursor.fetchall()}
-    by_source: dict[str, list[str]] = {}
-    for source, source_id in wanted:
-        by_source.setdefault(source, []).append(source_id)
-    for source, ids in by_source.items():
-        for chunk in chunks(ids):
-            cursor.execute(
-                "SELECT source_id, identity_id, person FROM identity_records "
-                f"WHERE source = {ph} AND source_id IN ({','.join([ph] * len(chunk))})",
-                [source, *chunk],
-            )
-            found.update({(source, i): (c, person) for i, c, person in cursor.fetchall()})
-    return found
-
-
 def people(conn: Connection, ids: Iterable[int]) -> dict[int, list[tuple[str, str, Person]]]:
     """customer -> (source, source id, person) of each record that describes someone."""
     found: dict[int, list[tuple[str, str, Person]]] = {}

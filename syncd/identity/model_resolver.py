@@ -10,9 +10,10 @@ holds; a record likely to be two customers at once merges them when their
 own records agree (never two an operator split).  Each bound record keeps
 why: the probability and each field's weight (``syncd customers explain``).
 
-A batch reads three times (owners of its keys, its candidates' people, pairs
-kept apart) and writes once.  A record bound before is answered from the
-store, so a replay changes nothing.
+A batch first reads which of its records were bound before: one that says what
+it said then is answered from that read, so a replay changes nothing.  The rest
+read three times (owners of their keys, their candidates' people, pairs kept
+apart) and write once.
 
     with store.begin() as conn:
         [a] = ModelResolver().resolve(conn, [Record("pos:msk", "r-1", cards=["0012345678"])])
@@ -103,7 +104,7 @@ class ModelResolver:
         (a replay, a second import: one read); the others are matched."""
         prepared = [Prepared.of(person_of(r, self.region)) for r in records]
         refs = [(r.source, r.source_id) for r in records]
-        before = model_index.bound(conn, refs)
+        before = index.bound_people(conn, refs)
         out: list[Assignment | None] = [None] * len(records)
         rest = []
         for at, (record, ref, p) in enumerate(zip(records, refs, prepared, strict=True)):
