@@ -315,9 +315,6 @@ class Linker:
             identity = self.merged[identity]
         return identity
 
-    def _weight(self, a: Prepared, b: Prepared) -> float:
-        return self._scored(a, b)[0]
-
     def _scored(self, a: Prepared, b: Prepared) -> tuple[float, dict]:
         """The weight of the evidence that ``a`` and ``b`` are one person, and its levels."""
         levels = levels_of(a, b)
@@ -362,13 +359,9 @@ def _says_two(pairs: list[tuple[Prepared, Prepared]], scored: list[tuple[float, 
     person's second as often as another person's, and it compares low with almost
     every other record of the customer — so it never counts here."""
     return any(
-        w < BRIDGE_FLOOR and _describes(a) and _describes(b)
+        w < BRIDGE_FLOOR and not identifiers_only(a.person) and not identifiers_only(b.person)
         for (a, b), (w, _) in zip(pairs, scored, strict=True)
     )
-
-
-def _describes(p: Prepared) -> bool:
-    return not identifiers_only(p.person)
 
 
 def _personal_identifier_shared(a: Person, b: Person) -> bool:
