@@ -29,7 +29,8 @@ from identity_score import febrl_rows, score  # noqa: E402
 
 from syncd.identity import keys  # noqa: E402
 from syncd.identity.comparisons import Person  # noqa: E402
-from syncd.identity.linker import Linker, name_frequencies, train  # noqa: E402
+from syncd.identity.linker import Linker  # noqa: E402
+from syncd.identity.training import name_frequencies, train  # noqa: E402
 
 BOUNDS = {"febrl3": 0.995, "febrl4": 0.998, "latin": 0.99, "russian": 0.99}
 PRECISION = 0.999

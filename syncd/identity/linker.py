@@ -1,8 +1,7 @@
 """Probabilistic linking, incremental: each record joins the person it most likely is, or none.
 
-The pieces of issue 17 put together over an in-memory index (the store-backed
-index comes next; the figures of this one are what ``bench/identity_fs.py``
-measures):
+The linker holds a slice of people in memory (``model_resolver`` fills it from
+the store a batch at a time; ``bench/identity_fs.py`` runs it on its own):
 
 - **blocks** (``blocking_keys``): today's exact keys (card, phone, e-mail),
   near-miss keys for phones and cards (``near_keys``: one keystroke off),
@@ -14,27 +13,22 @@ measures):
   (``comparisons``, names by ``names``: transliteration, diminutives,
   gendered surnames), the best pair counting;
 - **decision** by the Fellegi–Sunter model with term-frequency weights for
-  exact name agreement, and the veto (``probabilistic``);
-- **training** with no labels (``train``): u from random pairs; m by EM over
-  the candidate pairs of each block family, with the fields that family
-  blocks on left out (they agree by construction there), averaged; λ as the
-  candidates' mean match probability.
+  exact name agreement, the veto (``probabilistic``) and the rules no weight
+  overrides (``Linker._apart_by_rules``); the model is learnt by ``training``.
 
-    linker = Linker(train(people_sample))
-    identity, choice = linker.add("r1", person)
+    linker = Linker(train(people_sample), tf=name_frequencies(people_sample))
+    identity, weight = linker.add(person)
 """
 
 from __future__ import annotations
 
-import random
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from syncd.identity.comparisons import LEVELS, Person, compare
-from syncd.identity.fellegi_sunter import FieldModel, Model, estimate, tf_weight, u_from_random
+from syncd.identity.fellegi_sunter import Model, tf_weight
 from syncd.identity.names import Level, NameKey
 from syncd.identity.near_keys import near_keys
 from syncd.identity.probabilistic import veto
@@ -381,80 +375,3 @@ def _known_names_apart(a: Prepared, b: Prepared, levels: Mapping) -> bool:
     if levels.get("given") != GIVEN[Level.DIFFERENT] or levels.get("card") == 0:
         return False
     return bool(ga.roots and gb.roots and not ga.roots & gb.roots)
-
-
-def name_frequencies(people: Iterable[Person]) -> dict[tuple[str, str], float]:
-    """Each canonical surname's and given name's share among the records."""
-    counts: Counter = Counter()
-    total = 0
-    for person in people:
-        names = NameKey.of(person.given, person.surname, person.patronymic)
-        total += 1
-        if names.surname.stem:
-            counts[("surname", names.surname.stem)] += 1
-        if names.given.latin:
-            counts[("given", names.given.latin)] += 1
-    return {k: n / total for k, n in counts.items()} if total else {}
-
-
-# a block family (its keys' prefix) -> the fields its pairs agree on by construction:
-# training leaves them out of that family's EM (Splink's way), so they do not pass for
-# evidence there; each field's m comes from the families that did not block on it
-BLOCKED_ON = {
-    "c": ("card",), "nc": ("card",), "p": ("phone",), "np": ("phone",), "e": ("email",),
-    "gd": ("given", "surname", "birth_date"), "sdp": ("surname", "birth_date", "address"),
-    "gdp": ("given", "birth_date", "address"), "dw": ("birth_date", "address"),
-    "gs": ("given", "surname"), "sa": ("surname", "address"), "ga": ("given", "address"),
-}  # fmt: skip
-PAIRS_PER_FAMILY = 200_000
-
-
-def train(people: Sequence[Person], *, seed: int = 7, random_pairs: int = 50000) -> Model:
-    """m by EM over the blocks' candidate pairs, one block family at a time with the
-    fields it blocks on left out; u from random pairs; λ from the candidates: no labels."""
-    prepared = [Prepared.of(p) for p in people]
-    blocks: dict[str, list[int]] = {}
-    for i, p in enumerate(prepared):
-        for key in blocking_keys(p):
-            blocks.setdefault(key, []).append(i)
-    families: dict[str, set[tuple[int, int]]] = {}
-    for key, members in blocks.items():
-        if 1 < len(members) <= BLOCK_LIMIT:
-            pairs = families.setdefault(key.split(":", 1)[0], set())
-            if len(pairs) < PAIRS_PER_FAMILY:
-                pairs.update((a, b) for i, a in enumerate(members) for b in members[i + 1 :])
-    rnd = random.Random(seed)
-    n = len(prepared)
-    randoms = [
-        levels_of(prepared[rnd.randrange(n)], prepared[rnd.randrange(n)])
-        for _ in range(random_pairs if n > 1 else 0)
-    ]
-    start = u_from_random(Model.initial(ALL_LEVELS, prior=0.1), randoms)
-    sums: dict[str, list[float]] = {f: [0.0] * len(fm.m) for f, fm in start.fields.items()}
-    seen: dict[str, float] = dict.fromkeys(start.fields, 0.0)
-    every: list[dict] = []
-    for family, pairs in families.items():
-        skip = BLOCKED_ON.get(family, ())
-        vectors = []
-        for a, b in pairs:
-            levels = levels_of(prepared[a], prepared[b])
-            every.append(levels)
-            vectors.append({f: (None if f in skip else v) for f, v in levels.items()})
-        fitted = estimate(start, vectors).model
-        for f, fm in fitted.fields.items():
-            if f not in skip:
-                weight = len(vectors)
-                sums[f] = [s + weight * m for s, m in zip(sums[f], fm.m, strict=True)]
-                seen[f] += weight
-    fields = {
-        f: FieldModel(tuple(v / seen[f] for v in sums[f]) if seen[f] else fm.m, fm.u)
-        for f, fm in start.fields.items()
-    }
-    model = Model(fields, start.prior)
-    for _ in range(20):  # λ by EM with m and u held: the candidates' share of matches
-        share = sum(model.probability(model.weight(v)) for v in every) / max(len(every), 1)
-        share = min(max(share, 1e-6), 1 - 1e-6)
-        if abs(share - model.prior) < 1e-4:
-            break
-        model = Model(fields, share)
-    return model

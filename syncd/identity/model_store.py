@@ -1,7 +1,7 @@
 """The matching model kept in the store: learnt from the store's own people, no labels.
 
 ``syncd customers train`` (and ``syncd customers import`` on a store without a
-model) estimates it with ``linker.train``: u from random pairs of records, m
+model) estimates it with ``training.train``: u from random pairs of records, m
 by EM over the blocks' candidate pairs, and the share of each common given
 name and surname for the term-frequency weights.  It is kept as JSON in
 ``identity_model``; until one is trained, the shipped model
@@ -26,8 +26,9 @@ from sqlalchemy import Connection, func, select
 
 from syncd.identity.comparisons import Person
 from syncd.identity.fellegi_sunter import FieldModel, Model
-from syncd.identity.linker import RARE, name_frequencies, train
+from syncd.identity.linker import RARE
 from syncd.identity.people import from_json
+from syncd.identity.training import name_frequencies, train
 from syncd.store.schema import identity_model, identity_records
 
 SHIPPED = Path(__file__).with_name("default_model.json")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from syncd.identity.comparisons import Person
 from syncd.identity.fellegi_sunter import FieldModel, Model
-from syncd.identity.linker import ALL_LEVELS, Linker, train
+from syncd.identity.linker import ALL_LEVELS, Linker
+from syncd.identity.training import train
 from tests.support.identity_models import ANNA, hand_model, with_
 
 
