@@ -186,7 +186,7 @@ def receipts(n: int, count: int) -> Iterator[tuple[Record, int | None]]:
     Three in four buyers are known and identified as cashiers write it: a phone
     in a local spelling, a loyalty card, an e-mail in capitals, or a known phone
     with an e-mail not seen before (a key added to the customer); one in four is
-    somebody new.  Expected ids follow ``build`` (customer i has id i+1).
+    somebody new.  Each comes with the customer it is (i, as ``build`` made them), or None.
     """
     rnd = random.Random(7)
     for j in range(count):
@@ -194,17 +194,17 @@ def receipts(n: int, count: int) -> Iterator[tuple[Record, int | None]]:
         d = phone_digits(i)
         local = f"8 (9{d // 10**7:02d}) {d // 10**4 % 1000:03d}-{d % 10**4:04d}"
         if roll < 0.30:
-            yield Record("pos:msk", where, phones=[local], receipt=True), i + 1
+            yield Record("pos:msk", where, phones=[local], receipt=True), i
         elif roll < 0.55:
-            yield Record("pos:msk", where, cards=[card_number(i)], receipt=True), i + 1
+            yield Record("pos:msk", where, cards=[card_number(i)], receipt=True), i
         elif roll < 0.65:
-            yield Record("pos:msk", where, emails=[f"CLIENT{i}@EXAMPLE.RU"], receipt=True), i + 1
+            yield Record("pos:msk", where, emails=[f"CLIENT{i}@EXAMPLE.RU"], receipt=True), i
         elif roll < 0.75:
             yield (
                 Record(
                     "pos:msk", where, phones=[local], emails=[f"new{j}@mail.example"], receipt=True
                 ),
-                i + 1,
+                i,
             )
         else:
             phone = f"+79{phone_digits(n + 10_000 + j):09d}"
@@ -226,7 +226,7 @@ def batch(
             assigned = resolver.resolve(conn, [record for record, _ in chunk])
         took += time.perf_counter() - started
         for a, (_, customer) in zip(assigned, chunk, strict=True):
-            want = None if customer is None else ids[customer - 1]
+            want = None if customer is None else ids[customer]
             if want is not None and a.created:
                 missed += 1
             else:
@@ -258,15 +258,13 @@ def probes(
                 given=known.given,
                 surname=known.surname,
             )
-            records.append((buyer, i + 1))
+            records.append((buyer, i))
         elif kind == 0:  # a known phone, written as a cashier would
             d = phone_digits(i)
             written = f"8 (9{d // 10**7:02d}) {d // 10**4 % 1000:03d}-{d % 10**4:04d}"
-            records.append((Record("pos:msk", f"r-{j}", phones=[written], receipt=True), i + 1))
+            records.append((Record("pos:msk", f"r-{j}", phones=[written], receipt=True), i))
         elif kind == 1:  # a known card
-            records.append(
-                (Record("pos:msk", f"r-{j}", cards=[card_number(i)], receipt=True), i + 1)
-            )
+            records.append((Record("pos:msk", f"r-{j}", cards=[card_number(i)], receipt=True), i))
         else:  # somebody new
             phone = f"+79{phone_digits(n + j):09d}"
             buyer = Record("pos:msk", f"r-{j}", "Новый Покупатель", phones=[phone], receipt=True)
@@ -278,7 +276,7 @@ def probes(
             (assigned,) = resolver.resolve(conn, [record])
             took.append(time.perf_counter() - t)
         committed.append(time.perf_counter() - opened)
-        right = assigned.created if expected is None else assigned.identity == ids[expected - 1]
+        right = assigned.created if expected is None else assigned.identity == ids[expected]
         wrong += not right
     return took, committed, wrong
 
