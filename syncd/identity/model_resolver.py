@@ -174,7 +174,7 @@ class ModelResolver:
             group = record.source if record.source in self.distinct_sources else ""
             identity, _ = linker.add(p.person, group, prepared=p, keys=keys)
             if at in sole and identity != sole[at]:  # not its known holder: all keys held
-                keys = list(dict.fromkeys(blocking_keys(p)))
+                keys = _all_keys(p)
                 self._hold(linker, keys, identity)
             created = identity >= first_new and not linker.people[identity][:-1]
             brings = created or any(identity not in had.get(k, ()) for k in keys)
@@ -247,8 +247,7 @@ def _keys_and_owners(
         for r, p in zip(records, prepared, strict=True)
     ]
     keyed = [
-        list(dict.fromkeys(exact_keys(p.person) if q else blocking_keys(p)))
-        for p, q in zip(prepared, quick, strict=True)
+        exact_keys(p.person) if q else _all_keys(p) for p, q in zip(prepared, quick, strict=True)
     ]
     asked = {k for ks in keyed for k in ks}
     stored = model_index.owners(conn, asked)
@@ -263,11 +262,16 @@ def _keys_and_owners(
             sole[at] = only[0]
         else:
             again.append(at)
-            keyed[at] = list(dict.fromkeys(blocking_keys(prepared[at])))
+            keyed[at] = _all_keys(prepared[at])
     more = {k for at in again for k in keyed[at]} - asked
     if more:
         stored.update(model_index.owners(conn, more))
     return keyed, stored, sole
+
+
+def _all_keys(p: Prepared) -> list[str]:
+    """A record's blocking keys, each once (exact keys are distinct already)."""
+    return list(dict.fromkeys(blocking_keys(p)))
 
 
 def written_name(p: Prepared) -> str:
