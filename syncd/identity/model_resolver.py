@@ -51,6 +51,7 @@ class _BatchLinker(Linker):
         super().__init__(model, threshold, tf)
         self.apart_pairs = apart
         self.moves: list[tuple[int, int, list[str]]] = []  # (loser, winner, its keys)
+        self._alone: dict[tuple, list[str] | None] = {}  # ``held_alone``'s why, by field
 
     def _apart(self, a: int, b: int) -> bool:
         return (a, b) not in self.apart_pairs and super()._apart(a, b)
@@ -59,6 +60,27 @@ class _BatchLinker(Linker):
         keys = sorted({k for p in self.people.get(other, ()) for k in blocking_keys(p)})
         self.moves.append((other, into, keys))
         super()._merge(other, into)
+
+    def held_alone(self, p: Prepared, holder: int) -> tuple[int, list[str]] | None:
+        """The customer a receipt with one identifier joins, decided without its records.
+
+        Its one card, phone or e-mail is held by ``holder`` alone, so some record of the
+        holder says exactly that, and the receipt says nothing else: compared with any of
+        them the levels are those of the receipt with itself (that field equal, the rest
+        missing), no rule or veto has anything to hold against it, and nobody else is a
+        candidate (its key has one holder).  ``add`` over the holder's records answers the
+        same (a test holds the two paths equal).  None below the threshold: ``add`` then
+        makes the new customer.  The customer and why, as ``explain`` says it."""
+        field = tuple(f for f in ("cards", "phones", "emails") if getattr(p.person, f))
+        if field not in self._alone:
+            self.chosen = self._scored(p, p)
+            likely = self.model.probability(self.chosen[0]) >= self.threshold
+            self._alone[field] = self.explain() if likely else None
+        why = self._alone[field]
+        if why is None:
+            return None
+        self.people.setdefault(holder, []).append(p)
+        return holder, why
 
     def explain(self) -> list[str]:
         """Why the last ``add``'s record joined whom it chose: the probability and each
@@ -84,6 +106,9 @@ class ModelResolver:
         # ``customers import --distinct``): a customer holds one record of each at most
         self.distinct_sources = distinct_sources
         self._model: tuple[float | None, Model, dict] | None = None
+        # False: every receipt compared with its candidates' records (``held_alone`` off;
+        # the tests hold the two equal)
+        self.decide_alone = True
 
     def model(self, conn: Connection) -> tuple[Model, dict]:
         """The store's model (re-read when ``syncd customers train`` replaced it)."""
@@ -127,10 +152,21 @@ class ModelResolver:
     ) -> list[Assignment]:
         model, tf = self.model(conn)
         keyed, stored, sole = _keys_and_owners(conn, records, prepared, bound)
+        # a receipt with one identifier that one known customer holds is decided by that
+        # identifier's weight alone (``held_alone``): its customer's records are not read
+        alone = {
+            at: holder for at, holder in sole.items()
+            if self.decide_alone and len(keyed[at]) == 1
+            and records[at].source not in self.distinct_sources
+        }  # fmt: skip
         wanted = set(bound.values())
-        for owners in stored.values():
-            if FULL not in owners and len(owners) <= BLOCK_LIMIT:
-                wanted.update(owners)
+        for at, keys in enumerate(keyed):
+            if at in alone:
+                continue
+            for key in keys:
+                owners = stored.get(key, ())
+                if FULL not in owners and len(owners) <= BLOCK_LIMIT:
+                    wanted.update(owners)
         known = model_index.people(conn, wanted)
         linker = _BatchLinker(model, self.threshold, tf, model_index.apart(conn, wanted))
         # a full key finds nobody, however many holders a merge has since let go
@@ -168,6 +204,11 @@ class ModelResolver:
                         False,
                     )
                 )
+                continue
+            if at in alone and (held := linker.held_alone(p, linker.final(alone[at]))):
+                identity, why = held
+                out.append((Assignment(record, identity, reason=list(why)), p, keys,
+                            not record.receipt))  # fmt: skip
                 continue
             had = {k: set(linker.blocks.get(k, ())) for k in keys}
             merges = len(linker.moves)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import select
 
 from syncd.identity import index, model_index
@@ -205,6 +206,49 @@ def test_a_receipt_looked_up_by_its_identifiers_alone_answers_as_the_full_look_u
                                     surname="Иванова"))  # fmt: skip
     assert quick.identity == full.identity
     assert quick.reason[0].startswith("match ") and full.reason[0].startswith("match ")
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _answers(store, records: list[Record], resolver: ModelResolver) -> list[tuple]:  # noqa: ANN001
+    """What the resolver answers for these records, the store left as it was."""
+    try:
+        with store.begin() as conn:
+            raise _Rollback([(a.identity, a.created, a.reason) for a in
+                             resolver.resolve(conn, records)])  # fmt: skip
+    except _Rollback as answered:
+        return answered.args[0]
+
+
+@pytest.mark.parametrize("threshold", [0.99, 1 - 1e-12])
+def test_a_receipt_with_one_identifier_is_decided_as_by_its_customers_records(store, threshold):
+    # a receipt with one card, phone or e-mail that one customer holds is decided by that
+    # identifier's weight alone, without reading the customer's records: the same
+    # customer and the same explanation as comparing it with each of them — or, above
+    # what one identifier can weigh, a new customer either way
+    resolve(store, Record("crm", "c-1", phones=["+79123456789", "+79001112233"],
+                          cards=["4276380012345678"], emails=["anna@mail.ru"], **ANNA),
+            Record("crm", "c-2", phones=["+79161234567"], emails=["boris@mail.ru"], **BORIS),
+            Record("pos:msk", "r-0", phones=["+79001112233"], cards=["7700000001"]))  # fmt: skip
+    receipts = [
+        Record("pos:msk", "r-1", cards=["4276380012345678"], receipt=True),
+        Record("pos:msk", "r-2", phones=["8 (900) 111-22-33"], receipt=True),
+        Record("pos:msk", "r-3", emails=["BORIS@mail.ru"], receipt=True),
+        Record("pos:msk", "r-4", cards=["7700000001"], receipt=True),
+        Record("pos:msk", "r-5", phones=["+79161234567"], emails=["new@mail.ru"], receipt=True),
+        Record("crm", "c-3", phones=["+79161234567"]),
+    ]
+    alone = ModelResolver(threshold=threshold)
+    full = ModelResolver(threshold=threshold)
+    full.decide_alone = False
+    by_records = _answers(store, receipts, full)
+    assert _answers(store, receipts, alone) == by_records
+    if threshold == 0.99:
+        assert [created for _, created, _ in by_records[:4]] == [False] * 4
+    else:
+        assert all(created for _, created, _ in by_records)
 
 
 def test_a_record_seen_again_as_it_was_is_answered_and_one_that_says_more_brings_it(store):
