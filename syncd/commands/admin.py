@@ -29,12 +29,17 @@ def db_upgrade(config_path: str | None) -> None:
 
 @click.command("check-config")
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
-def check_config(path: str | None) -> None:
-    """Validate a configuration file (default: $SYNCD_CONFIG); exit 1 when invalid."""
+@config_option
+def check_config(path: str | None, config_path: str | None) -> None:
+    """Validate a configuration file: PATH or -c/--config as every command takes it
+    (default: $SYNCD_CONFIG); exit 1 when invalid."""
     from syncd.engine.contracts import PartContext
     from syncd.engine.pipeline import build_pipeline
     from syncd.metrics import Metrics
 
+    if path and config_path and path != config_path:
+        raise click.UsageError(f"two files to check: {path} and -c {config_path}; give one")
+    path = path or config_path
     try:
         settings = load_settings(path, os.environ)
         build_pipeline(settings, PartContext(settings, Metrics())).close()

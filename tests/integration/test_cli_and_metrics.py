@@ -53,6 +53,18 @@ def test_check_config_exits_0_when_valid_and_1_with_located_errors(tmp_path):
     assert f"{bad}:2:" in result.output and "engine.batch_size" in result.output
 
 
+def test_check_config_takes_the_file_with_c_as_every_command_does(tmp_path):
+    good = write_config(tmp_path, f"sqlite:///{tmp_path}/s.db")
+    for args in (["-c", str(good)], ["--config", str(good)]):
+        result = run("check-config", *args)
+        assert result.exit_code == 0 and f"{good}: valid" in result.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("engine:\n  batch_size: lots\n")
+    assert run("check-config", "-c", str(bad)).exit_code == 1
+    both = run("check-config", str(good), "-c", str(bad))
+    assert both.exit_code == 2 and "give one" in both.output
+
+
 def test_check_config_reports_unknown_part_kinds_at_their_line(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("sources:\n  - name: a\n    kind: nope\n    system: x\n")
