@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import sys
 import uuid
 from pathlib import Path
@@ -136,13 +137,18 @@ def _observed(settings):  # noqa: ANN001, ANN202
 
 @mappings_group.command("preview")
 @config_option
-@click.option("--erp-order", "order", required=True, help="The 1C order's number or Ref_Key.")
+@click.option(
+    "--erp-order",
+    "order",
+    required=True,
+    help="The 1C order: its number as 1C writes it (ЗК-00000042), the bare number (42), "
+    "or its Ref_Key.",
+)
 def preview(config_path: str | None, order: str) -> None:
     """Print the CRM order syncd would write for a 1C order, as a diff against the CRM."""
     from zoneinfo import ZoneInfo
 
     from syncd.connectors.onec.connection import erp_client_for
-    from syncd.connectors.onec.values import eq
     from syncd.connectors.retailcrm.client import client_for
     from syncd.connectors.retailcrm.errors import CrmNotFound
     from syncd.engine.contracts import PartContext
@@ -160,13 +166,10 @@ def preview(config_path: str | None, order: str) -> None:
     erp = erp_client_for(context)
     meta = erp.metadata()
     set_name = mappings.orders.erp_set
-    try:
-        flt = eq("Ref_Key", uuid.UUID(order))
-    except ValueError:
-        flt = eq("Number", order)
-    found = erp.get_json(set_name, {"$filter": flt, "$top": 2}).get("value", [])
+    found, example = _erp_order(erp, set_name, order)
     if len(found) != 1:
-        click.echo(f"1C has {len(found) or 'no'} order(s) {order!r} in {set_name}", err=True)
+        like = f"; 1C numbers them like {example!r}" if example else ""
+        click.echo(f"1C has {len(found) or 'no'} order(s) {order!r} in {set_name}{like}", err=True)
         sys.exit(1)
     data = meta.entity(set_name).normalize(found[0])
     zones = Zones(
@@ -195,6 +198,31 @@ def preview(config_path: str | None, order: str) -> None:
     )
     text = "\n".join(diff)
     click.echo(text or "the CRM order already matches")
+
+
+def _erp_order(erp, set_name: str, order: str) -> tuple[list[dict], str | None]:  # noqa: ANN001
+    """The 1C orders ``order`` names — a Ref_Key, a number as 1C writes it (ЗК-00000042),
+    or the bare number (42): padded as 1C pads that set's numbers, with their prefix —
+    and one number of the set as an example for the error."""
+    from syncd.connectors.onec.values import eq
+
+    def where(flt: str) -> list[dict]:
+        return erp.get_json(set_name, {"$filter": flt, "$top": 2}).get("value", [])
+
+    try:
+        return where(eq("Ref_Key", uuid.UUID(order))), None
+    except ValueError:
+        pass
+    found = where(eq("Number", order))
+    if found:
+        return found, None
+    sample = erp.get_json(set_name, {"$top": 1, "$select": "Number"}).get("value", [])
+    example = str(sample[0].get("Number") or "") if sample else ""
+    digits = re.search(r"\d+$", example)
+    if order.isdigit() and digits and len(order) <= len(digits.group()):
+        padded = example[: digits.start()] + order.zfill(len(digits.group()))
+        return where(eq("Number", padded)), example
+    return [], example or None
 
 
 @mappings_group.command("schema")

@@ -132,6 +132,22 @@ def test_preview_shows_the_crm_order_syncd_would_write(tmp_path):
     assert '"status": "new"' in done.stdout
 
 
+def test_preview_takes_the_bare_number_and_says_how_1c_numbers_orders(tmp_path):
+    with both_sandboxes(orders=1) as (erp, erp_url, crm, crm_url):
+        config = order_config(tmp_path, f"sqlite:///{tmp_path}/p.db", erp)
+        number = erp.state.rows("Document_ЗаказКлиента")[0]["Number"]  # ЗК-00000001
+
+        def preview(order: str):  # noqa: ANN202
+            return syncd("mappings", "preview", "--erp-order", order, "--config", str(config),
+                         env=e2e_env(erp_url, crm_url))  # fmt: skip
+
+        bare = preview(str(int(number.rsplit("-", 1)[-1])))
+        missing = preview("99999")
+    assert bare.returncode == 0, bare.stderr
+    assert f'"number": "{number}"' in bare.stdout
+    assert missing.returncode == 1 and f"1C numbers them like '{number}'" in missing.stderr
+
+
 @pytest.mark.slow
 def test_a_reload_with_a_broken_mapping_keeps_the_running_mappings(tmp_path):
     import signal
