@@ -335,6 +335,28 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
     return settings
 
 
+def load_store_settings(
+    path: str | Path | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Settings for a command that needs only the store: the named file (``--config`` or
+    ``$SYNCD_CONFIG``) as ``load_settings`` reads it, else the environment alone when it
+    names the store (``SYNCD_DB_URL``): ``syncd db upgrade`` and ``syncd status`` on a
+    host whose only setting is the store's URL."""
+    env = os.environ if env is None else env
+    if path or env.get("SYNCD_CONFIG") or not env.get("SYNCD_DB_URL"):
+        return load_settings(path, env)
+    data: dict = {}
+    used = _apply_env(data, env)
+    try:
+        settings = Settings.model_validate(data, context={"base_dir": Path.cwd()})
+    except ValidationError as exc:
+        raise ConfigError(
+            [p for err in exc.errors() for p in _problems("the environment", {}, used, err)]
+        ) from None
+    settings._file_label = "the environment"
+    return settings
+
+
 def _apply_env(data: dict, env: Mapping[str, str]) -> dict[tuple[str, ...], str]:
     """Put the environment's values into ``data``; return which key came from which variable."""
     used: dict[tuple[str, ...], str] = {}

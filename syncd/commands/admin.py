@@ -21,7 +21,7 @@ def db_group() -> None:
 @config_option
 def db_upgrade(config_path: str | None) -> None:
     """Apply the store's migrations (the daemon also does at start, unless disabled)."""
-    settings = settings_or_exit(config_path)
+    settings = settings_or_exit(config_path, store_only=True)
     store = open_store(settings, migrate=True)
     click.echo(f"store {store.describe()} is at revision {store.current_revision()}")
     store.dispose()

@@ -30,7 +30,7 @@ def bindings_group() -> None:
 @click.argument("system")
 @click.argument("entity")
 @click.argument("external_id")
-@with_store
+@with_store(reads_only=True)
 def b_show(store: Store, system: str, entity: str, external_id: str) -> None:
     """Every binding of the object's link, facts unpacked, as JSON."""
     with store.read() as conn:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.engine import make_url
 
-from syncd.config import ConfigError, Settings, load_settings
+from syncd.config import ConfigError, Settings, load_settings, load_store_settings
 from syncd.logs import register_secret, setup_logging
 from syncd.store import Store
 
@@ -36,9 +38,13 @@ def sandbox_or_exit() -> None:
         sys.exit(2)
 
 
-def settings_or_exit(config_path: str | None, *, code: int = 2) -> Settings:
+def settings_or_exit(
+    config_path: str | None, *, code: int = 2, store_only: bool = False
+) -> Settings:
+    """The settings, or exit ``code`` naming every problem.  ``store_only``: a command
+    that needs nothing but the store also runs on ``SYNCD_DB_URL`` with no file."""
     try:
-        settings = load_settings(config_path)
+        settings = (load_store_settings if store_only else load_settings)(config_path)
     except ConfigError as exc:
         click.echo(f"configuration error:\n{exc}", err=True)
         sys.exit(code)
@@ -67,14 +73,38 @@ def open_store(settings: Settings, *, migrate: bool | None = None) -> Store:
     return store
 
 
-def with_store(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorator: pass an opened, migrated store as ``store`` (keeps --config)."""
+def open_existing_store(settings: Settings) -> Store:
+    """Open the store for a command that only reads it: one that is there and migrated.
+
+    Never creates one: a mistyped SQLite path must not leave a new empty store
+    behind and report "nothing has run yet" from it."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        path = Path(url.database)
+        if not path.is_file():
+            click.echo(
+                f"syncd: there is no store at {path} (this command reads one and creates "
+                "none): check store.url / SYNCD_DB_URL, or make one with `syncd db upgrade`",
+                err=True,
+            )
+            sys.exit(2)
+    return open_store(settings, migrate=False)
+
+
+def with_store(fn: Callable[..., Any] | None = None, *, reads_only: bool = False) -> Any:
+    """Decorator: pass an opened, migrated store as ``store`` (keeps --config).
+
+    ``reads_only``: a command that only reads (``status``, ``… list``, ``… show``,
+    ``customers explain``) opens an existing store and never creates or migrates one.
+    Either way a command that needs only the store runs on ``SYNCD_DB_URL`` alone."""
+    if fn is None:
+        return lambda f: with_store(f, reads_only=reads_only)
 
     @config_option
     @click.pass_context
     def wrapper(ctx: click.Context, config_path: str | None, **kwargs: Any) -> Any:
-        settings = settings_or_exit(config_path)
-        store = open_store(settings)
+        settings = settings_or_exit(config_path, store_only=True)
+        store = open_existing_store(settings) if reads_only else open_store(settings)
         try:
             return ctx.invoke(fn, store=store, **kwargs)
         finally:

@@ -23,7 +23,7 @@ def conflicts_group() -> None:
 
 @conflicts_group.command("list")
 @click.option("--limit", default=100, show_default=True)
-@with_store
+@with_store(reads_only=True)
 def c_list(store: Store, limit: int) -> None:
     """Open conflicts, oldest first."""
     with store.read() as conn:
@@ -36,7 +36,7 @@ def c_list(store: Store, limit: int) -> None:
 
 @conflicts_group.command("show")
 @click.argument("conflict_id", type=int)
-@with_store
+@with_store(reads_only=True)
 def c_show(store: Store, conflict_id: int) -> None:
     """One conflict in full: the reason and what each side showed."""
     with store.read() as conn:

@@ -24,7 +24,7 @@ def customers_group() -> None:
 
 @customers_group.command("explain")
 @click.argument("customer_id", type=int)
-@with_store
+@with_store(reads_only=True)
 def explain(store: Store, customer_id: int) -> None:
     """Why records were merged into customer ID: each record with the keys that matched.
 

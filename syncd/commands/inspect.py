@@ -14,7 +14,7 @@ from syncd.store import Store, dead_letters
 
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@with_store
+@with_store(reads_only=True)
 def status_command(store: Store, as_json: bool) -> None:
     """Streams, backlog, dead letters and conflicts, from the store."""
     report = status_report(store)
@@ -28,7 +28,7 @@ def dead_letters_group() -> None:
 
 @dead_letters_group.command("list")
 @click.option("--limit", default=100, show_default=True)
-@with_store
+@with_store(reads_only=True)
 def dl_list(store: Store, limit: int) -> None:
     """Open dead letters, oldest first."""
     with store.read() as conn:
@@ -42,7 +42,7 @@ def dl_list(store: Store, limit: int) -> None:
 
 @dead_letters_group.command("show")
 @click.argument("letter_id", type=int)
-@with_store
+@with_store(reads_only=True)
 def dl_show(store: Store, letter_id: int) -> None:
     """One dead letter in full: error, payload, attempts."""
     with store.read() as conn:

@@ -22,7 +22,7 @@ from typing import Any
 
 import click
 
-from syncd.commands.common import config_option, open_store, settings_or_exit
+from syncd.commands.common import config_option, open_existing_store, settings_or_exit
 from syncd.flows.order_robot import StockRows, decide
 from syncd.flows.robot_order import RobotOrder
 from syncd.mappings.load import MappingError, load_mappings
@@ -94,7 +94,7 @@ def robot_check(config_path: str | None, order_path: str, stock_path: str | None
     else:
         from syncd.store import stock
 
-        store = open_store(settings, migrate=False)
+        store = open_existing_store(settings)
         try:
             with store.read() as conn:
                 rows = stock.rows_of(conn, [line.offer for line in order.lines if line.offer])
@@ -155,7 +155,7 @@ def robot_explain(config_path: str | None, order: str, as_json: bool) -> None:
     """What the robot decided for ORDER (its externalId, CRM id) and why: each condition's
     value and where it was read.  Exit 1 when the robot has not decided it."""
     settings = settings_or_exit(config_path)
-    store = open_store(settings, migrate=False)
+    store = open_existing_store(settings)
     try:
         with store.read() as conn:
             ref, facts = _decision_of(conn, order)

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import click
 
-from syncd.commands.common import config_option, open_store, settings_or_exit
+from syncd.commands.common import config_option, open_existing_store, settings_or_exit
 
 
 @click.group("timers")
@@ -29,8 +29,8 @@ def timers_list(config_path: str | None, everything: bool, limit: int, as_json: 
     from syncd import clock
     from syncd.store import timers
 
-    settings = settings_or_exit(config_path)
-    store = open_store(settings, migrate=False)
+    settings = settings_or_exit(config_path, store_only=True)
+    store = open_existing_store(settings)
     states = ("pending", "fired", "cancelled") if everything else ("pending",)
     try:
         with store.read() as conn:
