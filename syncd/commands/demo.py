@@ -69,7 +69,7 @@ def demo_command(
             f"initial load: {loaded} sample orders and their customers in the CRM in {took:.1f} s"
         )
         summary = demo.play(hours, hour_seconds)
-        code = _print_summary(summary, settings, config_path, demo)
+        code = _print_summary(summary, settings, config_path, demo, keep_running)
         if keep_running:
             click.echo("still running: Ctrl-C stops the daemon and the sandboxes")
             while not stop.wait(5) and demo.daemon_alive():
@@ -81,7 +81,7 @@ def demo_command(
     sys.exit(code)
 
 
-def _print_summary(summary: dict, settings, config_path: str, demo) -> int:  # noqa: ANN001
+def _print_summary(summary: dict, settings, config_path: str, demo, live: bool) -> int:  # noqa: ANN001
     player, store = summary["player"], summary["store"]
     lag = player["lag"]
     click.echo("\nsummary")
@@ -119,7 +119,13 @@ def _print_summary(summary: dict, settings, config_path: str, demo) -> int:  # n
         f"  dead letters {store.get('dead_letters', '?')}, conflicts {store.get('conflicts', '?')}"
     )
     click.echo("\nwhere to look")
-    click.echo(f"  metrics      http://{settings.http.listen}/metrics")
+    # the daemon and the sandboxes stop with the demo: their links answer only while it
+    # keeps running; the store and the log stay
+    metrics = f"http://{settings.http.listen}/metrics"
+    if live:
+        click.echo(f"  metrics      {metrics}")
+    else:
+        click.echo(f"  metrics      {metrics} (only while it runs: syncd demo --keep-running)")
     click.echo(f"  status       .venv/bin/syncd status -c {config_path}")
     click.echo(f"  daemon log   {demo.log_path}")
     ok = player["waiting"] == 0 and demo.daemon_alive()

@@ -64,4 +64,6 @@ def test_a_short_demo_day_settles_and_says_where_to_look(tmp_path):
         measured, metric = float(found.group(1)), float(found.group(2))
         assert abs(metric - measured) <= 5.0, (direction, measured, metric)
     assert f"http://{config['http']['listen']}/metrics" in out and "syncd status" in out
+    # the daemon has stopped: the metrics link says it needs --keep-running
+    assert "/metrics (only while it runs: syncd demo --keep-running)" in out
     assert (tmp_path / "state" / "syncd.log").exists()
