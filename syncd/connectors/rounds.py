@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from syncd.engine.contracts import Result
 from syncd.errors import PermanentError, TransientError
+from syncd.failures import one_line
 from syncd.model import Command
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ class SinkRound:
         except PermanentError as exc:
             return [Result.failed(c, str(exc), permanent=True) for c in unit.commands]
         except Exception as exc:  # one object's trouble stays with its commands
-            error = f"{type(exc).__name__}: {exc}"
+            error = one_line(exc)
             log.warning("sink work for %s failed: %s", _keys(unit.commands), error)
             return [Result.failed(c, error) for c in unit.commands]
         if unit.partial:

@@ -26,6 +26,7 @@ from syncd.engine import failpoints
 from syncd.engine.contracts import Result, Sink
 from syncd.engine.retry import RetryPolicy
 from syncd.errors import ClaimLost, PermanentError
+from syncd.failures import one_line
 from syncd.store import Store, bindings, dead_letters, inbox, outbox
 from syncd.store.outbox import Claim
 
@@ -96,7 +97,7 @@ def apply_claims(
     except PermanentError as exc:
         results = {c.id: Result.failed(c, str(exc), permanent=True) for c in commands}
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
+        error = one_line(exc)
         results = {c.id: Result.failed(c, error) for c in commands}
     finally:
         book.close(c.command.id for c in claims)  # type: ignore[misc]

@@ -43,6 +43,7 @@ from syncd.engine.schedule import StreamSchedule
 from syncd.engine.sourcing import run_source
 from syncd.engine.timer_firing import TimerFiring
 from syncd.engine.webhooks import WebhookDispatch
+from syncd.failures import one_line, traceback_for
 from syncd.logs import register_secret
 from syncd.metrics import Metrics
 from syncd.sdnotify import Notifier
@@ -175,10 +176,9 @@ class Engine(Reloading):
                     busy = self._iteration()
                 except Exception as exc:  # e.g. the store is briefly unreachable
                     log.error(
-                        "engine iteration failed, retrying: %s: %s",
-                        type(exc).__name__,
-                        exc,
-                        exc_info=True,
+                        "engine iteration failed, retrying: %s",
+                        one_line(exc),
+                        exc_info=traceback_for(exc, log),
                     )
                     busy = False
                 if not busy:

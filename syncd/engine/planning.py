@@ -29,6 +29,7 @@ from decimal import Decimal
 from syncd.engine import actions, failpoints
 from syncd.engine.contracts import FlowContext
 from syncd.engine.pipeline import Pipeline
+from syncd.failures import one_line, traceback_for
 from syncd.model import Command, Event, Outcome, Plan
 from syncd.store import (
     Store,
@@ -239,8 +240,8 @@ def plan_pending(
             plans = [f.plan(ev, view) for f in pipeline.flows if f.accepts(ev)]
             _check_actions(pipeline, plans)
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            log.error("flow failed on %s: %s", ev.key, error, exc_info=True)
+            error = one_line(exc)
+            log.error("flow failed on %s: %s", ev.key, error, exc_info=traceback_for(exc, log))
             failed.append((ev, error))
             outcome_of[ev.id] = ("failed", Outcome.FAILED)
             continue

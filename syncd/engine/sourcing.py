@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from syncd.engine import failpoints
 from syncd.engine.contracts import Source
+from syncd.failures import one_line, traceback_for
 from syncd.model import Event
 from syncd.store import Store, cursors, dead_letters, inbox, leases
 from syncd.store.leases import Lease, LeaseLost
@@ -67,8 +68,8 @@ def run_source(store: Store, source: Source, lease: Lease) -> SourceRun:
         run.ok, run.error = False, str(exc)
         log.warning("stream %s: lease lost, batch not stored: %s", source.name, exc)
     except Exception as exc:
-        run.ok, run.error = False, f"{type(exc).__name__}: {exc}"
-        log.error("stream %s failed: %s", source.name, run.error, exc_info=True)
+        run.ok, run.error = False, one_line(exc)
+        log.error("stream %s failed: %s", source.name, run.error, exc_info=traceback_for(exc, log))
     with store.begin() as conn:
         cursors.record_attempt(conn, source.name, ok=run.ok, error=run.error)
     return run

@@ -41,6 +41,7 @@ from syncd.connectors.onec.metadata import Metadata, StructuredType
 from syncd.connectors.onec.values import literal
 from syncd.engine.contracts import Rejected, WebhookIntake, WebhookRoute
 from syncd.errors import PermanentError, TransientError
+from syncd.failures import one_line
 from syncd.model import Event
 from syncd.webhook_bodies import load_json
 
@@ -334,7 +335,7 @@ def reread(client: Any, reader: EntryReader, nudges: list[Nudge], seen_at: str) 
             outcome.rejected.append(_rejected(nudge, f"1C refused the re-read of {path}: {exc}"))
             continue
         except (TransientError, requests.RequestException) as exc:
-            outcome.later, outcome.error = nudges[position:], f"{type(exc).__name__}: {exc}"
+            outcome.later, outcome.error = nudges[position:], one_line(exc)
             log.warning(
                 "1C did not answer the re-read of %s; %d nudge(s) wait for the next run: %s",
                 path,
