@@ -196,7 +196,7 @@ def roots_of(name: object) -> frozenset[str]:
     return roots_of_canonical(transliterate(name))
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def roots_of_canonical(latin: str) -> frozenset[str]:
     """``roots_of`` a name already in its canonical form (``spelling.canonical``)."""
     if found := ROOTS.get(latin):
@@ -212,7 +212,7 @@ def roots_of_canonical(latin: str) -> frozenset[str]:
     return NONE
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def near_roots(normalised: str) -> frozenset[str]:
     """The roots of the listed forms one typo from a name not listed (``spelling.normalise``d).
 

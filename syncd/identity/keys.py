@@ -52,7 +52,7 @@ class Record:
     city: str = ""
 
 
-@lru_cache(maxsize=16384)  # cashiers' files repeat the same numbers
+@lru_cache(maxsize=4096)  # cashiers' files repeat the same numbers
 def phone(raw: object, region: str = "RU") -> str | None:
     text = str(raw or "").strip()
     if not text:

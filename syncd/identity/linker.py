@@ -14,7 +14,8 @@ the store a batch at a time; ``bench/identity_fs.py`` runs it on its own):
   gendered surnames), the best pair counting;
 - **decision** by the Fellegi–Sunter model with term-frequency weights for
   exact name agreement, the veto (``probabilistic``) and the rules no weight
-  overrides (``Linker._apart_by_rules``); the model is learnt by ``training``.
+  overrides (``never_a_match``, applied by ``Linker._apart_by_rules``); the model
+  is learnt by ``training``.
 
     linker = Linker(train(people_sample), tf=name_frequencies(people_sample))
     identity, weight = linker.add(person)
@@ -25,12 +26,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import JaroWinkler
 
 from syncd.identity.comparisons import LEVELS, Person, compare
 from syncd.identity.fellegi_sunter import Model, tf_weight
 from syncd.identity.names import Level, NameKey
 from syncd.identity.near_keys import near_keys
+from syncd.identity.never_a_match import (
+    FAMILY,
+    GIVEN,
+    IDENTIFIERS,
+    identifiers_all_differ,
+    known_names_apart,
+    only_a_near_number,
+    personal_identifier_shared,
+    strangers_alike,
+)
 from syncd.identity.probabilistic import veto
 
 NAME_FIELDS = {"given": 5, "surname": 5, "patronymic": 5}
@@ -39,20 +50,12 @@ ALL_LEVELS = {
     "address": 4,
     **NAME_FIELDS,
 }
-# names.Level -> this model's levels: exact, same root, close (or an initial),
-# the other gender's form of one family name, different
-GIVEN = {Level.EXACT: 0, Level.SAME_ROOT: 1, Level.CLOSE: 2, Level.INITIAL: 2,
-         Level.SAME_STEM_OTHER_GENDER: 4, Level.DIFFERENT: 4}  # fmt: skip
-FAMILY = {Level.EXACT: 0, Level.SAME_ROOT: 1, Level.CLOSE: 2, Level.INITIAL: 2,
-          Level.SAME_STEM_OTHER_GENDER: 3, Level.DIFFERENT: 4}  # fmt: skip
 STRICT_SHARE = 0.05  # m of "different" below this: the field tells people apart (see above)
 FAR_APART = 0.75  # Jaro-Winkler below which two given names are no typo of one another
 BEYOND_NAMES = ("phone", "card", "email", "birth_date")
 RARE = ("*", "rare")  # in a term-frequency table: the share a name not listed is taken at
 BLOCK_LIMIT = 30  # a key shared by more people says little: it finds no candidates
 RIVAL_BITS = 1.0  # a rival this close to the best weight is as likely (``Linker._torn``)
-IDENTIFIERS = ("card", "phone", "email")
-NUMBERS, NEAR = ("card", "phone"), 1  # comparisons' level for a number a keystroke off
 BRIDGE_FLOOR = -5.0  # bits: two people whose records compare below this are not merged
 
 
@@ -186,18 +189,24 @@ class Linker:
         """Two people whatever the weights say (the weights assume fields independent;
         a family shares a surname, an address, often a phone, so they are not):
 
-        - two known given names of different roots (``_known_names_apart``);
-        - a number a keystroke off and nothing else (``_only_a_near_number``);
+        - two known given names of different roots (``known_names_apart``);
+        - a number a keystroke off and nothing else (``only_a_near_number``);
+        - two or more identifiers on both sides, each of them different, and no birth
+          date in common (``identifiers_all_differ``): a relative at the same address;
+        - no identifier in common and another home, or another surname with another
+          birth date (``strangers_alike``): namesakes, neighbours;
         - nothing but the names agrees: no identifier, birth date or address;
         - with no card (within two keystrokes) or e-mail in common, a given name far
           from the other's, or another birth date, where the data learnt from says
           that one person's records almost never differ so (``STRICT_SHARE``)."""
-        if _known_names_apart(a, b, levels) or _only_a_near_number(levels, self.different):
+        if known_names_apart(a, b, levels) or only_a_near_number(levels, self.different):
+            return True
+        if identifiers_all_differ(levels) or strangers_alike(levels):
             return True
         beyond_names = any(levels.get(f) in (0, 1) for f in BEYOND_NAMES)
         if not beyond_names and levels.get("address") not in (0, 1):
             return True
-        if not self.strict or _personal_identifier_shared(a.person, b.person):
+        if not self.strict or personal_identifier_shared(a.person, b.person):
             return False
         if "birth_date" in self.strict and levels.get("birth_date") == self.different.get(
             "birth_date"
@@ -328,22 +337,6 @@ class Linker:
         return sum(weights.values()) + self.model.weight({}), levels
 
 
-def _only_a_near_number(levels: Mapping, different: Mapping[str, int]) -> bool:
-    """A phone or card a keystroke off is all the two have in common: no identifier
-    equal, and no other field agreeing in any measure.  Among a million customers a
-    typed number is a keystroke from a stranger's about as often as from the right
-    one (loyalty cards are issued from one range: nearly every one-digit change of
-    a card is another card), so alone it says nothing of who is who — whatever a
-    training sample, where strangers' numbers seldom meet, makes it weigh."""
-    if not any(levels.get(f) == NEAR for f in NUMBERS):
-        return False
-    if any(levels.get(f) == 0 for f in IDENTIFIERS):
-        return False
-    return not any(
-        v is not None and v < different.get(f, 0) for f, v in levels.items() if f not in IDENTIFIERS
-    )
-
-
 def _says_two(pairs: list[tuple[Prepared, Prepared]], scored: list[tuple[float, dict]]) -> bool:
     """Some pair of records, each describing a person, compares below ``BRIDGE_FLOOR``.
 
@@ -356,22 +349,3 @@ def _says_two(pairs: list[tuple[Prepared, Prepared]], scored: list[tuple[float, 
         w < BRIDGE_FLOOR and not identifiers_only(a.person) and not identifiers_only(b.person)
         for (a, b), (w, _) in zip(pairs, scored, strict=True)
     )
-
-
-def _personal_identifier_shared(a: Person, b: Person) -> bool:
-    """A card within two keystrokes of the other's, or one e-mail: one person's own
-    (a phone is often a family's)."""
-    if set(a.emails) & set(b.emails):
-        return True
-    return any(Levenshtein.distance(x, y, score_cutoff=2) <= 2 for x in a.cards for y in b.cards)
-
-
-def _known_names_apart(a: Prepared, b: Prepared, levels: Mapping) -> bool:
-    """Two first names both in the name table, of different roots (Сергей / Анна, not a
-    typo of one another), and no shared card: two people, whatever else they share.
-    (A spelling rule for names the table does not know — far apart by Jaro-Winkler —
-    gained precision on the synthetic sets but lost FEBRL's heavily corrupted names.)"""
-    ga, gb = a.names.given, b.names.given
-    if levels.get("given") != GIVEN[Level.DIFFERENT] or levels.get("card") == 0:
-        return False
-    return bool(ga.roots and gb.roots and not ga.roots & gb.roots)

@@ -145,7 +145,7 @@ def _latin(text: str) -> str:
     return "-".join(canonical(w) for w in text.replace(" ", "-").split("-"))
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def given_part(name: object) -> Part:
     text = normalise(name)
     latin = canonical(text)
@@ -160,7 +160,7 @@ def _in_cyrillic(text: str) -> bool:
     return any("\u0400" <= c <= "\u04ff" for c in text)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def surname_part(surname: object) -> Part:
     text = normalise(surname)
     latin = _latin(text)
@@ -170,7 +170,7 @@ def surname_part(surname: object) -> Part:
     return Part(text, latin, roots, stem, gender, len(text) == 1, stems, NONE, _in_cyrillic(text))
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def patronymic_part(patronymic: object) -> Part:
     text = normalise(patronymic)
     latin = canonical(text)

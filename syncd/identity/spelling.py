@@ -54,7 +54,7 @@ def _one_script(match: re.Match) -> str:
     return word
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def normalise(text: object) -> str:
     """Case-folded, ``ё`` as ``е``, one ``-`` between the parts of a double name, one space.
 
@@ -107,19 +107,19 @@ def _latin(text: str) -> str:
     return "".join(c if c.isascii() else unicodedata.normalize("NFKD", c)[0] for c in text)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def transliterate(text: object) -> str:
     """The canonical Latin form of a name, whatever script and scheme it was written in."""
     return canonical(normalise(text))
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def canonical(normalised: str) -> str:
     """``transliterate`` of a name already normalised (not normalised again)."""
     return _DOUBLE.sub(r"\1", folded(normalised))
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def folded(normalised: str) -> str:
     """``canonical`` with its doubled letters kept: nearer the letters typed, for typos.
 

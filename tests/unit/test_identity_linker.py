@@ -115,3 +115,46 @@ def test_the_same_street_and_house_in_two_towns_are_two_homes():
     assert levels_of(Prepared.of(home), Prepared.of(typo))["address"] == 0  # same postcode
     no_town = Person(street="пр-т ленина", house="2")
     assert levels_of(Prepared.of(home), Prepared.of(no_town))["address"] == 0
+
+
+def test_every_identifier_different_with_no_birth_date_in_common_is_another_person():
+    # a relative at the same address, a given name of the same root (Мария / Маша):
+    # surname, home and name outweigh a phone and a card that disagree, but a person
+    # whose every identifier changed at once, with no birth date to say it is them, is
+    # somebody else
+    linker = Linker(model(), threshold=0.9)
+    anna = with_(ANNA, given="мария", cards=("7700000001",), birth_date="")
+    first, _ = linker.add(anna)
+    other = with_(anna, given="маша", phones=("+79007654321",), cards=("7700555000",))
+    assert linker.add(other)[0] != first
+    # one identifier left as it was: the same person with a new card
+    same = Linker(model(), threshold=0.9)
+    kept = same.add(anna)[0]
+    assert same.add(with_(anna, given="маша", cards=("7700555000",)))[0] == kept
+    # the same birth date says it is them, whatever the numbers
+    born = Linker(model(), threshold=0.9)
+    dated = born.add(with_(anna, birth_date="1987-04-12"))[0]
+    assert born.add(with_(other, birth_date="1987-04-12"))[0] == dated
+
+
+def test_namesakes_and_neighbours_with_nothing_of_their_own_in_common_are_two_people():
+    # the same name and birth date in another town, no card, phone or e-mail shared:
+    # among a million people, namesakes born the same day
+    linker = Linker(model(), threshold=0.9)
+    anna = with_(ANNA, phones=())
+    first, _ = linker.add(anna)
+    elsewhere = with_(anna, street="мира", house="3", postcode="101000", city="москва")
+    assert linker.add(elsewhere)[0] != first
+    # her phone on it: the same person, moved
+    moved = Linker(model(), threshold=0.9)
+    assert moved.add(with_(elsewhere, phones=ANNA.phones))[0] == moved.add(ANNA)[0]
+    # a neighbour of the same first name and another surname, no birth date in common
+    block = Linker(model(), threshold=0.9)
+    kept = block.add(with_(anna, patronymic="сергеевна", birth_date=""))[0]
+    neighbour = with_(anna, surname="петрова", patronymic="сергеевна", birth_date="")
+    assert block.add(neighbour)[0] != kept
+    # born the same day, another surname, the same town only, no numbers on either
+    town = Linker(model(), threshold=0.9)
+    same_day = town.add(with_(anna, street="", house="", postcode=""))[0]
+    other = with_(anna, surname="петрова", street="", house="", postcode="")
+    assert town.add(other)[0] != same_day
