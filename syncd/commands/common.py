@@ -61,16 +61,19 @@ def open_store(settings: Settings, *, migrate: bool | None = None) -> Store:
         if migrate if migrate is not None else settings.store.migrate_on_start:
             store.upgrade()
         elif not store.is_migrated():
-            click.echo(
+            _stop(
                 f"the store at {store.describe()} is not migrated to this version; "
-                "run `syncd db upgrade`",
-                err=True,
+                "run `syncd db upgrade`"
             )
-            sys.exit(2)
     except Exception as exc:
-        click.echo(f"cannot open the store at {store.describe()}: {exc}", err=True)
-        sys.exit(2)
+        _stop(f"cannot open the store at {store.describe()}: {exc}")
     return store
+
+
+def _stop(message: str) -> None:
+    """Say why the command cannot go on and exit 2."""
+    click.echo(message, err=True)
+    sys.exit(2)
 
 
 def open_existing_store(settings: Settings) -> Store:
@@ -82,12 +85,10 @@ def open_existing_store(settings: Settings) -> Store:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         path = Path(url.database)
         if not path.is_file():
-            click.echo(
+            _stop(
                 f"syncd: there is no store at {path} (this command reads one and creates "
-                "none): check store.url / SYNCD_DB_URL, or make one with `syncd db upgrade`",
-                err=True,
+                "none): check store.url / SYNCD_DB_URL, or make one with `syncd db upgrade`"
             )
-            sys.exit(2)
     return open_store(settings, migrate=False)
 
 
