@@ -31,10 +31,8 @@ def expected(exc: BaseException) -> bool:
     """A failure of an outside system (1C, the CRM, the network, the store's server)."""
     if isinstance(exc, _OUTSIDE):
         return True
-    try:
-        from zeep.exceptions import Fault, TransportError
-    except ImportError:  # pragma: no cover - zeep is a dependency
-        return False
+    from zeep.exceptions import Fault, TransportError  # only when something failed
+
     return isinstance(exc, TransportError | Fault)
 
 
