@@ -67,8 +67,8 @@ def identifiers_all_differ(levels: Mapping) -> bool:
 def strangers_alike(levels: Mapping) -> bool:
     """No card, phone or e-mail in common (none equal, none a keystroke off), and either
     the homes differ, or the surnames differ (not one family name's two forms) and the
-    birth dates are not the same — or they are, but not the home either, and neither
-    record has a number or an e-mail at all.
+    birth dates are not the same — or they are, but not the home either, and no card,
+    phone or e-mail is on both records to compare.
 
     Among a million people, namesakes born the same day live in other towns (a
     popular name's thousand bearers share some 20 birthdays), and a building's
@@ -86,7 +86,7 @@ def strangers_alike(levels: Mapping) -> bool:
     if levels.get("birth_date") != 0:
         return True
     # born the same day: another surname outside the same home, with no card, phone or
-    # e-mail on either record to go by (a corrupted number that differs still weighs)
+    # e-mail on both records to compare (a corrupted number that differs still weighs)
     return levels.get("address") not in (0, 1) and all(levels.get(f) is None for f in IDENTIFIERS)
 
 

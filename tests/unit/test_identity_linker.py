@@ -153,7 +153,7 @@ def test_namesakes_and_neighbours_with_nothing_of_their_own_in_common_are_two_pe
     kept = block.add(with_(anna, patronymic="сергеевна", birth_date=""))[0]
     neighbour = with_(anna, surname="петрова", patronymic="сергеевна", birth_date="")
     assert block.add(neighbour)[0] != kept
-    # born the same day, another surname, the same town only, no numbers on either
+    # born the same day, another surname, the same town only, no number on both to compare
     town = Linker(model(), threshold=0.9)
     same_day = town.add(with_(anna, street="", house="", postcode=""))[0]
     other = with_(anna, surname="петрова", street="", house="", postcode="")
