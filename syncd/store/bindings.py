@@ -24,7 +24,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from syncd.store import facts_codec
 from syncd.store.schema import bindings
-from syncd.store.sql import chunks, insert_ignoring_duplicates, upsert
+from syncd.store.sql import chunks, insert_rows, one_of
 
 Ref = tuple[str, str, str]  # (system, entity, external_id)
 
@@ -72,7 +72,7 @@ def get(conn: Connection, system: str, entity: str, external_id: str) -> Binding
 _OF_REFS = select(bindings).where(
     bindings.c.system == bindparam("g_system"),
     bindings.c.entity == bindparam("g_entity"),
-    bindings.c.external_id.in_(bindparam("g_ids", expanding=True)),
+    one_of(bindings.c.external_id, "g_ids"),
 )
 
 
@@ -146,10 +146,10 @@ def record_writes(
         new_targets.append(row)
     key = ["external_id", "system", "entity"]
     if new_origins:
-        conn.execute(insert_ignoring_duplicates(conn, bindings, key), new_origins)
+        insert_rows(conn, bindings, new_origins, key)
     if new_targets:  # an upsert, in case the row appeared since we looked
         written = ["fingerprint", "written_at", "remote_id", "updated_at"]
-        conn.execute(upsert(conn, bindings, key, written), new_targets)
+        insert_rows(conn, bindings, new_targets, key, update=written)
         fresh = [(w.ref, w.version) for w in writes if w.version and w.ref not in known]
         _set_each(conn, fresh, "version_seen")
     changed = [(ref, cols) for ref, cols in wanted.items() if cols != _written(known[ref])]
@@ -232,10 +232,14 @@ def remember(conn: Connection, facts: dict[Ref, dict], now: float | None = None)
     ]
     if fresh:
         key = ["external_id", "system", "entity"]
-        stmt = insert_ignoring_duplicates(conn, bindings, key).returning(
-            bindings.c.system, bindings.c.entity, bindings.c.external_id
+        made = set(
+            map(
+                tuple,
+                insert_rows(
+                    conn, bindings, fresh, key, returning=["system", "entity", "external_id"]
+                ),
+            )
         )
-        made = {tuple(row) for row in conn.execute(stmt, fresh)}
         # a row that appeared since we looked was not made here: its facts are set below
         changed += [ref for ref in texts if ref not in known and ref not in made]
     if changed:

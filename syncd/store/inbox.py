@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Integer, bindparam, func, select, update
 from syncd.model import Event
 from syncd.store.bindings import Ref
 from syncd.store.schema import inbox, inbox_seen
-from syncd.store.sql import chunks, dumps, insert_ignoring_duplicates, loads, upsert
+from syncd.store.sql import chunks, dumps, insert_rows, loads, one_of, upsert
 
 UNIQUE = ["external_id", "system", "entity", "version"]
 
@@ -55,13 +55,12 @@ def add(conn: Connection, events: Sequence[Event], stream: str = "") -> int:
         }
         for ev in events
     ]
-    stmt = insert_ignoring_duplicates(conn, inbox, UNIQUE).returning(inbox.c.id)
-    return len(conn.execute(stmt, rows).all())
+    return len(insert_rows(conn, inbox, rows, UNIQUE, returning=["id"]))
 
 
 # the versions retention kept of objects whose events it pruned
 _SEEN = select(inbox_seen.c.object_digest, inbox_seen.c.version).where(
-    inbox_seen.c.object_digest.in_(bindparam("digests", expanding=True))
+    one_of(inbox_seen.c.object_digest, "digests")
 )
 
 
@@ -145,7 +144,7 @@ _NEWEST = (
     .where(
         inbox.c.system == bindparam("n_system"),
         inbox.c.entity == bindparam("n_entity"),
-        inbox.c.external_id.in_(bindparam("n_ids", expanding=True)),
+        one_of(inbox.c.external_id, "n_ids"),
     )
     .group_by(inbox.c.external_id)
 )
@@ -165,6 +164,15 @@ def newest_ids(conn: Connection, events: Iterable[Event]) -> dict[tuple[str, str
     return found
 
 
+_MARK = (
+    update(inbox)
+    .where(one_of(inbox.c.id, "m_ids"))
+    .values(
+        state=bindparam("m_state"), outcome=bindparam("m_outcome"), processed_at=bindparam("m_now")
+    )
+)
+
+
 def mark(conn: Connection, outcomes: dict[int, tuple[str, str]], now: float | None = None) -> None:
     """Set each event's (state, outcome): state is ``done`` or ``failed``."""
     if not outcomes:
@@ -175,11 +183,8 @@ def mark(conn: Connection, outcomes: dict[int, tuple[str, str]], now: float | No
         groups.setdefault(state_outcome, []).append(event_id)
     for (state, outcome), ids in groups.items():  # a handful of outcomes per batch
         for chunk in chunks(sorted(ids)):
-            conn.execute(
-                update(inbox)
-                .where(inbox.c.id.in_(chunk))
-                .values(state=state, outcome=str(outcome), processed_at=now)
-            )
+            params = {"m_ids": list(chunk), "m_state": state, "m_outcome": str(outcome)}
+            conn.execute(_MARK, params | {"m_now": now})
 
 
 def replay(conn: Connection, stream: str | None = None) -> int:

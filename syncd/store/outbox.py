@@ -34,7 +34,7 @@ from sqlalchemy.orm import aliased
 from syncd.model import Command
 from syncd.store.leases import INSTANCE_PREFIX
 from syncd.store.schema import UNFINISHED_SQL, leases, outbox
-from syncd.store.sql import chunks, dumps, insert_ignoring_duplicates, loads
+from syncd.store.sql import chunks, dumps, insert_rows, loads, one_of
 
 BLOCKING = ("pending", "running", "dead")  # states that hold back later commands of an object
 UNFINISHED = text(UNFINISHED_SQL)  # the same states, spelled as the partial index spells them
@@ -72,8 +72,7 @@ def enqueue(conn: Connection, commands: Sequence[Command], now: float | None = N
         }
         for c in commands
     ]
-    stmt = insert_ignoring_duplicates(conn, outbox, ["idempotency_key"]).returning(outbox.c.id)
-    return len(conn.execute(stmt, rows).all())
+    return len(insert_rows(conn, outbox, rows, ["idempotency_key"], returning=["id"]))
 
 
 def _command(row) -> Command:  # noqa: ANN001
@@ -162,7 +161,7 @@ def claim(
     token = uuid.uuid4().hex
     rows = conn.execute(
         update(outbox)
-        .where(outbox.c.id.in_(ids))
+        .where(one_of(outbox.c.id, "u_ids"))
         .values(
             state="running",
             claimed_by=owner,
@@ -178,7 +177,8 @@ def claim(
                 else_=outbox.c.interruptions,
             ),
         )
-        .returning(*outbox.c)
+        .returning(*outbox.c),
+        {"u_ids": ids},
     ).all()
     return [Claim(_command(r), token) for r in sorted(rows, key=lambda r: r.id)]
 
@@ -221,12 +221,13 @@ def complete_many(
     rows = conn.execute(
         update(outbox)
         .where(
-            outbox.c.id.in_(command_ids),
+            one_of(outbox.c.id, "u_ids"),
             outbox.c.claim_token == token,
             outbox.c.state == "running",
         )
         .values(state="done", done_at=now or time.time(), last_error=None, **_release_values())
-        .returning(outbox.c.id)
+        .returning(outbox.c.id),
+        {"u_ids": list(command_ids)},
     )
     return set(rows.scalars())
 
@@ -314,22 +315,24 @@ def get(conn: Connection, command_id: int) -> Command | None:
     return _command(row) if row else None
 
 
+_NEWEST_LIVE = (
+    select(func.max(outbox.c.id))
+    .where(
+        one_of(outbox.c.object_key, "f_keys"), outbox.c.state.in_(("pending", "running", "done"))
+    )
+    .group_by(outbox.c.object_key)
+)
+_NEWEST_FINGERPRINTS = select(outbox.c.object_key, outbox.c.fingerprint).where(
+    outbox.c.id.in_(_NEWEST_LIVE)
+)
+
+
 def last_fingerprints(conn: Connection, object_keys: Iterable[str]) -> dict[str, str]:
     """The fingerprint of the newest live command per object (what will be, or was, written)."""
     keys = sorted(set(object_keys))
     found: dict[str, str] = {}
     for chunk in chunks(keys):
-        newest = (
-            select(func.max(outbox.c.id))
-            .where(
-                outbox.c.object_key.in_(chunk), outbox.c.state.in_(("pending", "running", "done"))
-            )
-            .group_by(outbox.c.object_key)
-        )
-        rows = conn.execute(
-            select(outbox.c.object_key, outbox.c.fingerprint).where(outbox.c.id.in_(newest))
-        )
-        found.update(dict(rows.all()))
+        found.update(dict(conn.execute(_NEWEST_FINGERPRINTS, {"f_keys": list(chunk)}).all()))
     return found
 
 

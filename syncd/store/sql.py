@@ -6,8 +6,11 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Boolean, Connection, Table, TextClause, any_, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 
 def insert_ignoring_duplicates(conn: Connection, table: Table, conflict_columns: list[str]):  # noqa: ANN201
@@ -23,6 +26,111 @@ def upsert(conn: Connection, table: Table, conflict_columns: list[str], update: 
     return stmt.on_conflict_do_update(
         index_elements=conflict_columns, set_={c: stmt.excluded[c] for c in update}
     )
+
+
+class OneOf(ColumnElement):
+    """``column`` is one of the list passed as parameter ``name`` (see ``one_of``)."""
+
+    inherit_cache = True
+    type = Boolean()
+    _traverse_internals = [  # noqa: RUF012 - SQLAlchemy's cache-key protocol
+        ("column", InternalTraversal.dp_clauseelement),
+        ("name", InternalTraversal.dp_string),
+    ]
+
+    def __init__(self, column, name: str) -> None:  # noqa: ANN001
+        self.column = column
+        self.name = name
+
+
+def one_of(column, name: str) -> OneOf:  # noqa: ANN001
+    """``column`` is one of the list passed at execution as parameter ``name``.
+
+    PostgreSQL gets one array parameter, ``column = ANY(%(name)s)``: the statement's
+    text is the same whatever the list's length, and its generic plan (psycopg
+    prepares a statement run five times; PostgreSQL may then plan it once for any
+    values) assumes a short list and walks the index.  ``IN ($1, …, $500)`` was given,
+    while its table was still small, a generic sequential scan that compares each row
+    with 500 parameters one by one; it kept that plan as the table grew, and a batch
+    lookup took 63 ms at 9,000 bindings and 126 ms at 18,000 (docs/operations.md,
+    "PostgreSQL").  SQLite gets an expanding ``IN (?, …)``.
+    """
+    return OneOf(column, name)
+
+
+@compiles(OneOf)
+def _in_list(element: OneOf, compiler, **kw) -> str:  # noqa: ANN001
+    return compiler.process(element.column.in_(bindparam(element.name, expanding=True)), **kw)
+
+
+@compiles(OneOf, "postgresql")
+def _any_array(element: OneOf, compiler, **kw) -> str:  # noqa: ANN001
+    array = bindparam(element.name, type_=postgresql.ARRAY(element.column.type))
+    return compiler.process(element.column == any_(array), **kw)
+
+
+def insert_rows(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[dict],
+    conflict: list[str],
+    update: Sequence[str] = (),
+    returning: Sequence[str] = (),
+) -> list:
+    """Insert ``rows`` (dicts with the same keys) in one statement; a row whose
+    ``conflict`` columns are taken is skipped, or sets its ``update`` columns.
+
+    Returns the ``returning`` columns of the rows written.  On PostgreSQL the batch
+    goes as one array per column, ``INSERT … SELECT * FROM unnest(…)``: a dozen
+    parameters where a multi-row ``VALUES`` binds thousands, and the same short text
+    for any batch size.  SQLite takes the rows as ``executemany`` (no round trips).
+    """
+    if not rows:
+        return []
+    columns = list(rows[0])
+    if conn.dialect.name != "postgresql":
+        stmt = (
+            upsert(conn, table, conflict, list(update))
+            if update
+            else (insert_ignoring_duplicates(conn, table, conflict))
+        )
+        if returning:
+            return conn.execute(stmt.returning(*(table.c[c] for c in returning)), rows).all()
+        conn.execute(stmt, rows)
+        return []
+    stmt = _unnest_insert(table, tuple(columns), tuple(conflict), tuple(update), tuple(returning))
+    result = conn.execute(stmt, {f"a_{c}": [row[c] for row in rows] for c in columns})
+    return result.all() if returning else []
+
+
+_unnest_statements: dict[tuple, TextClause] = {}
+
+
+def _unnest_insert(
+    table: Table, columns: tuple, conflict: tuple, update: tuple, returning: tuple
+) -> TextClause:
+    key = (table.name, columns, conflict, update, returning)
+    if key not in _unnest_statements:
+        pg = postgresql.dialect()
+        name = pg.identifier_preparer.quote
+
+        def names(cols: tuple) -> str:
+            return ", ".join(name(c) for c in cols)
+
+        arrays = ", ".join(
+            f"CAST(:a_{c} AS {table.c[c].type.compile(dialect=pg)}[])" for c in columns
+        )
+        action = "DO NOTHING"
+        if update:
+            action = "DO UPDATE SET " + ", ".join(f"{name(c)} = excluded.{name(c)}" for c in update)
+        sql = (
+            f"INSERT INTO {name(table.name)} ({names(columns)}) SELECT * FROM unnest({arrays}) "
+            f"ON CONFLICT ({names(conflict)}) {action}"
+        )
+        if returning:
+            sql += f" RETURNING {names(returning)}"
+        _unnest_statements[key] = text(sql)
+    return _unnest_statements[key]
 
 
 IN_LIST = 500  # values bound in one ``IN (...)``: well under SQLite's variable limit
