@@ -38,6 +38,8 @@ from syncd.store.sql import chunks, dumps, insert_rows, loads, one_of
 
 BLOCKING = ("pending", "running", "dead")  # states that hold back later commands of an object
 UNFINISHED = text(UNFINISHED_SQL)  # the same states, spelled as the partial index spells them
+# ...of the alias ``earlier`` (literal: a bound list would not prove the index applies)
+EARLIER_UNFINISHED = text(UNFINISHED_SQL.replace("outbox.", "earlier."))
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ def _due_heads():  # noqa: ANN202 - an SQLAlchemy statement
     Built once with parameters: the main loop claims many times a second, and
     building (and keying for the statement cache) this statement each time cost
     more than running it."""
-    earlier = aliased(outbox)
+    earlier = aliased(outbox, name="earlier")
     now, owner = bindparam("c_now"), bindparam("c_owner")
     # another instance's claims, once its instance lease lapsed (never this one's own:
     # its workers still run them, however late its loop renewed its lease)
@@ -114,14 +116,19 @@ def _due_heads():  # noqa: ANN202 - an SQLAlchemy statement
         # a claim is taken back when it expired or its instance stopped renewing its lease
         and_(outbox.c.state == "running", or_(outbox.c.claimed_until < now, owner_gone)),
     )
-    held_back = exists().where(
-        earlier.c.object_key == outbox.c.object_key,
-        earlier.c.id < outbox.c.id,
-        earlier.c.state.in_(BLOCKING),
+    # the first unfinished command of the object: a subquery run for each candidate with
+    # its object_key, so it always probes ix_outbox_unfinished_object (as an anti-join,
+    # PostgreSQL planned it as a scan of every unfinished command per candidate once
+    # ANALYZE had seen few of them: migration 0013)
+    head_of_object = (
+        select(func.min(earlier.c.id))
+        .where(earlier.c.object_key == outbox.c.object_key, EARLIER_UNFINISHED)
+        .scalar_subquery()
     )
     return (
         select(outbox.c.id)
-        .where(UNFINISHED, outbox.c.target == bindparam("c_target"), due, ~held_back)
+        .where(UNFINISHED, outbox.c.target == bindparam("c_target"), due)
+        .where(outbox.c.id == head_of_object)
         .order_by(outbox.c.target, outbox.c.id)  # the index's order: no sort, stops at limit
         .limit(bindparam("c_limit", type_=Integer))
         .with_for_update(skip_locked=True)

@@ -160,6 +160,15 @@ Index(
     sqlite_where=text(UNFINISHED_SQL),
     postgresql_where=text(UNFINISHED_SQL),
 )
+# The unfinished commands by object: a claim's "no earlier command of this object is
+# unfinished" is one probe here per candidate (migration 0013 tells why).
+Index(
+    "ix_outbox_unfinished_object",
+    outbox.c.object_key,
+    outbox.c.id,
+    sqlite_where=text(UNFINISHED_SQL),
+    postgresql_where=text(UNFINISHED_SQL),
+)
 # The finished commands (applied, discarded, superseded) by when they finished:
 # retention deletes them oldest first once they are past their period.
 FINISHED_SQL = "outbox.state IN ('done', 'discarded', 'superseded')"
