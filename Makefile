@@ -26,12 +26,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
-	$(BIN)/python bench/engine_throughput.py
-	$(BIN)/python bench/crm_upload.py --orders 5000
-	$(BIN)/python bench/crm_hangs.py --orders 300
-	$(BIN)/python bench/erp_read.py
-	$(BIN)/python bench/identity.py
-	$(BIN)/python bench/soak.py --orders 2000 --store sqlite
+	bash scripts/ensure-postgres
+	# each bench in turn; its output kept in bench/last-run.txt, its figures quoted in README.md
+	$(BIN)/python scripts/bench_figures.py run
 
 # every core module's kill ratio against 85% (scripts/mutation.py; long: see its docstring)
 mutation: $(STAMP)

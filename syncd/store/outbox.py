@@ -33,13 +33,14 @@ from sqlalchemy.orm import aliased
 
 from syncd.model import Command
 from syncd.store.leases import INSTANCE_PREFIX
-from syncd.store.schema import UNFINISHED_SQL, leases, outbox
+from syncd.store.schema import NOT_FINISHED_SQL, UNFINISHED_SQL, leases, outbox
 from syncd.store.sql import chunks, dumps, insert_rows, loads, one_of
 
 BLOCKING = ("pending", "running", "dead")  # states that hold back later commands of an object
 UNFINISHED = text(UNFINISHED_SQL)  # the same states, spelled as the partial index spells them
-# ...of the alias ``earlier`` (literal: a bound list would not prove the index applies)
-EARLIER_UNFINISHED = text(UNFINISHED_SQL.replace("outbox.", "earlier."))
+# ...as ix_outbox_unfinished_object spells them, of the alias ``earlier`` (literal: a
+# bound list would not prove that index applies; schema.py tells why it differs)
+EARLIER_UNFINISHED = text(NOT_FINISHED_SQL.replace("outbox.", "earlier."))
 
 
 @dataclass(frozen=True)

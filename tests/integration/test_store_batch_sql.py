@@ -10,6 +10,7 @@ bindings, the engine bench's largest cost).
 from __future__ import annotations
 
 import json
+import re
 import time
 
 from sqlalchemy import select, text
@@ -111,3 +112,56 @@ def test_insert_rows_carries_nulls_and_unicode_in_each_column(store):
         assert inbox.add(conn, events) == 0
         stored = conn.execute(text("SELECT external_id, changed_at FROM inbox ORDER BY id")).all()
     assert [tuple(r) for r in stored] == [("ЗК-1", None), ("ЗК-2", 1.5)]
+
+
+def test_a_claim_probes_each_candidates_object_after_analyze_saw_only_applied_commands(pg_url):
+    """Statistics taken while every command was applied make the partial indexes of
+    unfinished commands look empty; the claim must still probe each candidate's object
+    (ix_outbox_unfinished_object), not read all unfinished commands per candidate."""
+    from syncd.model import Command
+    from syncd.store import Store, outbox
+
+    store = Store.open(pg_url)
+    store.truncate_all()
+    commands = [Command("crm", "order", f"K{i}", "upsert", {"i": i}, f"k{i}") for i in range(3000)]
+    with store.begin() as conn:
+        outbox.enqueue(conn, commands[:2000])
+        conn.execute(text("UPDATE outbox SET state = 'done', done_at = 1"))
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE outbox")
+    with store.begin() as conn:
+        outbox.enqueue(conn, commands[2000:])
+    with store.begin() as conn:
+        compiled = outbox._candidates().compile(conn)
+        params = compiled.params | {"c_target": "crm", "c_owner": "me", "c_now": time.time()}
+        plan = conn.exec_driver_sql(
+            "EXPLAIN (FORMAT JSON) " + str(compiled), params | {"c_limit": 500}
+        ).scalar()
+        claimed = outbox.claim(conn, target="crm", owner="me", limit=500, claim_ttl=60)
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    probes = _nodes(plan[0]["Plan"], "earlier")
+    assert probes and all(n.get("Index Name") == "ix_outbox_unfinished_object" for n in probes)
+    assert all("Index Cond" in n and "object_key" in n["Index Cond"] for n in probes), probes
+    assert len(claimed) == 500
+    store.dispose()
+
+
+def _nodes(node: dict, alias: str) -> list[dict]:
+    found = [node] if node.get("Alias") == alias else []
+    for child in node.get("Plans", []):
+        found += _nodes(child, alias)
+    return found
+
+
+def test_not_finished_and_unfinished_name_the_same_states():
+    """ix_outbox_unfinished and ix_outbox_unfinished_object spell one set two ways."""
+    from syncd.store.outbox import BLOCKING
+    from syncd.store.schema import FINISHED_SQL, NOT_FINISHED_SQL, UNFINISHED_SQL
+
+    def states(sql: str) -> set[str]:
+        return set(re.findall(r"'(\w+)'", sql))
+
+    every = {"pending", "running", "dead", "done", "discarded", "superseded"}
+    assert states(UNFINISHED_SQL) == set(BLOCKING)
+    assert states(NOT_FINISHED_SQL) == states(FINISHED_SQL) == every - set(BLOCKING)
+    assert "NOT IN" in NOT_FINISHED_SQL and "NOT" not in FINISHED_SQL
