@@ -4,12 +4,14 @@
     .venv/bin/python scripts/bench_figures.py run              # every bench (make bench)
     .venv/bin/python scripts/bench_figures.py run --only erp_read
     .venv/bin/python scripts/bench_figures.py show             # the block from the last run
+    .venv/bin/python scripts/bench_figures.py write            # README from the last run
     .venv/bin/python scripts/bench_figures.py check            # README quotes the last run?
 
 Each bench's whole output goes to ``bench/last-run.txt`` under a header naming the
 command and the date (``--only`` replaces that bench's section and keeps the
 others).  The figures block is every output line that states a figure against its
-bound (it says MET, MISSED or NOT MET), under its command; ``run`` writes that
+bound (it says MET, MISSED, PASS or FAIL, or names its target, bound or cap), under its
+command; ``run`` (and ``write``, from the kept output alone) writes that
 block into the README between the ``bench figures`` markers, so the README's
 figures are always those of the last measured run.  ``make test`` checks that
 they still are (tests/unit/test_readme_bench_figures.py).
@@ -41,7 +43,8 @@ BENCHES = {
     "soak": ["bench/soak.py", "--orders", "2000", "--store", "sqlite"],
 }
 HEADER = re.compile(r"^## (?P<command>bench/\S+\.py.*?)  \((?P<date>\d{4}-\d\d-\d\d)\)$")
-VERDICT = re.compile(r"\b(MET|MISSED|NOT MET)\b")
+# a line that sets a figure against its bound
+VERDICT = re.compile(r"\b(MET|MISSED|PASS|FAIL|target|bound|cap)\b")
 
 
 def sections(text: str) -> list[tuple[str, str, list[str]]]:
@@ -128,6 +131,7 @@ def main() -> int:
     sub = parser.add_subparsers(dest="verb", required=True)
     sub.add_parser("run").add_argument("--only", action="append", default=[])
     sub.add_parser("show")
+    sub.add_parser("write")
     sub.add_parser("check")
     args = parser.parse_args()
     if args.verb == "run":
@@ -135,6 +139,9 @@ def main() -> int:
     block = figures_block(_read(LAST_RUN))
     if args.verb == "show":
         print("\n".join(block))
+        return 0
+    if args.verb == "write":
+        README.write_text(with_block(_read(README), block), encoding="utf-8")
         return 0
     if quoted(_read(README)) != block:
         print("README.md's bench figures are not those of bench/last-run.txt: run make bench")

@@ -52,8 +52,8 @@ def one_of(column, name: str) -> OneOf:  # noqa: ANN001
     values) assumes a short list and walks the index.  ``IN ($1, …, $500)`` was given,
     while its table was still small, a generic sequential scan that compares each row
     with 500 parameters one by one; it kept that plan as the table grew, and a batch
-    lookup took 63 ms at 9,000 bindings and 126 ms at 18,000 (docs/operations.md,
-    "PostgreSQL").  SQLite gets an expanding ``IN (?, …)``.
+    lookup took 63 ms at 9,000 bindings and 126 ms at 18,000 (docs/architecture.md,
+    "Throughput").  SQLite gets an expanding ``IN (?, …)``.
     """
     return OneOf(column, name)
 

@@ -44,14 +44,17 @@ def test_the_block_takes_each_benchs_figure_lines_under_its_command():
         "warming up\n"
         "SQLite fresh  4,000 events/s   >= 5,000: MISSED\n"
         "## bench/b.py  (2026-11-27)\n"
-        "p99 0.7 ms  target <= 2 ms: MET\n"
+        "  batch 17,812 records/s (target >= 20,000)\n"
+        "  p99 0.7 ms\n"
+        "peak concurrent requests   2 (cap 2)\n"
         "RESULT NOT MET (see above)\n"
     )
     assert figures.figures_block(text) == [
         "$ bench/a.py --n 5   # 2026-11-28",
         "SQLite fresh  4,000 events/s   >= 5,000: MISSED",
         "$ bench/b.py   # 2026-11-27",
-        "p99 0.7 ms  target <= 2 ms: MET",
+        "  batch 17,812 records/s (target >= 20,000)",
+        "peak concurrent requests   2 (cap 2)",
         "RESULT NOT MET (see above)",
     ]
 
