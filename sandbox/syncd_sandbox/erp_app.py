@@ -41,6 +41,8 @@ from syncd_sandbox.erp_query import ODataFault, compile_filter, order_rows, sele
 from syncd_sandbox.erp_routes import parse_key, parse_resource, soap_service, user_action
 from syncd_sandbox.erp_schema import EXCHANGE_PLAN, SCHEMA, metadata_xml
 from syncd_sandbox.erp_state import ErpState
+from syncd_sandbox.erp_syncd_exchange import NAME as SYNCD_WS
+from syncd_sandbox.erp_syncd_exchange import syncd_exchange_service
 
 PREFIX = "/odata/standard.odata/"
 HTML_PAGE = (
@@ -80,7 +82,10 @@ class SandboxErp:
         self.peak = 0
         self.requests: list[tuple[str, str]] = []  # (method, path) of every OData request
         self.data_load_headers = 0
-        self.soap = soap_service(self.trade, user, password)  # /ws/SyncdExchange.1cws
+        # the web service syncd ships (contrib/1c/SyncdExchange): /ws/SyncdExchange.1cws
+        self.syncd_ws = syncd_exchange_service(self.trade, user, password)
+        # an integrator's own service with Cyrillic names: /ws/ОбменЗаказами.1cws
+        self.soap = soap_service(self.trade, user, password)
         self.date_skew_seconds = 0.0  # the Date header's offset from this host's clock
         self.unavailable_posts = 0  # the next N …/Post calls answer 503 and post nothing
         self._balance_rng = random.Random(seed)  # Balance's $top: an arbitrary subset
@@ -109,9 +114,10 @@ class SandboxErp:
         path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
         if path.startswith("/sandbox/user/"):
             return _json_reply(*user_action(self.trade, method, path[14:], _body(environ)))
-        if path.startswith("/ws/") and self.soap is not None:
+        if path.startswith("/ws/"):
+            service = self.syncd_ws if f"/ws/{SYNCD_WS}.1cws" in path else self.soap
             replies: list = []
-            chunks = self.soap(environ, lambda status, headers: replies.append((status, headers)))
+            chunks = service(environ, lambda status, headers: replies.append((status, headers)))
             return int(replies[0][0].split()[0]), replies[0][1], b"".join(chunks)
         if not path.startswith(PREFIX.rstrip("/")):
             return 404, [("Content-Type", "text/html")], b"<html>404 Not Found</html>"

@@ -116,11 +116,12 @@ def _new_order(trade: Any, body: dict) -> dict:
     )
 
 
-SOAP_NAME = "SyncdExchange"
+SOAP_NAME = "ОбменЗаказами"
 
 
 def soap_service(trade: Any, user: str | None, password: str | None) -> Any:
-    """The integrator's web service ``/ws/SyncdExchange.1cws``, as many bases publish one."""
+    """An integrator's own web service ``/ws/ОбменЗаказами.1cws``, as many bases publish one
+    (Cyrillic operation and parameter names; syncd's own is ``erp_syncd_exchange``)."""
     from syncd_sandbox.erp_soap import Operation, SandboxSoapService, SoapFault
 
     def set_status(Ссылка: str | None, Статус: str | None) -> str:  # noqa: N803

@@ -4,7 +4,8 @@ Serves ``/ws/<name>.1cws`` (after any publication prefix) like a 1C HTTP
 publication does: ``GET ?wsdl`` gives a WSDL 1.1 shaped like 1C's own
 (document/literal, a ``<name>Soap`` and a ``<name>Soap12`` port, the address
 being the URL the WSDL was asked at), ``POST`` takes a SOAP 1.1 envelope and
-dispatches on the body element's local name.  Basic auth with UTF-8
+dispatches on the body element's local name; a SOAP 1.2 envelope is answered
+in SOAP 1.2 (``application/soap+xml``, a fault as ``Code``/``Reason``).  Basic auth with UTF-8
 credentials when ``user`` is set; requests are parsed with defusedxml, so a
 DTD or an entity gets a fault and is never expanded.
 
@@ -14,7 +15,11 @@ absent), the handler, and ``returns``: ``None`` for an ``xs:string`` result,
 or the field names of a complex type (``item``, ``Order`` by default) for a
 handler returning a list of dicts, rendered as repeated ``return`` elements.
 A plain ``(params, handler)`` or ``(params, handler, returns)`` tuple works
-too.  A handler raising :class:`SoapFault` gets a SOAP Fault (HTTP 500).
+too.  ``render`` replaces that: a function of the handler's result giving the
+XML inside ``<m:<op>Response>``.  A handler raising :class:`SoapFault` gets a
+SOAP Fault (HTTP 500).  ``wsdl_text`` serves a given WSDL instead of one made
+from the operations, its ``soapbind:address``/``soap12bind:address`` locations
+set to the URL it was asked at.
 
     service = SandboxSoapService("exchange", "http://example.org/exchange", {
         "УстановитьСтатусЗаказа": Operation(["Номер", "Статус"], set_status),
@@ -26,6 +31,7 @@ too.  A handler raising :class:`SoapFault` gets a SOAP Fault (HTTP 500).
 from __future__ import annotations
 
 import base64
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -39,8 +45,11 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XML_TYPE = "text/xml; charset=utf-8"
+SOAP12_TYPE = "application/soap+xml; charset=utf-8"
+LOCATION = re.compile(r'(<soap(?:12)?bind:address location=)"[^"]*"')
 
 
 class SoapFault(Exception):
@@ -53,6 +62,7 @@ class Operation:
     handler: Callable[..., Any]
     returns: Sequence[str] | None = None  # None: xs:string; else fields of `item`
     item: str = "Order"
+    render: Callable[[Any], str] | None = None  # the result as the Response's inner XML
 
 
 class SandboxSoapService:
@@ -65,8 +75,9 @@ class SandboxSoapService:
         operations: Mapping[str, Operation | tuple],
         user: str | None = None,
         password: str | None = None,
+        wsdl_text: str | None = None,
     ) -> None:
-        self.name, self.namespace = name, namespace
+        self.name, self.namespace, self.wsdl_text = name, namespace, wsdl_text
         self.operations = {
             op: spec if isinstance(spec, Operation) else Operation(*spec)
             for op, spec in operations.items()
@@ -131,14 +142,15 @@ class SandboxSoapService:
             return _fault("soap:Client", f"XML refused: {type(exc).__name__}")
         except ParseError as exc:
             return _fault("soap:Client", f"malformed XML: {exc}")
-        body = envelope.find(f"{{{SOAP11}}}Body")
-        if envelope.tag != f"{{{SOAP11}}}Envelope" or body is None or len(body) == 0:
-            return _fault("soap:Client", "a SOAP 1.1 envelope with a body was expected")
+        version = SOAP12 if envelope.tag == f"{{{SOAP12}}}Envelope" else SOAP11
+        body = envelope.find(f"{{{version}}}Body")
+        if envelope.tag != f"{{{version}}}Envelope" or body is None or len(body) == 0:
+            return _fault("soap:Client", "a SOAP 1.1 or 1.2 envelope with a body was expected")
         call = body[0]
         name = _local(call.tag)
         op = self.operations.get(name)
         if op is None:
-            return _fault("soap:Client", f"method not found: {name}")
+            return _fault("soap:Client", f"method not found: {name}", version)
         given = {_local(child.tag): child for child in call}
         kwargs = {p: _text(given[p]) if p in given else None for p in op.params}
         with self._lock:
@@ -146,13 +158,16 @@ class SandboxSoapService:
         try:
             result = op.handler(**kwargs)
         except SoapFault as exc:
-            return _fault("soap:Server", str(exc))
+            return _fault("soap:Server", str(exc), version)
         except Exception as exc:  # noqa: BLE001 - 1C answers any exception with a fault
-            return _fault("soap:Server", f"{type(exc).__name__}: {exc}")
-        return 200, self._response(name, op, result).encode("utf-8"), XML_TYPE
+            return _fault("soap:Server", f"{type(exc).__name__}: {exc}", version)
+        content_type = SOAP12_TYPE if version == SOAP12 else XML_TYPE
+        return 200, self._response(name, op, result, version).encode("utf-8"), content_type
 
-    def _response(self, name: str, op: Operation, result: Any) -> str:
-        if op.returns is None:
+    def _response(self, name: str, op: Operation, result: Any, version: str = SOAP11) -> str:
+        if op.render is not None:
+            returns = op.render(result)
+        elif op.returns is None:
             returns = f"<m:return>{escape('' if result is None else str(result))}</m:return>"
         else:
             returns = "".join(
@@ -166,12 +181,15 @@ class SandboxSoapService:
                 for row in result or ()
             )
         return _envelope(
-            f"<m:{name}Response xmlns:m={quoteattr(self.namespace)}>{returns}</m:{name}Response>"
+            f"<m:{name}Response xmlns:m={quoteattr(self.namespace)}>{returns}</m:{name}Response>",
+            version,
         )
 
     # -- WSDL ------------------------------------------------------------------
     def wsdl(self, address: str) -> str:
         """The WSDL 1.1 document, with ``address`` as both ports' location."""
+        if self.wsdl_text is not None:
+            return LOCATION.sub(lambda m: m.group(1) + quoteattr(address), self.wsdl_text)
         n, ns = self.name, quoteattr(self.namespace)
         types = "".join(
             f'<xs:complexType name="{t}"><xs:sequence>'
@@ -255,14 +273,22 @@ def _text(element: Element) -> str | None:
     return element.text or ""
 
 
-def _envelope(content: str) -> str:
+def _envelope(content: str, version: str = SOAP11) -> str:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<soap:Envelope xmlns:soap="{SOAP11}"><soap:Body>{content}</soap:Body></soap:Envelope>'
+        f'<soap:Envelope xmlns:soap="{version}"><soap:Body>{content}</soap:Body></soap:Envelope>'
     )
 
 
-def _fault(code: str, message: str) -> tuple[int, bytes, str]:
+def _fault(code: str, message: str, version: str = SOAP11) -> tuple[int, bytes, str]:
+    if version == SOAP12:  # Sender/Receiver where SOAP 1.1 says Client/Server
+        value = "soap:Sender" if code == "soap:Client" else "soap:Receiver"
+        fault = (
+            f"<soap:Fault><soap:Code><soap:Value>{value}</soap:Value></soap:Code>"
+            f'<soap:Reason><soap:Text xml:lang="ru">{escape(message)}</soap:Text></soap:Reason>'
+            "</soap:Fault>"
+        )
+        return 500, _envelope(fault, version).encode("utf-8"), SOAP12_TYPE
     fault = (
         f"<soap:Fault><faultcode>{code}</faultcode>"
         f"<faultstring>{escape(message)}</faultstring></soap:Fault>"

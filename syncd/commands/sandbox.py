@@ -173,7 +173,8 @@ def sandbox_erp(
 ) -> None:
     """Serve a sandbox 1C (УТ 11) at http://HOST:PORT/odata/standard.odata/.
 
-    Also the web service /ws/SyncdExchange.1cws?wsdl, and 1C users' actions
+    Also the web service syncd ships (/ws/SyncdExchange.1cws?wsdl: contrib/1c), an
+    integrator's own with Cyrillic names (/ws/ОбменЗаказами.1cws?wsdl), and 1C users' actions
     (no auth; sandbox only): POST /sandbox/user/orders (a new site order),
     POST /sandbox/user/orders/<Ref_Key>/ship | close | cancel | edit.
     """
@@ -183,6 +184,7 @@ def sandbox_erp(
     from syncd_sandbox.erp_faults import ErpFaults
     from syncd_sandbox.erp_routes import SOAP_NAME
     from syncd_sandbox.erp_schema import EXCHANGE_PLAN
+    from syncd_sandbox.erp_syncd_exchange import NAME as SYNCD_WS
 
     app = SandboxErp(
         user=user,
@@ -202,6 +204,7 @@ def sandbox_erp(
     server.start()
     root = f"http://{host}:{server.port}"
     click.echo(f"sandbox 1C on {root}{PREFIX} (user {user!r}); Ctrl-C stops it")
-    click.echo(f"  exchange plan {EXCHANGE_PLAN}, syncd's node {app.node}")
-    click.echo(f"  web service {root}/ws/{SOAP_NAME}.1cws?wsdl")
+    click.echo(f"  exchange plan {EXCHANGE_PLAN}, syncd's node {app.node} (code syncd)")
+    click.echo(f"  web service {root}/ws/{SYNCD_WS}.1cws?wsdl (contrib/1c/SyncdExchange)")
+    click.echo(f"  web service {root}/ws/{SOAP_NAME}.1cws?wsdl (an integrator's own)")
     _serve_until_stopped(server)

@@ -31,6 +31,7 @@ PART_MODULES = (
     "syncd.connectors.retailcrm.history_source",
     "syncd.connectors.retailcrm.sink",
     "syncd.connectors.onec.exchange_source",
+    "syncd.connectors.onec.soap_source",
     "syncd.connectors.onec.window_source",
     "syncd.connectors.onec.sink",
     "syncd.connectors.pos.source",

@@ -256,7 +256,7 @@ def test_no_write_carries_the_data_load_header():
 def soap_sink(tmp_path, app, url):
     root = url.split("/odata/")[0]
     soap = {
-        "wsdl_url": f"{root}/ws/SyncdExchange.1cws?wsdl",
+        "wsdl_url": f"{root}/ws/ОбменЗаказами.1cws?wsdl",
         "operations": {"set_order_status": "УстановитьСтатусЗаказа"},
     }
     sinks = {"erp": {"kind": "erp", "system": "erp", "options": {"status_via": "soap"}}}

@@ -98,3 +98,33 @@ def retail_source(tmp_path: Path, url: str, monkeypatch):  # noqa: ANN001, ANN20
     monkeypatch.setenv("SYNCD_STORE12_PASSWORD", PASSWORD)  # the secret only in the environment
     extra = {"mappings_dir": str(ROOT / "mappings"), "flows": [], "sinks": {}}
     return parts_of(tmp_path, sources=[spec], extra=extra).sources["store12"]
+
+
+def ws_url(odata_url: str, name: str = "SyncdExchange") -> str:
+    """The WSDL address of the sandbox's web service ``name`` beside its OData URL."""
+    return odata_url.split(PREFIX, 1)[0] + f"/ws/{name}.1cws?wsdl"
+
+
+def soap_source(name: str = "erp_soap", **options) -> dict:
+    sets = options.pop("sets", {ORDERS: "order", STATES: "order_state"})
+    return {
+        "name": name,
+        "kind": "erp_soap",
+        "system": "erp",
+        "options": {"node": "syncd", "sets": sets, **options},
+    }
+
+
+def soap_parts(tmp_path: Path, url: str, *, sources=(), sinks=None, odata: bool = False):  # noqa: ANN001
+    """The pipeline of a base reached through SyncdExchange only (``odata``: OData too)."""
+    env = erp_env(url) if odata else {"SYNCD_ERP_USER": USER, "SYNCD_ERP_PASSWORD": PASSWORD}
+    extra = {
+        "erp": {
+            "requests_per_second": 1000,
+            "max_concurrency": 4,
+            "soap": {"wsdl_url": ws_url(url)},
+        },
+        "flows": [],
+        "sinks": sinks or {},
+    }
+    return parts_of(tmp_path, sources=list(sources), extra=extra, env=env)

@@ -17,8 +17,10 @@ from zoneinfo import ZoneInfo
 
 from syncd.connectors.onec.odata import ODataClient
 from syncd.connectors.onec.soap import ErpSoapClient
+from syncd.connectors.pacing import Pacer
 
 _clients: dict[tuple, ODataClient] = {}
+_soap_clients: dict[tuple, ErpSoapClient] = {}
 _lock = threading.Lock()
 
 
@@ -69,17 +71,46 @@ def erp_client_for(context: Any) -> ODataClient:
 
 
 def erp_soap_for(context: Any) -> ErpSoapClient:
+    """The shared client of the configured web service.  It keeps to the base's cap and
+    rate together with the OData client where OData is configured too (one base)."""
     erp = context.settings.erp
     if not erp.soap.wsdl_url or not erp.user or erp.password is None:
-        raise ValueError("needs erp.soap.wsdl_url, erp.user and erp.password for SOAP")
-    odata = erp_client_for(context)
-    return ErpSoapClient(
+        raise ValueError(
+            "needs erp.soap.wsdl_url, erp.user and erp.password for SOAP "
+            "(SYNCD_ERP_USER, SYNCD_ERP_PASSWORD)"
+        )
+    odata = erp_client_for(context) if erp.odata_url else None
+    password = erp.password.get_secret_value()
+    key = (
         erp.soap.wsdl_url,
         erp.user,
-        erp.password.get_secret_value(),
-        operations=erp.soap.operations,
-        timeout=(10.0, erp.timeout_seconds),
-        metrics=context.metrics,
-        gate=odata.gate,
-        pacer=odata.pacer,
+        hash(password),
+        tuple(sorted(erp.soap.operations.items())),
+        erp.soap.soap_action,
+        erp.max_concurrency,
+        erp.requests_per_second,
+        erp.timeout_seconds,
+        id(odata),
     )
+    with _lock:
+        client = _soap_clients.get(key)
+        if client is None:
+            limits = {"gate": odata.gate, "pacer": odata.pacer} if odata else {}
+            if not limits:  # SOAP alone: the same cap and rate, its own
+                limits = {
+                    "gate": threading.BoundedSemaphore(erp.max_concurrency),
+                    "pacer": Pacer(erp.requests_per_second),
+                }
+            client = _soap_clients[key] = ErpSoapClient(
+                erp.soap.wsdl_url,
+                erp.user,
+                password,
+                operations=erp.soap.operations,
+                timeout=(10.0, erp.timeout_seconds),
+                metrics=context.metrics,
+                soap_action=erp.soap.soap_action,
+                **limits,
+            )
+        else:
+            client.forget_wsdl()  # parts are built at start and reload: read it afresh
+    return client

@@ -37,8 +37,9 @@ from syncd.connectors.onec.connection import erp_client_for
 from syncd.connectors.onec.metadata import Metadata
 from syncd.connectors.onec.nudges import Nudges
 from syncd.connectors.onec.odata import ODataClient
+from syncd.connectors.onec.soap import ErpPoisonAnswer
 from syncd.connectors.onec.values import literal
-from syncd.engine.contracts import Source, SourceBatch, WebhookRoute
+from syncd.engine.contracts import Rejected, Source, SourceBatch, WebhookRoute
 from syncd.engine.pipeline import register
 
 
@@ -84,6 +85,13 @@ class ExchangeNode:
             retry=False,
         )
         return response.content
+
+    def changes(self, message_no: int) -> list[tuple[str, dict | None, dict | None]]:
+        """Message ``message_no``'s entries as ``(set, key, data or None if gone)``."""
+        return [
+            (c.set_name, c.key, None if c.deleted else c.properties)
+            for c in parse_feed(self.select(message_no))
+        ]
 
     def confirm(self, message_no: int) -> None:
         self.client.request(
@@ -133,18 +141,22 @@ class ErpExchangeSource(Source):
             self.client,
             lambda: self.reader,
             f"nudge:{time.time():.3f}",
-            limit=self.options.nudge_rereads_per_poll,
+            limit=getattr(self.options, "nudge_rereads_per_poll", 0),
             drop_rest=True,
         )
         if nudged is not None:
             yield SourceBatch(nudged[0], {"message_no": number}, nudged[1])
         for _ in range(self.options.packages_per_poll):
             message_no = number + 1
-            changes = parse_feed(self.node.select(message_no))
-            if not changes:
+            try:
+                entries = self.node.changes(message_no)
+            except ErpPoisonAnswer as poison:  # retrying cannot cure it: set aside, go on
+                yield self._set_aside(message_no, poison)
+                number = message_no
+                continue
+            if not entries:
                 yield SourceBatch([], {"message_no": number})
                 return
-            entries = [(c.set_name, c.key, None if c.deleted else c.properties) for c in changes]
             events, rejected = self.reader.events(
                 entries, f"message:{message_no}", f"SelectChanges message {message_no}"
             )
@@ -155,6 +167,22 @@ class ErpExchangeSource(Source):
                 after_commit=partial(self.node.confirm, message_no),
             )
             number = message_no
+
+    def _set_aside(self, message_no: int, poison: ErpPoisonAnswer) -> SourceBatch:
+        """A message that cannot be read: a dead letter saying so, and the message
+        confirmed so that the stream goes on (its objects come again at their next
+        write, or when registered again in 1C: docs/onec.md)."""
+        bad = Rejected(
+            f"SelectChanges message {message_no}",
+            f"unreadable, confirmed to let the stream go on: {poison}",
+            {"message_no": message_no},
+        )
+        return SourceBatch(
+            [],
+            {"message_no": message_no},
+            [bad],
+            after_commit=partial(self.node.confirm, message_no),
+        )
 
     def webhooks(self) -> list[WebhookRoute]:
         return [self.nudges.route()]

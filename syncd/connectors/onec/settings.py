@@ -15,17 +15,36 @@ from every log line).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from syncd.config_base import Strict
+
+# syncd's name for an operation -> its name in the SyncdExchange web service
+# (contrib/1c/SyncdExchange); erp.soap.operations renames any of them
+SYNCD_EXCHANGE_OPERATIONS = {
+    "describe": "Describe",
+    "received_no": "ReceivedNo",
+    "select_changes": "SelectChanges",
+    "notify_changes_received": "NotifyChangesReceived",
+    "get_object": "GetObject",
+    "set_order_status": "SetOrderStatus",
+}
 
 
 class ErpSoapSettings(Strict):
     wsdl_url: str | None = None
-    # syncd's name for an operation -> the operation's name in the WSDL
-    operations: dict[str, str] = Field(default_factory=dict)
+    # syncd's name for an operation -> the operation's name in the WSDL (over the
+    # SyncdExchange names; an integrator's own service may name them in Cyrillic)
+    operations: dict[str, str] = Field(default_factory=lambda: dict(SYNCD_EXCHANGE_OPERATIONS))
+    # how a non-ASCII SOAPAction goes: percent-encoded, raw UTF-8, or empty ("")
+    soap_action: Literal["percent", "utf8", "empty"] = "percent"
+
+    @field_validator("operations")
+    @classmethod
+    def _over_the_shipped_names(cls, value: dict[str, str]) -> dict[str, str]:
+        return SYNCD_EXCHANGE_OPERATIONS | value
 
 
 class ErpSettings(Strict):

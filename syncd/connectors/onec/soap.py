@@ -5,7 +5,13 @@
   binding at the address the WSDL was fetched from (1C behind a proxy often
   writes its internal host name into the WSDL);
 - no XML (WSDL or reply) with a DTD, entities or external references is
-  parsed: zeep refuses it and the call fails with :class:`ErpUnsafeXml`;
+  parsed: zeep refuses it and the call fails with :class:`ErpUnsafeXml`; a reply
+  that is not XML, or not the WSDL's shape, is :class:`ErpPoisonAnswer` (both
+  permanent: retrying does not cure them);
+- the ``SOAPAction`` header of a Cyrillic operation (1C's is
+  ``<namespace>#<Service>:<Operation>``) goes percent-encoded, as raw UTF-8, or
+  empty (``soap_action``: ``percent``, ``utf8``, ``empty``): which one a 1C build
+  accepts is not verified, and 1C is reported to route by the body element;
 - a SOAP Fault is the service's own refusal: :class:`ErpSoapFault`, permanent;
   401/403 is :class:`ErpAccessDenied`; other 5xx, timeouts and connection
   errors are retried with backoff, then raised as :class:`ErpUnavailable`.
@@ -26,9 +32,12 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
+from xml.etree.ElementTree import Element, ParseError
 
 import requests
 import zeep
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as defused_fromstring
 from zeep.exceptions import (
     DTDForbidden,
     EntitiesForbidden,
@@ -62,18 +71,28 @@ class ErpSoapFault(ErpError, PermanentError):
     """The web service answered with a SOAP Fault: its own logic refused."""
 
 
-class ErpUnsafeXml(ErpError, PermanentError):
+class ErpPoisonAnswer(ErpError, PermanentError):
+    """A reply that cannot be read: not XML, or not the shape the WSDL declares."""
+
+
+class ErpUnsafeXml(ErpPoisonAnswer):
     """The WSDL or a reply carried a DTD, an entity or an external reference."""
+
+
+SOAP_ACTION_MODES = ("percent", "utf8", "empty")
 
 
 class _CheckedTransport(Transport):
     """Turns HTTP failures into typed errors before zeep reads the body as SOAP."""
 
+    def __init__(self, *args: Any, soap_action: str = "percent", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if soap_action not in SOAP_ACTION_MODES:
+            raise ValueError(f"soap_action: one of {', '.join(SOAP_ACTION_MODES)}")
+        self.soap_action = soap_action
+
     def post(self, address: str, message: Any, headers: dict) -> requests.Response:
-        # 1C's soapAction is "<namespace>#<Service>:<Operation>", often Cyrillic: an
-        # HTTP header must be Latin-1, so a non-ASCII IRI goes as its percent-encoded URI
-        headers = {k: v if v.isascii() else quote(v, safe=_URI_SAFE) for k, v in headers.items()}
-        response = super().post(address, message, headers)
+        response = super().post(address, message, self._headers(headers))
         status, content_type = response.status_code, response.headers.get("Content-Type", "")
         if status in (401, 403):
             raise ErpAccessDenied(status, None, "credentials or rights refused")
@@ -81,6 +100,21 @@ class _CheckedTransport(Transport):
         if (status >= 500 and not is_fault) or "html" in content_type:
             raise ErpUnavailable(status, None, "no SOAP answer (an error page or a proxy)")
         return response
+
+    def _headers(self, headers: dict) -> dict:
+        """1C's soapAction is an IRI, often Cyrillic, and an HTTP header is Latin-1: it
+        goes percent-encoded (a URI), as its UTF-8 bytes, or empty (SOAP 1.1 ``""``)."""
+        out = {}
+        for name, value in headers.items():
+            if name.lower() == "soapaction" and not value.strip('"').isascii():
+                if self.soap_action == "empty":
+                    value = '""'
+                elif self.soap_action == "utf8":
+                    value = value.encode("utf-8")
+                else:
+                    value = quote(value, safe=_URI_SAFE)
+            out[name] = value
+        return out
 
 
 class ErpSoapClient:
@@ -97,6 +131,7 @@ class ErpSoapClient:
         sleep: Callable[[float], None] = time.sleep,
         gate: Any = None,
         pacer: Any = None,
+        soap_action: str = "percent",
     ) -> None:
         self.wsdl_url = wsdl_url
         # shared with the base's OData client: one cap and one rate towards 1C
@@ -107,7 +142,10 @@ class ErpSoapClient:
         self.session.auth = (user.encode("utf-8"), password.encode("utf-8"))
         self._secret = password
         self.transport = _CheckedTransport(
-            session=self.session, timeout=timeout, operation_timeout=timeout
+            session=self.session,
+            timeout=timeout,
+            operation_timeout=timeout,
+            soap_action=soap_action,
         )
         self.settings = zeep.Settings(
             strict=False,
@@ -126,6 +164,25 @@ class ErpSoapClient:
     def call(self, logical_name: str, **params: Any) -> Any:
         """Call the operation mapped to ``logical_name``; the result as plain Python."""
         service = self.service()
+        name = self._operation(logical_name)
+        result = self._guarded(name, lambda: service[name](**params))
+        return serialize_object(result, target_cls=dict)
+
+    def call_xml(self, logical_name: str, **params: Any) -> Element:
+        """Call the operation and hand back its ``…Response`` element, parsed without
+        DTDs or entities, as the service wrote it: zeep reads an empty string and a nil
+        alike (None), and 1C sends both.  A SOAP Fault raises :class:`ErpSoapFault`."""
+        service = self.service()
+        name = self._operation(logical_name)
+
+        def raw() -> Element:
+            with service._client.settings(raw_response=True):
+                response = service[name](**params)
+            return _response_element(response.content, name)
+
+        return self._guarded(name, raw)
+
+    def _operation(self, logical_name: str) -> str:
         name = self.operations.get(logical_name)
         if name is None or name not in self._available:
             what = f"operation {logical_name!r}" + (f" ({name!r})" if name else "")
@@ -133,8 +190,21 @@ class ErpSoapClient:
                 f"{what} names no operation of {self._where()}; "
                 f"the WSDL has {', '.join(self._available) or 'none'}"
             )
-        result = self._guarded(name, lambda: service[name](**params))
-        return serialize_object(result, target_cls=dict)
+        return name
+
+    def forget_wsdl(self) -> None:
+        """Fetch the WSDL again at the next call (a reload: the service may have changed)."""
+        with self._lock:
+            self._service = None
+
+    def available(self) -> list[str]:
+        """The operations the WSDL's SOAP 1.1 binding offers (the WSDL is fetched once)."""
+        self.service()
+        return list(self._available)
+
+    def has(self, logical_name: str) -> bool:
+        """Whether ``logical_name`` maps to an operation the WSDL offers."""
+        return self.operations.get(logical_name) in self.available()
 
     def service(self) -> ServiceProxy:
         """The SOAP 1.1 service proxy; the WSDL is fetched once, on first use."""
@@ -189,7 +259,10 @@ class ErpSoapClient:
         except TransportError as exc:
             raise self._http(exc.status_code, f"{what}: {exc.message[:200]}") from None
         except XMLSyntaxError:
-            raise ErpUnavailable(0, None, f"{what}: the answer is not XML") from None
+            raise ErpPoisonAnswer(0, None, f"{what}: the answer is not XML") from None
+        except (ValueError, LookupError, ZeepError) as exc:  # the XML is not the WSDL's shape
+            problem = self._clean(f"{what}: the answer is not the WSDL's shape: {exc}")
+            raise ErpPoisonAnswer(0, None, problem[:300]) from None
 
     def _http(self, status: int, message: str) -> ErpError:
         message = self._clean(message)
@@ -204,3 +277,33 @@ class ErpSoapClient:
 
     def _clean(self, message: str) -> str:
         return message.replace(self._secret, "***") if self._secret else message
+
+
+SOAP_ENVELOPES = (
+    "http://schemas.xmlsoap.org/soap/envelope/",
+    "http://www.w3.org/2003/05/soap-envelope",
+)
+
+
+def _response_element(content: bytes, operation: str) -> Element:
+    """The ``<operation>Response`` element of a SOAP 1.1 or 1.2 answer (a Fault raised)."""
+    try:
+        envelope = defused_fromstring(content, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise ErpUnsafeXml(0, None, f"{operation}: refused {type(exc).__name__}") from None
+    except ParseError:
+        raise ErpPoisonAnswer(0, None, f"{operation}: the answer is not XML") from None
+    body = next((c for c in envelope if _local(c.tag) == "Body"), None)
+    if envelope.tag.split("}")[0].lstrip("{") not in SOAP_ENVELOPES or body is None:
+        raise ErpPoisonAnswer(0, None, f"{operation}: the answer is not a SOAP envelope")
+    first = next(iter(body), None)
+    if first is not None and _local(first.tag) == "Fault":
+        texts = [e.text or "" for e in first.iter() if _local(e.tag) in ("faultstring", "Text")]
+        raise Fault(" ".join(t.strip() for t in texts if t.strip()) or "SOAP Fault")
+    if first is None or _local(first.tag) != f"{operation}Response":
+        raise ErpPoisonAnswer(0, None, f"{operation}: no {operation}Response in the answer")
+    return first
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]

@@ -1,0 +1,98 @@
+"""Changes through the SyncdExchange web service: the same events as OData, SOAP alone."""
+
+from __future__ import annotations
+
+import json
+
+from syncd.engine.sourcing import run_source
+from syncd.store import dead_letters, leases
+from syncd_sandbox.erp_schema import EXCHANGE_PLAN
+from tests.support.erp import (
+    ORDERS,
+    erp_parts,
+    erp_sandbox,
+    exchange_source,
+    soap_parts,
+    soap_source,
+)
+
+
+def stream_lease(store, name):  # noqa: ANN001, ANN201
+    with store.begin() as conn:
+        return leases.acquire(conn, f"source:{name}", "test", ttl=60)
+
+
+def test_the_same_objects_read_through_odata_and_soap_give_the_same_events(tmp_path):
+    (tmp_path / "o").mkdir()
+    (tmp_path / "s").mkdir()
+    with erp_sandbox() as (app, url):
+        app.trade.manager_edit(app.state.rows(ORDERS)[0]["Ref_Key"], {"Комментарий": "«да»\n&"})
+        odata = erp_parts(tmp_path / "o", url, sources=[exchange_source(app)])
+        through_odata = next(iter(odata.sources["erp_changes"].poll(None)))
+        soap = soap_parts(tmp_path / "s", url, sources=[soap_source()])
+        through_soap = next(iter(soap.sources["erp_soap"].poll(None)))  # message 1 again
+
+    def by_object(events):  # noqa: ANN001, ANN202
+        return {(e.entity, e.external_id): (e.version, e.payload) for e in events}
+
+    assert len(through_odata.events) == 10 and not through_odata.rejected
+    assert by_object(through_soap.events) == by_object(through_odata.events)
+    an_order = next(e for e in through_soap.events if e.entity == "order")
+    assert an_order.payload["data"]["Posted"] in (True, False)  # typed, not "false"
+    assert isinstance(an_order.payload["data"]["Товары"][0]["LineNumber"], int)
+
+
+def test_a_base_reached_by_soap_alone_is_read_and_its_message_confirmed(tmp_path, store):
+    with erp_sandbox() as (app, url):
+        source = soap_parts(tmp_path, url, sources=[soap_source()]).sources["erp_soap"]
+        assert source.client is None  # no OData configured, none used
+        run = run_source(store, source, stream_lease(store, "erp_soap"))
+        assert run.ok, run.error
+        assert app.trade.plan.pending(app.node) == 0
+        assert app.state.get(EXCHANGE_PLAN, (app.node,))["ReceivedNo"] == 1
+        assert app.syncd_ws.calls["NotifyChangesReceived"] == 1
+        odata_reads = [p for _, p in app.requests]
+    with store.read() as conn:
+        rows = conn.exec_driver_sql("SELECT entity, payload FROM inbox").all()
+    assert sorted(e for e, _ in rows) == ["order"] * 5 + ["order_state"] * 5
+    assert all(json.loads(p)["data"] for _, p in rows)
+    assert odata_reads == []
+
+
+def test_an_unreadable_message_is_set_aside_once_and_the_stream_goes_on(tmp_path, store):
+    with erp_sandbox() as (app, url):
+        operation = app.syncd_ws.operations["SelectChanges"]
+        poisoned = {"done": False}
+
+        def render(result):  # noqa: ANN001, ANN202 - the first answer carries an entity
+            if poisoned["done"]:
+                return operation.render(result)
+            poisoned["done"] = True
+            return "<m:return><m:MessageNo>&lol;</m:MessageNo></m:return>"
+
+        app.syncd_ws.operations["SelectChanges"] = operation.__class__(
+            operation.params, operation.handler, render=render
+        )
+        source = soap_parts(tmp_path, url, sources=[soap_source()]).sources["erp_soap"]
+        first = run_source(store, source, stream_lease(store, "erp_soap"))
+        app.trade.manager_edit(app.state.rows(ORDERS)[0]["Ref_Key"], {"Комментарий": "снова"})
+        second = run_source(store, source, stream_lease(store, "erp_soap"))
+        assert first.ok and second.ok, (first.error, second.error)
+        assert app.state.get(EXCHANGE_PLAN, (app.node,))["ReceivedNo"] >= 2
+    with store.read() as conn:
+        letters = dead_letters.list_open(conn)
+        orders = conn.exec_driver_sql("SELECT count(*) FROM inbox WHERE entity='order'").scalar()
+    assert [(d.subject, "unreadable" in d.error) for d in letters] == [
+        ("SelectChanges message 1", True)
+    ]
+    assert orders == 1  # the stream read the next message: the order written since
+
+
+def test_a_fault_on_select_fails_the_poll_with_1cs_message_and_moves_nothing(tmp_path, store):
+    with erp_sandbox() as (app, url):
+        registered = app.trade.plan.pending(app.node)
+        source = soap_parts(tmp_path, url, sources=[soap_source(node="нет")]).sources["erp_soap"]
+        run = run_source(store, source, stream_lease(store, "erp_soap"))
+        left = app.trade.plan.pending(app.node)
+    assert not run.ok and "Узел нет плана обмена syncd не найден" in run.error
+    assert left == registered > 0  # every registration kept
