@@ -96,3 +96,59 @@ def test_a_fault_on_select_fails_the_poll_with_1cs_message_and_moves_nothing(tmp
         left = app.trade.plan.pending(app.node)
     assert not run.ok and "Узел нет плана обмена syncd не найден" in run.error
     assert left == registered > 0  # every registration kept
+
+
+def soap_only_sink(tmp_path, url):  # noqa: ANN001, ANN201
+    sinks = {"erp": {"kind": "erp", "system": "erp", "options": {"status_via": "soap"}}}
+    return soap_parts(tmp_path, url, sinks=sinks).sinks["erp"]
+
+
+def status_command(order: dict, status: str = "КОбеспечению", action: str = "set_status"):  # noqa: ANN201
+    from syncd.model import Command
+
+    return Command(
+        target="erp",
+        entity="order",
+        key=order["Ref_Key"],
+        action=action,
+        payload={"fields": {"Статус": status}, "expected_version": order["DataVersion"]},
+        idempotency_key=f"t:{action}",
+        id=1,
+    )
+
+
+def waiting(app):  # noqa: ANN001, ANN201
+    return next(o for o in app.state.rows(ORDERS) if o["Статус"] == "НеСогласован")
+
+
+def test_through_soap_alone_the_agreed_status_reaches_1c_posted_and_is_read_back(tmp_path):
+    with erp_sandbox() as (app, url):
+        order = waiting(app)
+        sink = soap_only_sink(tmp_path, url)
+        (result,) = sink.apply([status_command(order)])
+        stored = app.state.get(ORDERS, (order["Ref_Key"],))
+        calls = dict(app.syncd_ws.calls)
+        odata_requests = list(app.requests)
+    assert result.ok, result.error
+    assert stored["Статус"] == "КОбеспечению" and stored["Согласован"] is True and stored["Posted"]
+    assert result.version == stored["DataVersion"]
+    assert calls["SetOrderStatus"] == 1 and calls["GetObject"] == 2  # before and after
+    assert odata_requests == []
+
+
+def test_a_posting_1c_refuses_through_soap_is_a_permanent_failure_with_1cs_message(tmp_path):
+    with erp_sandbox() as (app, url):
+        order = waiting(app)
+        app.trade.write(ORDERS, (order["Ref_Key"],), {"Товары": []}, data_load=True)
+        order = app.state.get(ORDERS, (order["Ref_Key"],))
+        (result,) = soap_only_sink(tmp_path, url).apply([status_command(order)])
+    assert not result.ok and result.permanent
+    assert "Не заполнена" in result.error and "Товары" in result.error
+
+
+def test_through_soap_alone_writes_other_than_a_status_are_refused_saying_why(tmp_path):
+    with erp_sandbox() as (app, url):
+        order = waiting(app)
+        command = status_command(order, action="update")
+        (result,) = soap_only_sink(tmp_path, url).apply([command])
+    assert not result.ok and result.permanent and "needs erp.odata_url" in result.error

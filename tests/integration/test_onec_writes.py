@@ -259,7 +259,8 @@ def soap_sink(tmp_path, app, url):
         "wsdl_url": f"{root}/ws/ОбменЗаказами.1cws?wsdl",
         "operations": {"set_order_status": "УстановитьСтатусЗаказа"},
     }
-    sinks = {"erp": {"kind": "erp", "system": "erp", "options": {"status_via": "soap"}}}
+    options = {"status_via": "soap", "soap_status_params": {"ref": "Ссылка", "status": "Статус"}}
+    sinks = {"erp": {"kind": "erp", "system": "erp", "options": options}}
     return erp_parts(tmp_path, url, sinks=sinks, erp={"soap": soap}).sinks["erp"]
 
 

@@ -11,8 +11,10 @@ its ``Ref_Key`` (``Command.key``) and the payload naming the set and the fields:
 - ``set_status`` — the same with ``post`` on by default: the customer
   order's ``Статус`` (and the other mapped fields), then Post, so that the
   warehouse reserves and picks.  With ``status_via: soap`` the status goes
-  through the integrator's web service operation ``set_order_status``
-  instead (``{"ref", "status"}`` as its parameters by default);
+  through the web service's operation ``set_order_status`` instead
+  (SyncdExchange's ``SetOrderStatus(Ref, Status)``, or an integrator's own
+  with ``soap_status_params``), read before and after through OData or, where
+  no OData is configured, through the service's ``GetObject``;
 - ``create`` — ``{"set", "fields", "post"}``; the new ``Ref_Key`` is the
   remote id syncd binds;
 - ``mark_deleted`` — ``DeletionMark`` (never HTTP DELETE).
@@ -34,6 +36,7 @@ from syncd.connectors.onec.actions import ACTIONS, Create, SetStatus, Update
 from syncd.connectors.onec.changes import EntryReader
 from syncd.connectors.onec.connection import erp_client_for, erp_soap_for, erp_zone
 from syncd.connectors.onec.errors import ErpError
+from syncd.connectors.onec.soap_source import SoapObjects
 from syncd.connectors.onec.writes import ErpWriter, ObjectChanged, Steps
 from syncd.engine import failpoints
 from syncd.engine.actions import BadCommand, read
@@ -47,8 +50,9 @@ class ErpSinkOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status_via: Literal["odata", "soap"] = "odata"
     soap_status_params: dict[str, str] = Field(
-        default_factory=lambda: {"ref": "Ссылка", "status": "Статус"},
-        description="syncd's name -> the SOAP operation's parameter name",
+        default_factory=lambda: {"ref": "Ref", "status": "Status"},
+        description="syncd's name -> the SOAP operation's parameter name (SyncdExchange's "
+        "SetOrderStatus by default)",
     )
 
 
@@ -61,10 +65,17 @@ class ErpSink(Sink):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.client = erp_client_for(self.context)
         erp = self.context.settings.erp
-        self.writer = ErpWriter(self.client, erp_zone(erp), if_match=erp.send_if_match)
-        self.soap = erp_soap_for(self.context) if self.options.status_via == "soap" else None
+        by_soap = self.options.status_via == "soap"
+        # SOAP alone (no OData published): statuses only, read through GetObject
+        self.client = erp_client_for(self.context) if erp.odata_url or not by_soap else None
+        self.writer = (
+            ErpWriter(self.client, erp_zone(erp), if_match=erp.send_if_match)
+            if self.client is not None
+            else None
+        )
+        self.soap = erp_soap_for(self.context) if by_soap else None
+        self.objects = SoapObjects(self.soap) if self.soap and self.client is None else None
 
     def apply(self, commands: list[Command]) -> list[Result]:
         """Each command is one object's write; they run side by side up to the base's cap
@@ -84,6 +95,13 @@ class ErpSink(Sink):
         try:
             if isinstance(action, SetStatus) and self.soap is not None:
                 return self._status_by_soap(cmd, action)
+            if self.writer is None:
+                return Result.failed(
+                    cmd,
+                    f"{cmd.object_key}: {cmd.action} needs erp.odata_url: through the web "
+                    "service syncd sets order statuses only",
+                    permanent=True,
+                )
             if isinstance(action, Update):  # set_status too
                 lines = action.cancel_lines
                 after = self.writer.update(
@@ -106,9 +124,8 @@ class ErpSink(Sink):
             self.writer.mark_deleted(set_name, cmd.key)  # the one action left: MarkDeleted
             return Result.applied(cmd)
         except ObjectChanged as changed:
-            reader = EntryReader(
-                self.system, self.name, {set_name: cmd.entity}, self.client.metadata()
-            )
+            meta = self.client.metadata() if self.client else self.objects.metadata()  # type: ignore[union-attr]
+            reader = EntryReader(self.system, self.name, {set_name: cmd.entity}, meta)
             current = reader.event(
                 set_name, {"Ref_Key": changed.ref}, changed.current, f"sink:{time.time():.3f}"
             )
@@ -127,7 +144,7 @@ class ErpSink(Sink):
         if not status:
             return Result.failed(cmd, "set_status without fields.Статус", permanent=True)
         set_name, expected = action.set, action.expected_version
-        current = self.writer.read(set_name, cmd.key)
+        current = self._read(set_name, cmd.key)
         if current.get("Статус") == status and current.get("Согласован") is not False:
             return Result.applied(cmd, version=current.get("DataVersion"))  # done before
         steps = Steps(cmd.progress, lambda noted: self.note_progress(cmd, noted))
@@ -137,7 +154,7 @@ class ErpSink(Sink):
         names = self.options.soap_status_params
         self.soap.call("set_order_status", **{names["ref"]: cmd.key, names["status"]: status})  # type: ignore[union-attr]
         failpoints.hit("erp.after_post")
-        after = self.writer.read(set_name, cmd.key)
+        after = self._read(set_name, cmd.key)
         steps.wrote(after.get("DataVersion"), "posted")
         if after.get("Статус") != status:
             return Result.failed(
@@ -146,3 +163,9 @@ class ErpSink(Sink):
                 permanent=True,
             )
         return Result.applied(cmd, version=after.get("DataVersion"))
+
+    def _read(self, set_name: str, ref: str) -> dict:
+        """The object now: through OData where it is configured, else the web service."""
+        if self.writer is not None:
+            return self.writer.read(set_name, ref)
+        return self.objects.read(set_name, ref)  # type: ignore[union-attr]

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from syncd.connectors.onec.changes import EntryReader
 from syncd.connectors.onec.connection import erp_soap_for
+from syncd.connectors.onec.errors import ErpNotFound
 from syncd.connectors.onec.exchange_source import ErpExchangeSource
 from syncd.connectors.onec.metadata import Metadata
 from syncd.connectors.onec.nudges import Nudges
@@ -81,6 +82,34 @@ class SoapExchangeNode:
 
     def describe(self) -> Metadata:
         return Metadata.parse(self.soap.call("describe"))
+
+
+class SoapObjects:
+    """Objects as 1C holds them now, through ``GetObject`` (the sink's reads where no
+    OData is published), typed by the service's ``Describe`` like every other read."""
+
+    def __init__(self, soap: ErpSoapClient) -> None:
+        self.soap = soap
+        self._meta: Metadata | None = None
+        self._lock = threading.Lock()
+
+    def metadata(self) -> Metadata:
+        with self._lock:
+            if self._meta is None:
+                self._meta = Metadata.parse(self.soap.call("describe"))
+            return self._meta
+
+    def read(self, set_name: str, ref: str) -> dict:
+        """The object's data; :class:`ErpNotFound` when 1C no longer has it."""
+        answer = self.soap.call_xml("get_object", Set=set_name, Ref=ref)
+        entry = _child(answer, "return")
+        if entry is None or entry.get(NIL) in ("true", "1"):
+            raise ErpNotFound(404, None, f"GetObject: {set_name} {ref} is not in 1C")
+        try:
+            _, _, data = _entry(entry)
+        except KeyError as exc:
+            raise ErpPoisonAnswer(0, None, f"GetObject {set_name} {ref}: without {exc}") from None
+        return self.metadata().entity(set_name).normalize(data or {})
 
 
 def _entry(element: Element) -> Entry:
