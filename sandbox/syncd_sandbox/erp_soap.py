@@ -84,6 +84,7 @@ class SandboxSoapService:
         }
         self.user, self.password = user, password
         self.calls: Counter[str] = Counter()
+        self.soap_actions: list[bytes] = []  # each POST's SOAPAction header, as sent
         self.max_body_bytes = 16 * 1024 * 1024  # served by syncd.web.HttpServer
         self._lock = threading.Lock()
         self._types: dict[str, tuple[str, ...]] = {}
@@ -120,6 +121,9 @@ class SandboxSoapService:
             size = 0
         if size > self.max_body_bytes:
             return 413, b"request too large", "text/plain; charset=utf-8"
+        action = environ.get("HTTP_SOAPACTION")
+        if action is not None:  # WSGI hands headers over as Latin-1 text: the bytes sent
+            self.soap_actions.append(action.encode("latin-1"))
         return self._dispatch(environ["wsgi.input"].read(size))
 
     def _authorized(self, header: str) -> bool:
