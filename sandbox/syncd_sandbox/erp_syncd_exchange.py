@@ -67,12 +67,21 @@ def syncd_exchange_service(trade: Any, user: str | None, password: str | None) -
         except ValueError:
             raise SoapFault(f"Не является уникальным идентификатором: {Ref}") from None
 
-    def set_status(Ref: str | None, Status: str | None) -> tuple[str, dict | None]:  # noqa: N803
+    def set_status(  # noqa: N803
+        Ref: str | None,
+        Status: str | None,
+        CancelSection: str | None = None,
+        CancelFlag: str | None = None,
+    ) -> tuple[str, dict | None]:
         _, order = get(ORDERS, Ref)
         if order is None:
             raise SoapFault(f"Заказ клиента {Ref} не найден")
+        body: dict[str, Any] = {"Статус": Status}
+        if CancelSection and CancelFlag:  # every row flagged, as the module does
+            rows = [dict(row) for row in order.get(CancelSection) or []]
+            body[CancelSection] = [{**row, CancelFlag: True} for row in rows]
         try:
-            trade.write(ORDERS, (order["Ref_Key"],), {"Статус": Status}, data_load=False)
+            trade.write(ORDERS, (order["Ref_Key"],), body, data_load=False)
             trade.post(ORDERS, (order["Ref_Key"],))
         except ODataFault as fault:
             raise SoapFault(fault.message) from None
@@ -90,7 +99,9 @@ def syncd_exchange_service(trade: Any, user: str | None, password: str | None) -
         "SelectChanges": Operation(["Node", "MessageNo"], select, render=_changes),
         "NotifyChangesReceived": Operation(["Node", "MessageNo"], confirm),
         "GetObject": Operation(["Set", "Ref"], get, render=entry_of),
-        "SetOrderStatus": Operation(["Ref", "Status"], set_status, render=entry_of),
+        "SetOrderStatus": Operation(
+            ["Ref", "Status", "CancelSection", "CancelFlag"], set_status, render=entry_of
+        ),
     }
     return SandboxSoapService(
         NAME, NAMESPACE, operations, user=user, password=password, wsdl_text=WSDL.read_text()

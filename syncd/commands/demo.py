@@ -28,6 +28,14 @@ DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"
 @click.option("--hour-seconds", default=2.0, show_default=True, help="Real seconds per hour.")
 @click.option("--keep-running", is_flag=True, help="After the day, keep running until Ctrl-C.")
 @click.option("--no-webhooks", is_flag=True, help="Polling only: no nudges from 1C or the CRM.")
+@click.option(
+    "--erp-via",
+    type=click.Choice(["odata", "soap"]),
+    default="odata",
+    show_default=True,
+    help="How syncd reaches 1C: OData, or the SyncdExchange web service alone "
+    "(contrib/1c; no free stock then).",
+)
 @click.option("--erp-port", default=8791, show_default=True, help="Port of the sandbox 1C.")
 @click.option("--crm-port", default=8790, show_default=True, help="Port of the sandbox CRM.")
 def demo_command(
@@ -36,6 +44,7 @@ def demo_command(
     hour_seconds: float,
     keep_running: bool,
     no_webhooks: bool,
+    erp_via: str,
     erp_port: int,
     crm_port: int,
 ) -> None:
@@ -47,7 +56,9 @@ def demo_command(
     from syncd_sandbox.demo.runner import Demo
 
     settings = settings_or_exit(config_path)
-    demo = Demo(settings, Path(config_path), webhooks=not no_webhooks, echo=click.echo)
+    demo = Demo(
+        settings, Path(config_path), webhooks=not no_webhooks, echo=click.echo, erp_via=erp_via
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -56,6 +67,9 @@ def demo_command(
         click.echo(f"cannot start the demo: {exc}", err=True)
         sys.exit(2)
     click.echo(f"sandbox 1C   {demo.world.erp_url}\nsandbox CRM  {demo.world.crm_url}")
+    if erp_via == "soap":
+        ws = demo.world.erp_url.split("/odata/")[0] + "/ws/SyncdExchange.1cws?wsdl"
+        click.echo(f"1C through   {ws} (the SyncdExchange web service, no OData)")
     click.echo(f"daemon       http://{settings.http.listen} (log: {demo.log_path})")
     click.echo(
         f"playing {hours} hours of business, {hour_seconds:g} s each"

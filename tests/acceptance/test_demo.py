@@ -67,3 +67,30 @@ def test_a_short_demo_day_settles_and_says_where_to_look(tmp_path):
     # the daemon has stopped: the metrics link says it needs --keep-running
     assert "/metrics (only while it runs: syncd demo --keep-running)" in out
     assert (tmp_path / "state" / "syncd.log").exists()
+
+
+def test_a_short_demo_day_settles_with_1c_reached_through_the_web_service_alone(tmp_path):
+    """``syncd demo --erp-via soap``: the exchange plan read through SyncdExchange, the
+    agreed statuses set by SetOrderStatus, and no OData configured at all."""
+    config = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text(encoding="utf-8"))
+    config["state_dir"] = str(tmp_path / "state")
+    config["mappings_dir"] = str(ROOT / "mappings")
+    config["http"]["listen"] = f"127.0.0.1:{free_port()}"
+    path = tmp_path / "demo.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    done = syncd(
+        "demo",
+        *("--config", str(path), "--hours", "3", "--hour-seconds", "1", "--erp-via", "soap"),
+        *("--erp-port", "0", "--crm-port", "0"),
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "/ws/SyncdExchange.1cws?wsdl (the SyncdExchange web service, no OData)" in out
+    assert "initial load: 200 sample orders" in out
+    assert "still waiting 0" in out and "dead letters 0, conflicts 0" in out
+    assert re.search(r"orders synced 1C→CRM [1-9]\d*, CRM→1C [1-9]\d*", out), out
+    used = yaml.safe_load((tmp_path / "state" / "syncd-soap.yaml").read_text(encoding="utf-8"))
+    assert "odata_url" not in used["erp"]
+    assert {s["kind"] for s in used["sources"] if s["system"] == "erp"} == {"erp_soap"}
+    assert used["sinks"]["erp"]["options"]["status_via"] == "soap"

@@ -152,3 +152,39 @@ def test_through_soap_alone_writes_other_than_a_status_are_refused_saying_why(tm
         command = status_command(order, action="update")
         (result,) = soap_only_sink(tmp_path, url).apply([command])
     assert not result.ok and result.permanent and "needs erp.odata_url" in result.error
+
+
+def test_through_soap_alone_a_cancelled_order_has_every_line_cancelled_in_1c(tmp_path):
+    from syncd.model import Command
+
+    with erp_sandbox() as (app, url):
+        order = waiting(app)
+        payload = {
+            "fields": {"Статус": "Закрыт"},
+            "expected_version": order["DataVersion"],
+            "cancel_lines": {"section": "Товары", "flag": "Отменено"},
+        }
+        command = Command("erp", "order", order["Ref_Key"], "set_status", payload, "t:c", id=1)
+        (result,) = soap_only_sink(tmp_path, url).apply([command])
+        stored = app.state.get(ORDERS, (order["Ref_Key"],))
+    assert result.ok, result.error
+    assert stored["Статус"] == "Закрыт" and all(line["Отменено"] for line in stored["Товары"])
+
+
+def test_an_integrators_service_without_cancel_parameters_refuses_to_drop_the_cancel(tmp_path):
+    from syncd.model import Command
+
+    with erp_sandbox() as (app, url):
+        order = waiting(app)
+        options = {"status_via": "soap", "soap_status_params": {"ref": "Ref", "status": "Status"}}
+        sinks = {"erp": {"kind": "erp", "system": "erp", "options": options}}
+        sink = soap_parts(tmp_path, url, sinks=sinks).sinks["erp"]
+        payload = {
+            "fields": {"Статус": "Закрыт"},
+            "cancel_lines": {"section": "Товары", "flag": "Отменено"},
+        }
+        command = Command("erp", "order", order["Ref_Key"], "set_status", payload, "t:c", id=1)
+        (result,) = sink.apply([command])
+        calls = app.syncd_ws.calls["SetOrderStatus"]
+    assert not result.ok and result.permanent and "cancel_section" in result.error
+    assert calls == 0

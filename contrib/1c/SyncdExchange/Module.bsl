@@ -9,8 +9,9 @@
 //   syncd's node of an exchange plan, a message at a time, kept registered until
 //   syncd confirms the message (ПланыОбмена.ВыбратьИзменения / УдалитьРегистрациюИзменений);
 // - GetObject: one object as 1C holds it now;
-// - SetOrderStatus: sets a customer order's Статус, writes it posted, and answers
-//   the order as 1C then holds it.
+// - SetOrderStatus: sets a customer order's Статус (and, when CancelSection and
+//   CancelFlag are given, that flag on every row of that tabular section: an order
+//   cancelled in the CRM), writes it posted, and answers the order as 1C then holds it.
 // Property names follow the OData interface's conventions: a reference X is X_Key
 // (its GUID), an enumeration value is its name, a tabular section is a list of rows
 // with LineNumber; plus Ref_Key, DataVersion, DeletionMark, Number, Date, Posted.
@@ -100,13 +101,18 @@
 	Возврат ЗаписьОбъекта(Set, ОбъектМетаданных, Ссылка.ПолучитьОбъект());
 КонецФункции
 
-Функция SetOrderStatus(Ref, Status)
+Функция SetOrderStatus(Ref, Status, CancelSection = Неопределено, CancelFlag = Неопределено)
 	Ссылка = СсылкаПоGUID(Метаданные.Документы.ЗаказКлиента, Ref);
 	Если Ссылка.Пустая() Или Ссылка.ПолучитьОбъект() = Неопределено Тогда
 		ВызватьИсключение СтрШаблон("Заказ клиента %1 не найден", Ref);
 	КонецЕсли;
 	Заказ = Ссылка.ПолучитьОбъект();
 	Заказ.Статус = Перечисления.СтатусыЗаказовКлиентов[Status];
+	Если ЗначениеЗаполнено(CancelSection) И ЗначениеЗаполнено(CancelFlag) Тогда
+		Для Каждого Строка Из Заказ[CancelSection] Цикл
+			Строка[CancelFlag] = Истина;
+		КонецЦикла;
+	КонецЕсли;
 	// Запись с проведением: обработчики заказа (согласование, обеспечение) отрабатывают,
 	// как при записи из формы; отказ проведения приходит в syncd как SOAP Fault.
 	Заказ.Записать(РежимЗаписиДокумента.Проведение, РежимПроведенияДокумента.Неоперативный);

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import requests
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from syncd.config import Settings
@@ -26,6 +27,40 @@ from syncd.store import Store
 from syncd_sandbox.demo.day import CRM_TO_ERP, ERP_TO_CRM
 from syncd_sandbox.demo.robot_day import RobotDay
 from syncd_sandbox.demo.world import World
+
+SOAP_DROPPED = {"erp_stock", "stock_sync", "retailcrm_inventory"}  # Balance is OData's
+
+
+def over_soap(config: dict, folder: Path, world: World) -> dict:
+    """The demo's configuration with 1C reached through SyncdExchange alone: the exchange
+    plan read by ``erp_soap``, statuses set by ``SetOrderStatus``, no OData (so no free
+    stock from the register's Balance: that path has no web service operation)."""
+    for key in ("state_dir", "mappings_dir"):  # the copy lives elsewhere: absolute paths
+        if config.get(key):
+            config[key] = str((folder / config[key]).resolve())
+    erp = config["erp"]
+    erp.pop("odata_url", None)
+    erp["soap"] = {"wsdl_url": world.erp_url.split("/odata/")[0] + "/ws/SyncdExchange.1cws?wsdl"}
+    sources = []
+    for source in config["sources"]:
+        if source["kind"] == "erp_exchange":
+            options = source["options"]
+            source = {**source, "kind": "erp_soap"}
+            source["options"] = {"node": "syncd", "sets": options["sets"]}
+        if source["kind"] not in SOAP_DROPPED:
+            sources.append(source)
+    config["sources"] = sources
+    config["flows"] = [f for f in config["flows"] if f["kind"] not in SOAP_DROPPED]
+    config["sinks"] = {n: s for n, s in config["sinks"].items() if s["kind"] not in SOAP_DROPPED}
+    for sink in config["sinks"].values():
+        if sink["kind"] == "erp":
+            sink["options"] = {**(sink.get("options") or {}), "status_via": "soap"}
+    return config
+
+
+def _load_yaml(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
 
 # the metric's direction label -> the demo's name for it
 DIRECTIONS = {"erp_to_crm": ERP_TO_CRM, "crm_to_erp": CRM_TO_ERP}
@@ -67,8 +102,10 @@ class Demo:
         webhooks: bool = True,
         echo: Callable[[str], None] = print,
         world: World | None = None,
+        erp_via: str = "odata",
     ) -> None:
         self.settings, self.config_path, self.echo = settings, config_path, echo
+        self.erp_via = erp_via
         self.world = world or World(
             erp_timezone=settings.erp.timezone, crm_timezone=settings.crm.timezone
         )
@@ -96,9 +133,15 @@ class Demo:
         self.world.start(erp_port, crm_port)
         self.clock_file.write_text("0", encoding="utf-8")
         env = {**os.environ, **self.world.env(), "SYNCD_CLOCK_OFFSET_FILE": str(self.clock_file)}
+        config = self.config_path
+        if self.erp_via == "soap":  # 1C through the SyncdExchange web service alone
+            config = self.settings.state_dir / "syncd-soap.yaml"
+            soap = over_soap(_load_yaml(self.config_path), self.config_path.parent, self.world)
+            config.write_text(yaml.safe_dump(soap, allow_unicode=True), encoding="utf-8")
+            env.pop("SYNCD_ERP_ODATA_URL", None)
         log = self.log_path.open("ab")
         self.daemon = subprocess.Popen(
-            [sys.executable, "-m", "cli", "run", "--config", str(self.config_path)],
+            [sys.executable, "-m", "cli", "run", "--config", str(config)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

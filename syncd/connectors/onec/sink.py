@@ -50,7 +50,12 @@ class ErpSinkOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status_via: Literal["odata", "soap"] = "odata"
     soap_status_params: dict[str, str] = Field(
-        default_factory=lambda: {"ref": "Ref", "status": "Status"},
+        default_factory=lambda: {
+            "ref": "Ref",
+            "status": "Status",
+            "cancel_section": "CancelSection",
+            "cancel_flag": "CancelFlag",
+        },
         description="syncd's name -> the SOAP operation's parameter name (SyncdExchange's "
         "SetOrderStatus by default)",
     )
@@ -145,21 +150,33 @@ class ErpSink(Sink):
             return Result.failed(cmd, "set_status without fields.Статус", permanent=True)
         set_name, expected = action.set, action.expected_version
         current = self._read(set_name, cmd.key)
-        if current.get("Статус") == status and current.get("Согласован") is not False:
+        if _holds(current, status, action.cancel_lines) and current.get("Согласован") is not False:
             return Result.applied(cmd, version=current.get("DataVersion"))  # done before
         steps = Steps(cmd.progress, lambda noted: self.note_progress(cmd, noted))
         version = current.get("DataVersion")
         if expected and version != expected and not steps.own(version):
             raise ObjectChanged(set_name, cmd.key, expected, current)
         names = self.options.soap_status_params
-        self.soap.call("set_order_status", **{names["ref"]: cmd.key, names["status"]: status})  # type: ignore[union-attr]
+        params = {names["ref"]: cmd.key, names["status"]: status}
+        lines = action.cancel_lines
+        if lines is not None:
+            if "cancel_section" not in names or "cancel_flag" not in names:
+                return Result.failed(
+                    cmd,
+                    f"{cmd.object_key}: the order's lines are to be cancelled, and the web "
+                    "service takes no cancel_section/cancel_flag (soap_status_params)",
+                    permanent=True,
+                )
+            params |= {names["cancel_section"]: lines.section, names["cancel_flag"]: lines.flag}
+        self.soap.call("set_order_status", **params)  # type: ignore[union-attr]
         failpoints.hit("erp.after_post")
         after = self._read(set_name, cmd.key)
         steps.wrote(after.get("DataVersion"), "posted")
-        if after.get("Статус") != status:
+        if not _holds(after, status, lines):
             return Result.failed(
                 cmd,
-                f"{cmd.object_key}: the web service answered, but Статус is {after.get('Статус')}",
+                f"{cmd.object_key}: the web service answered, but Статус is {after.get('Статус')}"
+                + (f" and {lines.section} not all {lines.flag}" if lines is not None else ""),
                 permanent=True,
             )
         return Result.applied(cmd, version=after.get("DataVersion"))
@@ -169,3 +186,10 @@ class ErpSink(Sink):
         if self.writer is not None:
             return self.writer.read(set_name, ref)
         return self.objects.read(set_name, ref)  # type: ignore[union-attr]
+
+
+def _holds(order: dict, status: str, lines: Any) -> bool:
+    """The order has ``status`` and, when asked, every row of the section flagged."""
+    if order.get("Статус") != status:
+        return False
+    return lines is None or all(row.get(lines.flag) for row in order.get(lines.section) or [])
