@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from syncd.doctor import config_checks, crm_checks, erp_checks, store_checks
+from syncd.doctor import config_checks, crm_checks, erp_checks, soap_checks, store_checks
 from syncd.doctor.clock import clock_check
 from syncd.doctor.context import DoctorContext
 from syncd.doctor.result import Check
@@ -35,7 +35,9 @@ def planned_checks(ctx: DoctorContext, store: store_checks.StoreProbe) -> list[P
         (store_checks.MIGRATED, partial(store_checks.store_migrated, ctx, store)),
         ("mapping files", partial(config_checks.mapping_files, ctx)),
     ]
-    if usage.erp:
+    if usage.erp and not usage.erp_odata:  # 1C through its web service alone
+        plan += soap_checks.planned(ctx)
+    elif usage.erp:
         plan += [
             (erp_checks.REACHABLE, partial(erp_checks.erp_reachable, ctx)),
             (erp_checks.CREDENTIALS, partial(erp_checks.erp_credentials, ctx)),
@@ -45,6 +47,7 @@ def planned_checks(ctx: DoctorContext, store: store_checks.StoreProbe) -> list[P
                 for use in usage.exchange_nodes
             ),
             ("1C clock", partial(_clock, ctx.erp.metadata.error, "1C clock", ctx.erp, skew, "1C")),
+            *soap_checks.planned(ctx),
         ]
     else:
         plan.append(("1C", lambda: Check.skipped_because("1C", "no 1C part is configured")))

@@ -20,7 +20,9 @@ from pydantic import ValidationError
 
 from syncd.config import Settings
 
-ERP_SOURCE_KINDS = frozenset({"erp_exchange", "erp_window"})
+ERP_SOURCE_KINDS = frozenset({"erp_exchange", "erp_window", "erp_soap"})
+# what each use of the 1C web service calls (syncd's names: erp.soap.operations)
+SOAP_READING = ("describe", "received_no", "select_changes", "notify_changes_received")
 ERP_SINK_KINDS = frozenset({"erp"})
 CRM_SOURCE_KINDS = frozenset({"retailcrm_history"})
 CRM_SINK_KINDS = frozenset({"retailcrm"})
@@ -42,6 +44,17 @@ class Usage:
     erp_sets: dict[str, str] = field(default_factory=dict)  # 1C set -> the source reading it
     erp_systems: set[str] = field(default_factory=set)  # the systems 1C sources store under
     webhook_paths: dict[str, str] = field(default_factory=dict)  # path -> the source
+    # the 1C web service: syncd's operation -> the part that calls it; soap_nodes: the
+    # node code each erp_soap source reads
+    soap_operations: dict[str, str] = field(default_factory=dict)
+    soap_nodes: dict[str, str] = field(default_factory=dict)  # source -> node code
+
+    @property
+    def erp_odata(self) -> bool:
+        """Whether anything reads or writes 1C through OData (not the web service alone)."""
+        return self.erp and not (self.soap_operations and not self._odata)
+
+    _odata: bool = True
 
     @classmethod
     def of(cls, settings: Settings) -> Usage:
@@ -79,6 +92,12 @@ class Usage:
                     usage.webhook_paths.setdefault(path, source.name)
             if source.kind in ERP_SOURCE_KINDS:
                 usage.erp_systems.add(source.system)
+            if source.kind == "erp_soap":
+                usage.soap_nodes[source.name] = options.node
+                for operation in SOAP_READING:
+                    usage.soap_operations.setdefault(operation, f"source {source.name}")
+                for set_name in options.sets:
+                    usage.erp_sets.setdefault(set_name, source.name)
             if source.kind == "erp_exchange":
                 usage.exchange_nodes.append(
                     ExchangeNodeUse(source.name, options.plan, options.node)
@@ -87,6 +106,19 @@ class Usage:
                     usage.erp_sets.setdefault(set_name, source.name)
             elif source.kind == "erp_window":
                 usage.erp_sets.setdefault(options.set, source.name)
+        for name, sink in settings.sinks.items():
+            if sink.kind == "erp" and (sink.options or {}).get("status_via") == "soap":
+                usage.soap_operations.setdefault("set_order_status", f"sink {name}")
+                if not settings.erp.odata_url:
+                    usage.soap_operations.setdefault("get_object", f"sink {name}")
+        # OData is used unless every 1C part goes through the web service and no URL is set
+        odata_parts = any(s.kind in ("erp_exchange", "erp_window") for s in sources)
+        soap_sinks_only = all(
+            (s.options or {}).get("status_via") == "soap"
+            for s in settings.sinks.values()
+            if s.kind == "erp"
+        )
+        usage._odata = bool(settings.erp.odata_url or odata_parts or not soap_sinks_only)
         return usage
 
 

@@ -339,3 +339,57 @@ def test_only_what_the_configuration_uses_is_checked(tmp_path):
         "webhook secret": "✓",  # the feed source takes pushes at /webhooks/feed
     }
     assert "/webhooks/feed" in run.rows["webhook secret"][1]
+
+
+def over_soap(world) -> None:  # noqa: ANN001
+    """The world's config with 1C through the SyncdExchange web service alone."""
+    from syncd_sandbox.demo.runner import SOAP_DROPPED
+
+    wsdl = world.env["SYNCD_ERP_ODATA_URL"].split("/odata/")[0] + "/ws/SyncdExchange.1cws?wsdl"
+
+    def change(c: dict) -> None:
+        c["erp"].pop("odata_url", None)
+        c["erp"]["soap"] = {"wsdl_url": wsdl}
+        for source in c["sources"]:
+            if source["kind"] == "erp_exchange":
+                source["kind"] = "erp_soap"
+                source["options"] = {"node": "syncd", "sets": source["options"]["sets"]}
+        c["sources"] = [s for s in c["sources"] if s["kind"] not in SOAP_DROPPED]
+        c["flows"] = [f for f in c["flows"] if f["kind"] not in SOAP_DROPPED]
+        c["sinks"] = {n: s for n, s in c["sinks"].items() if s["kind"] not in SOAP_DROPPED}
+        for sink in c["sinks"].values():
+            if sink["kind"] == "erp":
+                sink["options"] = {**(sink.get("options") or {}), "status_via": "soap"}
+
+    edit_config(world.config, change)
+    world.env = {k: v for k, v in world.env.items() if k != "SYNCD_ERP_ODATA_URL"}
+
+
+def test_with_1c_through_its_web_service_alone_the_service_and_node_are_checked(world):
+    over_soap(world)
+    run = doctor(world)
+    assert run.code == 0, run.output
+    names = set(marks(run))
+    assert {"1C web service", "1C exchange node (erp_changes)"} <= names
+    assert not names & {"1C reachable", "1C credentials", "1C objects and fields"}
+    service = run.rows["1C web service"][1]
+    assert "/ws/SyncdExchange.1cws offers" in service and "SetOrderStatus" in service
+    assert "GetObject" in service and "SelectChanges" in service
+
+
+def test_a_web_service_without_an_operation_a_wrong_password_and_node_each_fail(world):
+    over_soap(world)
+    edit_config(world.config, lambda c: c["erp"]["soap"].update(operations={"get_object": "Дай"}))
+    run = doctor(world)
+    text = failed(run)["1C web service"]
+    assert "lacks Дай (get_object, for sink erp)" in text and "offers Describe, GetObject" in text
+    assert "fix: publish the SyncdExchange web service" in text
+
+    run = doctor(world, SYNCD_ERP_PASSWORD="not-the-password")
+    assert "refused syncd's user" in failed(run)["1C web service"]
+    assert "not-the-password" not in run.output
+
+    edit_config(world.config, lambda c: c["sources"][0]["options"].update(node="нет"))
+    run = doctor(world)
+    text = failed(run)["1C exchange node (erp_changes)"]
+    assert "Узел нет плана обмена syncd не найден" in text
