@@ -342,26 +342,12 @@ def test_only_what_the_configuration_uses_is_checked(tmp_path):
 
 
 def over_soap(world) -> None:  # noqa: ANN001
-    """The world's config with 1C through the SyncdExchange web service alone."""
-    from syncd_sandbox.demo.runner import SOAP_DROPPED
+    """The world's config with 1C through the SyncdExchange web service alone (as
+    ``syncd demo --erp-via soap`` makes it)."""
+    from syncd_sandbox.demo.runner import over_soap as soap_config
 
-    wsdl = world.env["SYNCD_ERP_ODATA_URL"].split("/odata/")[0] + "/ws/SyncdExchange.1cws?wsdl"
-
-    def change(c: dict) -> None:
-        c["erp"].pop("odata_url", None)
-        c["erp"]["soap"] = {"wsdl_url": wsdl}
-        for source in c["sources"]:
-            if source["kind"] == "erp_exchange":
-                source["kind"] = "erp_soap"
-                source["options"] = {"node": "syncd", "sets": source["options"]["sets"]}
-        c["sources"] = [s for s in c["sources"] if s["kind"] not in SOAP_DROPPED]
-        c["flows"] = [f for f in c["flows"] if f["kind"] not in SOAP_DROPPED]
-        c["sinks"] = {n: s for n, s in c["sinks"].items() if s["kind"] not in SOAP_DROPPED}
-        for sink in c["sinks"].values():
-            if sink["kind"] == "erp":
-                sink["options"] = {**(sink.get("options") or {}), "status_via": "soap"}
-
-    edit_config(world.config, change)
+    sandbox = SimpleNamespace(erp_url=world.env["SYNCD_ERP_ODATA_URL"])
+    edit_config(world.config, lambda c: c.update(soap_config(c, world.config.parent, sandbox)))
     world.env = {k: v for k, v in world.env.items() if k != "SYNCD_ERP_ODATA_URL"}
 
 
