@@ -188,3 +188,37 @@ def test_an_integrators_service_without_cancel_parameters_refuses_to_drop_the_ca
         calls = app.syncd_ws.calls["SetOrderStatus"]
     assert not result.ok and result.permanent and "cancel_section" in result.error
     assert calls == 0
+
+
+def test_a_transport_failure_on_select_is_retried_and_the_message_then_read():
+    """A 503 without a SOAP answer (a proxy, 1C restarting) is tried again, not set aside."""
+    from syncd.connectors.onec.settings import SYNCD_EXCHANGE_OPERATIONS
+    from syncd.connectors.onec.soap import ErpSoapClient
+    from syncd.connectors.onec.soap_source import SoapExchangeNode
+    from syncd_sandbox.erp_app import SandboxErp
+    from tests.support.erp import PASSWORD, USER
+    from tests.support.serve import serving
+
+    app = SandboxErp(user=USER, password=PASSWORD)
+    app.trade.seed(customers=3, items=3, orders=2)
+    failures = {"left": 2}
+
+    def flaky(environ, start_response):  # noqa: ANN001, ANN202
+        if environ["REQUEST_METHOD"] == "POST" and failures["left"]:
+            failures["left"] -= 1
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"busy"]
+        return app(environ, start_response)
+
+    flaky.max_body_bytes = 1_000_000
+    with serving(flaky) as root:
+        client = ErpSoapClient(
+            f"{root}/ws/SyncdExchange.1cws?wsdl",
+            USER,
+            PASSWORD,
+            operations=SYNCD_EXCHANGE_OPERATIONS,
+            sleep=lambda seconds: None,
+        )
+        entries = SoapExchangeNode(client, "syncd").changes(1)
+    assert failures["left"] == 0 and app.syncd_ws.calls["SelectChanges"] == 1
+    assert {s for s, _, _ in entries} >= {ORDERS}
