@@ -240,6 +240,11 @@ def _is_guid(value: Any) -> bool:
         return False
 
 
+def node_ref(code: str) -> str:
+    """The Ref_Key of the node with this code: the same every time the sandbox starts."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"syncd-sandbox-node:{code}"))
+
+
 class ExchangePlan:
     """Change registration for the plan's nodes, as ``ПланыОбмена`` keeps it.
 
@@ -256,7 +261,7 @@ class ExchangePlan:
         self.selects = 0
 
     def add_node(self, code: str, description: str) -> str:
-        ref = str(uuid.uuid5(uuid.NAMESPACE_URL, f"syncd-sandbox-node:{code}"))
+        ref = node_ref(code)
         body = {"Code": code, "Description": description}
         node = self.state.create(EXCHANGE_PLAN, body, ref=ref)
         self.state.registrations[node["Ref_Key"]] = {}

@@ -27,6 +27,7 @@ from xml.sax.saxutils import escape
 from syncd_sandbox.erp_query import ODataFault
 from syncd_sandbox.erp_schema import EXCHANGE_PLAN, SCHEMA, metadata_xml
 from syncd_sandbox.erp_soap import Operation, SandboxSoapService, SoapFault
+from syncd_sandbox.erp_state import node_ref
 
 NAME = "SyncdExchange"
 NAMESPACE = "urn:syncd:exchange"
@@ -34,11 +35,6 @@ WSDL = Path(__file__).resolve().parents[2] / "contrib/1c/SyncdExchange/SyncdExch
 ORDERS = "Document_ЗаказКлиента"
 XS = 'xmlns:xs="http://www.w3.org/2001/XMLSchema" '
 XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
-
-
-def node_ref(code: str) -> str:
-    """The Ref_Key the sandbox gave the node with this code (``ExchangePlan.add_node``)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"syncd-sandbox-node:{code}"))
 
 
 def syncd_exchange_service(trade: Any, user: str | None, password: str | None) -> Any:

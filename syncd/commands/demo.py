@@ -68,8 +68,9 @@ def demo_command(
         sys.exit(2)
     click.echo(f"sandbox 1C   {demo.world.erp_url}\nsandbox CRM  {demo.world.crm_url}")
     if erp_via == "soap":
-        ws = demo.world.erp_url.split("/odata/")[0] + "/ws/SyncdExchange.1cws?wsdl"
-        click.echo(f"1C through   {ws} (the SyncdExchange web service, no OData)")
+        click.echo(
+            f"1C through   {demo.world.syncd_ws_url} (the SyncdExchange web service, no OData)"
+        )
     click.echo(f"daemon       http://{settings.http.listen} (log: {demo.log_path})")
     click.echo(
         f"playing {hours} hours of business, {hour_seconds:g} s each"

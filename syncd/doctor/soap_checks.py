@@ -20,6 +20,7 @@ import requests
 from syncd.connectors.onec.errors import ErpAccessDenied, ErpError
 from syncd.connectors.onec.metadata import Metadata
 from syncd.connectors.onec.soap import ErpSoapClient, ErpSoapFault, ErpUnsafeXml
+from syncd.connectors.onec.soap_source import SoapObjects
 from syncd.doctor.context import DoctorContext
 from syncd.doctor.probes import describe_network_error
 from syncd.doctor.result import Check, Shared
@@ -55,7 +56,7 @@ class SoapProbe:
 
     def _describe(self) -> Metadata:
         assert self.client is not None
-        return Metadata.parse(self.client.call("describe"))
+        return SoapObjects(self.client).metadata()
 
 
 def planned(ctx: DoctorContext) -> list[tuple[str, Callable[[], Check]]]:

@@ -48,13 +48,7 @@ class Usage:
     # node code each erp_soap source reads
     soap_operations: dict[str, str] = field(default_factory=dict)
     soap_nodes: dict[str, str] = field(default_factory=dict)  # source -> node code
-
-    @property
-    def erp_odata(self) -> bool:
-        """Whether anything reads or writes 1C through OData (not the web service alone)."""
-        return self.erp and not (self.soap_operations and not self._odata)
-
-    _odata: bool = True
+    erp_odata: bool = False  # anything reads or writes 1C through OData (not SOAP alone)
 
     @classmethod
     def of(cls, settings: Settings) -> Usage:
@@ -118,7 +112,9 @@ class Usage:
             for s in settings.sinks.values()
             if s.kind == "erp"
         )
-        usage._odata = bool(settings.erp.odata_url or odata_parts or not soap_sinks_only)
+        usage.erp_odata = usage.erp and bool(
+            settings.erp.odata_url or odata_parts or not soap_sinks_only
+        )
         return usage
 
 

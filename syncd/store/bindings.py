@@ -232,14 +232,10 @@ def remember(conn: Connection, facts: dict[Ref, dict], now: float | None = None)
     ]
     if fresh:
         key = ["external_id", "system", "entity"]
-        made = set(
-            map(
-                tuple,
-                insert_rows(
-                    conn, bindings, fresh, key, returning=["system", "entity", "external_id"]
-                ),
-            )
+        written = insert_rows(
+            conn, bindings, fresh, key, returning=["system", "entity", "external_id"]
         )
+        made = {tuple(row) for row in written}
         # a row that appeared since we looked was not made here: its facts are set below
         changed += [ref for ref in texts if ref not in known and ref not in made]
     if changed:

@@ -183,8 +183,13 @@ def mark(conn: Connection, outcomes: dict[int, tuple[str, str]], now: float | No
         groups.setdefault(state_outcome, []).append(event_id)
     for (state, outcome), ids in groups.items():  # a handful of outcomes per batch
         for chunk in chunks(sorted(ids)):
-            params = {"m_ids": list(chunk), "m_state": state, "m_outcome": str(outcome)}
-            conn.execute(_MARK, params | {"m_now": now})
+            params = {
+                "m_ids": list(chunk),
+                "m_state": state,
+                "m_outcome": str(outcome),
+                "m_now": now,
+            }
+            conn.execute(_MARK, params)
 
 
 def replay(conn: Connection, stream: str | None = None) -> int:

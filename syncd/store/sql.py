@@ -91,11 +91,10 @@ def insert_rows(
         return []
     columns = list(rows[0])
     if conn.dialect.name != "postgresql":
-        stmt = (
-            upsert(conn, table, conflict, list(update))
-            if update
-            else (insert_ignoring_duplicates(conn, table, conflict))
-        )
+        if update:
+            stmt = upsert(conn, table, conflict, list(update))
+        else:
+            stmt = insert_ignoring_duplicates(conn, table, conflict)
         if returning:
             return conn.execute(stmt.returning(*(table.c[c] for c in returning)), rows).all()
         conn.execute(stmt, rows)

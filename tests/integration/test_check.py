@@ -25,7 +25,7 @@ from syncd_sandbox.crm_faults import Faults
 from syncd_sandbox.crm_state import DEFAULT_SCOPES, KeyAccess
 from tests.support.daemon import ROOT, write_config
 from tests.support.e2e import CRM_KEY, both_sandboxes, e2e_env, order_config, unreachable_env
-from tests.support.erp import PASSWORD
+from tests.support.erp import PASSWORD, ws_url
 
 ROW = re.compile(r"^  (✓|✗|–)  (\S+(?: \S+)*)\s{2,}(.*)$")
 ALL_CHECKS = {
@@ -346,7 +346,7 @@ def over_soap(world) -> None:  # noqa: ANN001
     ``syncd demo --erp-via soap`` makes it)."""
     from syncd_sandbox.demo.runner import over_soap as soap_config
 
-    sandbox = SimpleNamespace(erp_url=world.env["SYNCD_ERP_ODATA_URL"])
+    sandbox = SimpleNamespace(syncd_ws_url=ws_url(world.env["SYNCD_ERP_ODATA_URL"]))
     edit_config(world.config, lambda c: c.update(soap_config(c, world.config.parent, sandbox)))
     world.env = {k: v for k, v in world.env.items() if k != "SYNCD_ERP_ODATA_URL"}
 

@@ -40,7 +40,7 @@ def over_soap(config: dict, folder: Path, world: World) -> dict:
             config[key] = str((folder / config[key]).resolve())
     erp = config["erp"]
     erp.pop("odata_url", None)
-    erp["soap"] = {"wsdl_url": world.erp_url.split("/odata/")[0] + "/ws/SyncdExchange.1cws?wsdl"}
+    erp["soap"] = {"wsdl_url": world.syncd_ws_url}
     sources = []
     for source in config["sources"]:
         if source["kind"] == "erp_exchange":

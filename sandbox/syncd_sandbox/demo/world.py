@@ -11,6 +11,7 @@ from __future__ import annotations
 from syncd.web import HttpServer
 from syncd_sandbox.crm_app import SandboxCrm
 from syncd_sandbox.erp_app import PREFIX, SandboxErp
+from syncd_sandbox.erp_syncd_exchange import NAME as SYNCD_WS
 
 ERP_USER, ERP_PASSWORD = "Обмен", "demo-erp-password"
 ROBOT_KINDS = ("order_robot", "call_chain")
@@ -54,6 +55,11 @@ class World:
     @property
     def erp_url(self) -> str:
         return f"http://127.0.0.1:{self._servers[0].port}{PREFIX}"
+
+    @property
+    def syncd_ws_url(self) -> str:
+        """The WSDL of the sandbox 1C's SyncdExchange web service (contrib/1c)."""
+        return f"http://127.0.0.1:{self._servers[0].port}/ws/{SYNCD_WS}.1cws?wsdl"
 
     @property
     def crm_url(self) -> str:

@@ -95,8 +95,9 @@ def erp_soap_for(context: Any) -> ErpSoapClient:
     with _lock:
         client = _soap_clients.get(key)
         if client is None:
-            limits = {"gate": odata.gate, "pacer": odata.pacer} if odata else {}
-            if not limits:  # SOAP alone: the same cap and rate, its own
+            if odata is not None:
+                limits = {"gate": odata.gate, "pacer": odata.pacer}
+            else:  # SOAP alone: the same cap and rate, its own
                 limits = {
                     "gate": threading.BoundedSemaphore(erp.max_concurrency),
                     "pacer": Pacer(erp.requests_per_second),

@@ -122,10 +122,15 @@ class ErpExchangeSource(Source):
     @property
     def reader(self) -> EntryReader:
         if self._reader is None:
-            meta = self.client.metadata()
-            meta.entity(self.options.plan)
+            meta = self._metadata()
             self._reader = EntryReader(self.system, self.name, self.options.sets, meta)
         return self._reader
+
+    def _metadata(self) -> Metadata:
+        """``$metadata``, checked to publish the exchange plan."""
+        meta = self.client.metadata()
+        meta.entity(self.options.plan)
+        return meta
 
     def _known_metadata(self) -> Metadata | None:
         """``$metadata`` if this source has read it (a webhook call never waits on 1C)."""

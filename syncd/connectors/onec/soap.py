@@ -202,10 +202,6 @@ class ErpSoapClient:
         self.service()
         return list(self._available)
 
-    def has(self, logical_name: str) -> bool:
-        """Whether ``logical_name`` maps to an operation the WSDL offers."""
-        return self.operations.get(logical_name) in self.available()
-
     def service(self) -> ServiceProxy:
         """The SOAP 1.1 service proxy; the WSDL is fetched once, on first use."""
         with self._lock:
@@ -293,17 +289,18 @@ def _response_element(content: bytes, operation: str) -> Element:
         raise ErpUnsafeXml(0, None, f"{operation}: refused {type(exc).__name__}") from None
     except ParseError:
         raise ErpPoisonAnswer(0, None, f"{operation}: the answer is not XML") from None
-    body = next((c for c in envelope if _local(c.tag) == "Body"), None)
+    body = next((c for c in envelope if local_name(c.tag) == "Body"), None)
     if envelope.tag.split("}")[0].lstrip("{") not in SOAP_ENVELOPES or body is None:
         raise ErpPoisonAnswer(0, None, f"{operation}: the answer is not a SOAP envelope")
     first = next(iter(body), None)
-    if first is not None and _local(first.tag) == "Fault":
-        texts = [e.text or "" for e in first.iter() if _local(e.tag) in ("faultstring", "Text")]
+    if first is not None and local_name(first.tag) == "Fault":
+        texts = [e.text or "" for e in first.iter() if local_name(e.tag) in ("faultstring", "Text")]
         raise Fault(" ".join(t.strip() for t in texts if t.strip()) or "SOAP Fault")
-    if first is None or _local(first.tag) != f"{operation}Response":
+    if first is None or local_name(first.tag) != f"{operation}Response":
         raise ErpPoisonAnswer(0, None, f"{operation}: no {operation}Response in the answer")
     return first
 
 
-def _local(tag: str) -> str:
+def local_name(tag: str) -> str:
+    """An XML tag without its namespace."""
     return tag.rsplit("}", 1)[-1]

@@ -40,7 +40,7 @@ from syncd.connectors.onec.errors import ErpNotFound
 from syncd.connectors.onec.exchange_source import ErpExchangeSource
 from syncd.connectors.onec.metadata import Metadata
 from syncd.connectors.onec.nudges import Nudges
-from syncd.connectors.onec.soap import ErpPoisonAnswer, ErpSoapClient
+from syncd.connectors.onec.soap import ErpPoisonAnswer, ErpSoapClient, local_name
 from syncd.engine.pipeline import register
 
 Entry = tuple[str, dict | None, dict | None]  # (set, key, data or None when gone)
@@ -72,16 +72,13 @@ class SoapExchangeNode:
         if changes is None:
             raise ErpPoisonAnswer(0, None, f"SelectChanges message {message_no}: no return")
         try:
-            return [_entry(e) for e in changes if _local(e.tag) == "Entry"]
+            return [_entry(e) for e in changes if local_name(e.tag) == "Entry"]
         except KeyError as exc:
             where = f"SelectChanges message {message_no}"
             raise ErpPoisonAnswer(0, None, f"{where}: an entry without {exc}") from None
 
     def confirm(self, message_no: int) -> None:
         self.soap.call("notify_changes_received", Node=self.code, MessageNo=message_no)
-
-    def describe(self) -> Metadata:
-        return Metadata.parse(self.soap.call("describe"))
 
 
 class SoapObjects:
@@ -122,15 +119,15 @@ def _entry(element: Element) -> Entry:
     if deleted in ("true", "1"):
         return set_name, key, None
     data = _properties(element, "Property")
-    for table in (c for c in element if _local(c.tag) == "Table"):
-        rows = [_properties(row, "Property") for row in table if _local(row.tag) == "Row"]
+    for table in (c for c in element if local_name(c.tag) == "Table"):
+        rows = [_properties(row, "Property") for row in table if local_name(row.tag) == "Row"]
         data[_text(table, "Name") or ""] = rows
     return set_name, key, data
 
 
 def _properties(element: Element, tag: str) -> dict:
     found = {}
-    for item in (c for c in element if _local(c.tag) == tag):
+    for item in (c for c in element if local_name(c.tag) == tag):
         name, value = _child(item, "Name"), _child(item, "Value")
         if name is None or not name.text or value is None:
             raise KeyError(f"a {tag}'s Name and Value")
@@ -139,16 +136,12 @@ def _properties(element: Element, tag: str) -> dict:
 
 
 def _child(element: Element, tag: str) -> Element | None:
-    return next((c for c in element if _local(c.tag) == tag), None)
+    return next((c for c in element if local_name(c.tag) == tag), None)
 
 
 def _text(element: Element, tag: str) -> str | None:
     child = _child(element, tag)
     return None if child is None else (child.text or "").strip()
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
 
 
 @register
@@ -159,17 +152,12 @@ class ErpSoapSource(ErpExchangeSource):
     def __init__(self, *args: Any) -> None:  # noqa: D107 - the base's, over SOAP
         super(ErpExchangeSource, self).__init__(*args)
         self.client = None  # no OData here
-        self.soap = erp_soap_for(self.context)
-        self.node = SoapExchangeNode(self.soap, self.options.node)  # type: ignore[assignment]
+        soap = erp_soap_for(self.context)
+        self.node = SoapExchangeNode(soap, self.options.node)  # type: ignore[assignment]
+        self.objects = SoapObjects(soap)
         # a nudge wakes the stream: the next message carries what it names
         self.nudges = Nudges(self.options.sets, self.options.webhook_path, self._known_metadata)
         self._reader: EntryReader | None = None
-        self._reader_lock = threading.Lock()
 
-    @property
-    def reader(self) -> EntryReader:
-        with self._reader_lock:
-            if self._reader is None:
-                meta = self.node.describe()  # type: ignore[attr-defined]
-                self._reader = EntryReader(self.system, self.name, self.options.sets, meta)
-            return self._reader
+    def _metadata(self) -> Metadata:
+        return self.objects.metadata()  # the service's Describe
